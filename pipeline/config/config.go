@@ -1,0 +1,328 @@
+// Package config loads and validates a run configuration: which
+// organisation, which period, which source extracts and reference files,
+// which indicators, what disclosure policy and where outputs go.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"hiis/pipeline/diag"
+)
+
+// Run is a run configuration (config/<run>.yaml).
+type Run struct {
+	File string `yaml:"-"` // path the config was read from
+	Dir  string `yaml:"-"` // folder paths resolve against
+
+	Hiis         string                `yaml:"hiis" hiis:"required"` // version range, e.g. ">=0.1.0 <1.0.0"
+	Organisation Organisation          `yaml:"organisation" hiis:"required"`
+	Period       Period                `yaml:"period" hiis:"required"`
+	DataRoot     string                `yaml:"data_root"` // optional folder that paths may also resolve inside
+	Reference    Reference             `yaml:"reference" hiis:"required"`
+	Sources      map[string]*Source    `yaml:"sources" hiis:"required"`
+	Indicators   IndicatorSelection    `yaml:"indicators" hiis:"required"`
+	Disclosure   Disclosure            `yaml:"disclosure"`
+	Narrative    []Narrative           `yaml:"narrative"`
+	Output       string                `yaml:"output"`
+	Extract      ExtractPolicy         `yaml:"extract"`
+	Statistics   Statistics            `yaml:"statistics"`
+	Pos          diag.Positions        `yaml:"-"` // where each key stands, for later checks
+}
+
+// Organisation is the publishing body.
+type Organisation struct {
+	Code string `yaml:"code" hiis:"required"`
+	Name string `yaml:"name" hiis:"required"`
+	Kind string `yaml:"kind" hiis:"required"` // icb or trust
+	Pos  diag.Pos
+}
+
+// Period is the reporting period; Start and End are inclusive dates.
+type Period struct {
+	Label string `yaml:"label" hiis:"required"`
+	Start string `yaml:"start" hiis:"required"`
+	End   string `yaml:"end" hiis:"required"`
+	Pos   diag.Pos
+}
+
+// Reference holds the reference data files.
+type Reference struct {
+	IMD IMDFile `yaml:"imd" hiis:"required"`
+}
+
+// IMDFile is an LSOA → IMD lookup in the official File_1 format.
+type IMDFile struct {
+	Path    string `yaml:"path" hiis:"required"`
+	SHA256  string `yaml:"sha256"`
+	Edition string `yaml:"edition" hiis:"required"` // e.g. "English Indices of Deprivation 2019 (LSOA 2011)"
+	// Direction says which end decile 1 is in the file: most_deprived (the
+	// official files) or least_deprived.
+	Direction string `yaml:"decile_1"`
+	Pos       diag.Pos
+}
+
+// Source is one input extract.
+type Source struct {
+	Kind    string            `yaml:"kind" hiis:"required"`
+	Path    string            `yaml:"path" hiis:"required"`
+	Format  string            `yaml:"format"` // csv, parquet, xlsx; default from the file name
+	Sheet   string            `yaml:"sheet"`  // xlsx only; default the first sheet
+	SHA256  string            `yaml:"sha256"`
+	Columns map[string]string `yaml:"columns"` // hiis column -> the extract's own header
+	// MaxRejectShare fails the run when rejected rows exceed this share of
+	// rows read (default from extract.max_reject_share).
+	MaxRejectShare *float64 `yaml:"max_reject_share"`
+	Name           string   `yaml:"-"`
+	Pos            diag.Pos
+}
+
+// IndicatorSelection says where indicator definitions live and which run.
+type IndicatorSelection struct {
+	Dir      string   `yaml:"dir" hiis:"required"`
+	Optional bool     `yaml:"include_optional"` // switch on every U indicator
+	Enable   []string `yaml:"enable"`           // ids switched on in addition
+	Disable  []string `yaml:"disable"`          // ids switched off
+	Only     []string `yaml:"only"`             // if set, exactly these ids
+	Pos      diag.Pos
+}
+
+// Disclosure is the disclosure-control policy.
+type Disclosure struct {
+	Rule      string `yaml:"rule"`      // nhs_digital (default), below5, below10
+	Secondary *bool  `yaml:"secondary"` // default true
+	Pos       diag.Pos
+}
+
+// Narrative is a block of text the organisation writes for the statement.
+type Narrative struct {
+	Title string `yaml:"title" hiis:"required"`
+	Text  string `yaml:"text" hiis:"required"`
+	Pos   diag.Pos
+}
+
+// ExtractPolicy holds defaults for every source.
+type ExtractPolicy struct {
+	MaxRejectShare *float64 `yaml:"max_reject_share"` // default 0.01
+}
+
+// Statistics holds run-wide statistical settings.
+type Statistics struct {
+	SIIRepetitions int    `yaml:"sii_repetitions"` // default 10000, minimum 10000
+	Seed           uint64 `yaml:"seed"`            // SII simulation seed; default 20231127
+}
+
+// Default values.
+const (
+	DefaultMaxRejectShare = 0.01
+	DefaultSIIReps        = 10000
+	DefaultSeed           = 20231127
+)
+
+// SecondaryOn reports whether secondary suppression is on (default true).
+func (d Disclosure) SecondaryOn() bool { return d.Secondary == nil || *d.Secondary }
+
+// RejectLimit is the share of rejected rows above which s fails the run.
+func (r *Run) RejectLimit(s *Source) float64 {
+	if s.MaxRejectShare != nil {
+		return *s.MaxRejectShare
+	}
+	if r.Extract.MaxRejectShare != nil {
+		return *r.Extract.MaxRejectShare
+	}
+	return DefaultMaxRejectShare
+}
+
+// SourceNames returns the source names sorted.
+func (r *Run) SourceNames() []string {
+	names := make([]string, 0, len(r.Sources))
+	for n := range r.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// PeriodDates returns the parsed period start and end.
+func (r *Run) PeriodDates() (start, end time.Time) {
+	start, _ = time.Parse(time.DateOnly, r.Period.Start)
+	end, _ = time.Parse(time.DateOnly, r.Period.End)
+	return start, end
+}
+
+// Resolve turns a path from the config into a file path: relative paths are
+// taken from the config's folder. Resolved paths must stay inside the config's
+// folder tree or the data root.
+func (r *Run) Resolve(p string) (string, error) {
+	if p == "" {
+		return "", fmt.Errorf("empty path")
+	}
+	abs := p
+	if !filepath.IsAbs(p) {
+		abs = filepath.Join(r.Dir, p)
+	}
+	abs = filepath.Clean(abs)
+	roots := r.roots()
+	for _, root := range roots {
+		if rel, err := filepath.Rel(root, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return abs, nil
+		}
+	}
+	return "", fmt.Errorf("path %q is outside the allowed folders (%s); set data_root to allow another folder", p, strings.Join(roots, ", "))
+}
+
+// roots are the folders config paths may resolve inside: the project folder
+// above config/ (so the committed config can name fixtures/), the config's
+// own folder, and the data root.
+func (r *Run) roots() []string {
+	roots := []string{r.Dir}
+	if filepath.Base(r.Dir) == "config" {
+		roots = []string{filepath.Dir(r.Dir)}
+	}
+	if r.DataRoot != "" {
+		dr := r.DataRoot
+		if !filepath.IsAbs(dr) {
+			dr = filepath.Join(r.Dir, dr)
+		}
+		roots = append(roots, filepath.Clean(dr))
+	}
+	return roots
+}
+
+// Load reads and validates a run configuration. Every problem found is
+// returned at once as a *diag.Error.
+func Load(path string) (*Run, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, filepath.Dir(abs), data)
+}
+
+// Parse decodes and validates a run configuration held in data; file names it
+// in messages and dir is the folder relative paths resolve against.
+func Parse(file, dir string, data []byte) (*Run, error) {
+	var l diag.List
+	root := diag.Parse(file, data, &l)
+	if root == nil {
+		return nil, l.Err()
+	}
+	r := &Run{File: file, Dir: dir}
+	r.Pos = diag.Decode(file, root, r, &l)
+	r.validate(&l)
+	if err := l.Err(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Run) validate(l *diag.List) {
+	at := r.Pos.Of
+	if r.Organisation.Kind != "" && r.Organisation.Kind != "icb" && r.Organisation.Kind != "trust" {
+		l.Add(at("organisation.kind"), "organisation.kind: %q is not icb or trust", r.Organisation.Kind)
+	}
+	var start, end time.Time
+	var err error
+	if r.Period.Start != "" {
+		if start, err = time.Parse(time.DateOnly, r.Period.Start); err != nil {
+			l.Add(at("period.start"), "period.start: %q is not a date like 2025-04-01", r.Period.Start)
+		}
+	}
+	if r.Period.End != "" {
+		if end, err = time.Parse(time.DateOnly, r.Period.End); err != nil {
+			l.Add(at("period.end"), "period.end: %q is not a date like 2026-03-31", r.Period.End)
+		}
+	}
+	if !start.IsZero() && !end.IsZero() && end.Before(start) {
+		l.Add(at("period.end"), "period: end %s is before start %s", r.Period.End, r.Period.Start)
+	}
+	if r.Hiis != "" {
+		if _, err := ParseRange(r.Hiis); err != nil {
+			l.Add(at("hiis"), "hiis: %v", err)
+		}
+	}
+	switch r.Reference.IMD.Direction {
+	case "", "most_deprived", "least_deprived":
+	default:
+		l.Add(at("reference.imd.decile_1"), "reference.imd.decile_1: %q is not most_deprived or least_deprived", r.Reference.IMD.Direction)
+	}
+	checkSHA(l, at("reference.imd.sha256"), "reference.imd.sha256", r.Reference.IMD.SHA256)
+	if r.Reference.IMD.Path != "" {
+		if _, err := r.Resolve(r.Reference.IMD.Path); err != nil {
+			l.Add(at("reference.imd.path"), "reference.imd.path: %v", err)
+		}
+	}
+	for _, name := range r.SourceNames() {
+		s := r.Sources[name]
+		s.Name = name
+		key := "sources." + name
+		if s.Path != "" {
+			if _, err := r.Resolve(s.Path); err != nil {
+				l.Add(at(key+".path"), "sources.%s.path: %v", name, err)
+			}
+		}
+		switch s.Format {
+		case "":
+			s.Format = FormatOf(s.Path)
+			if s.Format == "" && s.Path != "" {
+				l.Add(at(key+".path"), "sources.%s: cannot tell the format of %q; set format: csv, parquet or xlsx", name, s.Path)
+			}
+		case "csv", "parquet", "xlsx":
+		default:
+			l.Add(at(key+".format"), "sources.%s.format: %q is not csv, parquet or xlsx", name, s.Format)
+		}
+		if s.Sheet != "" && s.Format != "xlsx" {
+			l.Add(at(key+".sheet"), "sources.%s.sheet: only xlsx sources have sheets", name)
+		}
+		checkSHA(l, at(key+".sha256"), key+".sha256", s.SHA256)
+		if s.MaxRejectShare != nil && (*s.MaxRejectShare < 0 || *s.MaxRejectShare > 1) {
+			l.Add(at(key+".max_reject_share"), "sources.%s.max_reject_share: %v is not between 0 and 1", name, *s.MaxRejectShare)
+		}
+	}
+	if len(r.Sources) == 0 && r.Sources != nil {
+		l.Add(at("sources"), "sources: no sources configured")
+	}
+	if r.Statistics.SIIRepetitions != 0 && r.Statistics.SIIRepetitions < DefaultSIIReps {
+		l.Add(at("statistics.sii_repetitions"), "statistics.sii_repetitions: %d is below the minimum of %d", r.Statistics.SIIRepetitions, DefaultSIIReps)
+	}
+	if r.Statistics.SIIRepetitions == 0 {
+		r.Statistics.SIIRepetitions = DefaultSIIReps
+	}
+	if r.Statistics.Seed == 0 {
+		r.Statistics.Seed = DefaultSeed
+	}
+	if r.Output == "" {
+		r.Output = "out"
+	}
+}
+
+func checkSHA(l *diag.List, pos diag.Pos, field, v string) {
+	if v == "" {
+		return
+	}
+	if len(v) != 64 || strings.Trim(strings.ToLower(v), "0123456789abcdef") != "" {
+		l.Add(pos, "%s: %q is not a sha256 (64 hexadecimal digits)", field, v)
+	}
+}
+
+// FormatOf guesses a source format from its file name ("" when unknown).
+func FormatOf(path string) string {
+	p := strings.ToLower(path)
+	switch {
+	case strings.HasSuffix(p, ".csv"), strings.HasSuffix(p, ".csv.gz"):
+		return "csv"
+	case strings.HasSuffix(p, ".parquet"):
+		return "parquet"
+	case strings.HasSuffix(p, ".xlsx"):
+		return "xlsx"
+	}
+	return ""
+}

@@ -1,0 +1,571 @@
+// Package disclose applies disclosure control to the tidy metrics table
+// before it is published: small counts are suppressed, other counts rounded
+// (under the default rule), the statistics that would reveal a suppressed count
+// are withheld, and a second group is suppressed where one hidden count could
+// otherwise be recovered by subtraction from the total (METHODS.md,
+// "Disclosure control").
+//
+// Apply is a pure function: it never changes its input, and the same rows,
+// policy and measures always give the same output, in the same order.
+//
+// # What is a count
+//
+// The count cells of a row are its Numerator and Denominator (a population
+// denominator is a count like any other) in the group breakdowns: overall,
+// imd_quintile, ethnic_group, age_band, sex, and any breakdown name this
+// package does not know (treated as a group breakdown, so a new breakdown is
+// protected by default). A count c is in the suppression range when
+// 0 < |c| < 8 (nhs_digital), 5 (below5) or 10 (below10); for whole counts that
+// is 1–7, 1–4 and 1–9, and a fractional "count" such as an expected count of
+// 0.4 below the threshold is suppressed too. 0 stays 0; NaN (missing upstream)
+// stays NaN and is not counted as suppressed. Under nhs_digital every other
+// count is rounded to the nearest 5 with math.Round(c/5)*5 (halves away from
+// zero).
+//
+// # What a suppressed count hides
+//
+// For proportion, crude_rate, count, ratio_to_baseline and mean rows a
+// suppressed numerator or denominator also withholds the Value and the four
+// confidence limits. For dsr rows the value and limits are published (they are
+// standardised), only the counts are suppressed or rounded; a DSR that is
+// already NaN upstream (fewer than 10 events) keeps its note. Values are
+// computed upstream from unrounded counts and are otherwise left as they are,
+// with one exception: the Value of a count measure is itself a count, so it
+// follows the count rule too (suppressed in the range, rounded under
+// nhs_digital); its limits, like every other statistic, stay as computed from
+// the unrounded count.
+//
+// # Secondary suppression
+//
+// With Policy.Secondary, within one indicator × breakdown (for each count
+// column separately) where the total is known and exactly one group's count
+// was suppressed by this package, the published group with the smallest
+// unrounded nonzero count is suppressed too (ties by group label); a group with
+// a published 0 is chosen only when no nonzero group is left. The total is
+// known when the indicator's overall row has that count published, or when the
+// indicator has no overall row at all (the total might then be derived from
+// another breakdown, so this is the cautious reading). The overall breakdown
+// itself is the total and is never secondarily suppressed. "Unknown",
+// "Not stated" and "Not known" groups are groups like any other. Secondary
+// suppression of a count has the same consequences for the value as primary
+// suppression.
+//
+// # Summary rows
+//
+// An imd_summary row (gap, ratio, SII, RII) is withheld (value and limits NaN)
+// when any imd_quintile row of the same indicator, including its Unknown
+// group, has a withheld value: flagged Suppressed with a NaN value in the
+// output, whether this package or an upstream rule (a DSR on fewer than 10
+// events) withheld it. An ethnic_ratio row "<group> / White" is withheld when
+// the ethnic_group row of that group or of White has a withheld value.
+// Summary rows normally carry no counts; if they do, the counts follow the
+// count rule but do not affect the summary value.
+//
+// # Flags and notes
+//
+// A row on which this package turned at least one number into NaN gets
+// Suppressed = true and a note such as "suppressed: numerator 1–7
+// (nhs_digital rule)" or "suppressed: secondary, to protect another cell",
+// appended after any note the row already had ("; " between them). Rounding
+// alone sets no flag or note; the methods sentence from Describe states it.
+// Suppressed and Note of rows this package does not change are kept.
+//
+// Rows are grouped by organisation, period and indicator, so one table may
+// hold several organisations' statements.
+package disclose
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"hiis/pipeline/metrics"
+)
+
+// Rule names a disclosure rule.
+type Rule string
+
+// The disclosure rules a run configuration may name.
+const (
+	// NHSDigital is the default: counts 1–7 are suppressed, other counts are
+	// rounded to the nearest 5, 0 stays 0.
+	NHSDigital Rule = "nhs_digital"
+	// Below5 suppresses counts 1–4 and does not round.
+	Below5 Rule = "below5"
+	// Below10 suppresses counts 1–9 and does not round.
+	Below10 Rule = "below10"
+)
+
+// ParseRule validates a rule name from a config. The empty string is the
+// default, NHSDigital. Names are case-sensitive; any other name is an error.
+func ParseRule(s string) (Rule, error) {
+	switch r := Rule(s); r {
+	case "":
+		return NHSDigital, nil
+	case NHSDigital, Below5, Below10:
+		return r, nil
+	}
+	return "", fmt.Errorf("unknown disclosure rule %q (want %s, %s or %s)", s, NHSDigital, Below5, Below10)
+}
+
+// Policy is the configured disclosure control. The zero Policy is the
+// NHSDigital rule without secondary suppression; configurations turn
+// Secondary on by default.
+type Policy struct {
+	Rule      Rule // "" means NHSDigital
+	Secondary bool // secondary suppression
+}
+
+// Measure kinds decide what a suppressed count hides.
+type Measure string
+
+// The measure kinds of the indicator definitions.
+const (
+	Proportion      Measure = "proportion"
+	CrudeRate       Measure = "crude_rate"
+	DSR             Measure = "dsr" // directly standardised rate: value survives suppressed counts
+	Count           Measure = "count"
+	RatioToBaseline Measure = "ratio_to_baseline"
+	Mean            Measure = "mean"
+)
+
+func (m Measure) valid() bool {
+	switch m {
+	case Proportion, CrudeRate, DSR, Count, RatioToBaseline, Mean:
+		return true
+	}
+	return false
+}
+
+// params are a rule's numbers.
+type params struct {
+	rule  Rule
+	limit float64 // counts with 0 < |c| < limit are suppressed
+	round bool    // round other counts to the nearest 5
+	span  string  // the suppressed whole counts, for notes
+}
+
+func paramsFor(r Rule) (params, error) {
+	switch r {
+	case "", NHSDigital:
+		return params{rule: NHSDigital, limit: 8, round: true, span: "1–7"}, nil
+	case Below5:
+		return params{rule: Below5, limit: 5, span: "1–4"}, nil
+	case Below10:
+		return params{rule: Below10, limit: 10, span: "1–9"}, nil
+	}
+	return params{}, fmt.Errorf("unknown disclosure rule %q (want %s, %s or %s)", r, NHSDigital, Below5, Below10)
+}
+
+// count applies the rule to one count: the published value and whether it
+// was suppressed.
+func (p params) count(v float64) (float64, bool) {
+	if math.IsNaN(v) || v == 0 {
+		return v, false
+	}
+	if math.Abs(v) < p.limit {
+		return math.NaN(), true
+	}
+	if p.round {
+		return math.Round(v/5) * 5, false
+	}
+	return v, false
+}
+
+// Describe returns one sentence for the statement's methods section stating
+// the rule used and whether secondary suppression was applied. An unknown rule
+// gives a sentence saying so (Apply would have refused it).
+func Describe(p Policy) string {
+	pr, err := paramsFor(p.Rule)
+	if err != nil {
+		return fmt.Sprintf("Disclosure control named an unrecognised rule %q.", string(p.Rule))
+	}
+	var b strings.Builder
+	switch pr.rule {
+	case NHSDigital:
+		b.WriteString("Following NHS Digital's rule for hospital data, counts of 1 to 7 are suppressed (shown as *) and all other counts are rounded to the nearest 5, with 0 shown as 0")
+	case Below5:
+		b.WriteString("Counts of 1 to 4 are suppressed (shown as *) and other counts are shown unrounded")
+	case Below10:
+		b.WriteString("Counts of 1 to 9 are suppressed (shown as *) and other counts are shown unrounded")
+	}
+	b.WriteString("; proportions, rates, ratios and means are calculated from unrounded counts and suppressed where their numerator or denominator is suppressed, while directly standardised rates are published unless based on fewer than 10 events")
+	if p.Secondary {
+		b.WriteString(", and where a single group in a breakdown is suppressed the next-smallest group is suppressed too, so that no hidden count can be recovered by subtraction")
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// Notes this package writes.
+const (
+	noteSecondary = "secondary, to protect another cell"
+	noteIMD       = "an IMD quintile's value is suppressed"
+	noteEthnic    = "this group's or the White group's value is suppressed"
+)
+
+// state records what Apply did to one row.
+type state struct {
+	num, den, val  bool   // suppressed by the rule (primary)
+	numSec, denSec bool   // suppressed to protect another cell
+	summary        string // reason a summary row was withheld
+}
+
+func (s state) countSuppressed(col int) bool {
+	if col == 0 {
+		return s.num || s.numSec
+	}
+	return s.den || s.denSec
+}
+
+type indKey struct{ org, period, ind string }
+
+type bdKey struct {
+	indKey
+	bd string
+}
+
+func isSummary(bd string) bool { return bd == metrics.IMDSummary || bd == metrics.EthnicRatio }
+
+// countCell returns a pointer to count column col (0 numerator, 1 denominator).
+func countCell(r *metrics.Row, col int) *float64 {
+	if col == 0 {
+		return &r.Numerator
+	}
+	return &r.Denominator
+}
+
+// table indexes rows by indicator × breakdown: the rows of breakdown b are
+// members[start[b]:start[b+1]], in input order.
+type table struct {
+	ids     map[bdKey]int
+	keys    []bdKey
+	measure []Measure // per breakdown, its indicator's measure
+	start   []int
+	members []int
+}
+
+func (t *table) rowsOf(k bdKey) []int {
+	b, ok := t.ids[k]
+	if !ok {
+		return nil
+	}
+	return t.members[t.start[b]:t.start[b+1]]
+}
+
+// index builds the table and checks measures and duplicate rows.
+func index(rows []metrics.Row, measures map[string]Measure) (*table, error) {
+	t := &table{ids: make(map[bdKey]int)}
+	of := make([]int, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		k := bdKey{indKey{r.Organisation, r.Period, r.IndicatorID}, r.Breakdown}
+		b, ok := t.ids[k]
+		if !ok {
+			m, ok := measures[r.IndicatorID]
+			if !ok {
+				return nil, fmt.Errorf("indicator %q has no measure", r.IndicatorID)
+			}
+			if !m.valid() {
+				return nil, fmt.Errorf("indicator %q: unknown measure %q", r.IndicatorID, string(m))
+			}
+			b = len(t.keys)
+			t.ids[k] = b
+			t.keys = append(t.keys, k)
+			t.measure = append(t.measure, m)
+		}
+		of[i] = b
+	}
+	t.start = make([]int, len(t.keys)+1)
+	for _, b := range of {
+		t.start[b+1]++
+	}
+	for b := range t.keys {
+		t.start[b+1] += t.start[b]
+	}
+	t.members = make([]int, len(rows))
+	next := slices.Clone(t.start[:len(t.keys)])
+	for i, b := range of {
+		t.members[next[b]] = i
+		next[b]++
+	}
+	for b := range t.keys {
+		idx := t.members[t.start[b]:t.start[b+1]]
+		var seen map[string]int
+		if len(idx) > 16 {
+			seen = make(map[string]int, len(idx))
+		}
+		for n, i := range idx {
+			g := rows[i].Group
+			j := -1
+			if seen != nil {
+				if k, ok := seen[g]; ok {
+					j = k
+				}
+				seen[g] = i
+			} else {
+				for _, k := range idx[:n] {
+					if rows[k].Group == g {
+						j = k
+						break
+					}
+				}
+			}
+			if j >= 0 {
+				r := rows[i]
+				return nil, fmt.Errorf("rows %d and %d: duplicate row for organisation %q, period %q, indicator %q, breakdown %q, group %q",
+					j+1, i+1, r.Organisation, r.Period, r.IndicatorID, r.Breakdown, r.Group)
+			}
+		}
+	}
+	return t, nil
+}
+
+// Apply returns the published copy of rows and how many cells it suppressed:
+// numbers (numerator, denominator, value, limits) that were present in the
+// input and are NaN in the output. The input is not changed; the output has
+// the same rows in the same order. See the package documentation for the
+// rules.
+//
+// measures maps each indicator ID to its measure kind. Errors: an unknown
+// rule; a row whose indicator has no measure or an unknown measure kind; two
+// rows with the same organisation, period, indicator, breakdown and group.
+func Apply(rows []metrics.Row, p Policy, measures map[string]Measure) (out []metrics.Row, suppressed int, err error) {
+	pr, err := paramsFor(p.Rule)
+	if err != nil {
+		return nil, 0, err
+	}
+	t, err := index(rows, measures)
+	if err != nil {
+		return nil, 0, err
+	}
+	out = make([]metrics.Row, len(rows))
+	copy(out, rows)
+	st := make([]state, len(rows))
+	nt := &notes{pr: pr}
+
+	// Primary suppression and rounding.
+	for b, k := range t.keys {
+		countValue := !isSummary(k.bd) && t.measure[b] == Count
+		for _, i := range t.members[t.start[b]:t.start[b+1]] {
+			r := &out[i]
+			r.Numerator, st[i].num = pr.count(r.Numerator)
+			r.Denominator, st[i].den = pr.count(r.Denominator)
+			if countValue {
+				r.Value, st[i].val = pr.count(r.Value)
+			}
+		}
+	}
+
+	// Secondary suppression.
+	if p.Secondary {
+		for b, k := range t.keys {
+			if k.bd == metrics.Overall || isSummary(k.bd) {
+				continue
+			}
+			idx := t.members[t.start[b]:t.start[b+1]]
+			// The total is the overall breakdown's row (normally group "All").
+			total := t.rowsOf(bdKey{k.indKey, metrics.Overall})
+			for col := range 2 {
+				if len(total) > 0 && math.IsNaN(*countCell(&out[total[0]], col)) {
+					continue // total not published: nothing to subtract from
+				}
+				for {
+					n := 0
+					for _, i := range idx {
+						if st[i].countSuppressed(col) {
+							n++
+						}
+					}
+					if n != 1 {
+						break
+					}
+					best := pickComplement(rows, out, st, idx, col)
+					if best < 0 {
+						break
+					}
+					*countCell(&out[best], col) = math.NaN()
+					if col == 0 {
+						st[best].numSec = true
+					} else {
+						st[best].denSec = true
+					}
+				}
+			}
+		}
+	}
+
+	// Consequences for values, flags and notes of the group rows.
+	for b, k := range t.keys {
+		if isSummary(k.bd) {
+			continue
+		}
+		for _, i := range t.members[t.start[b]:t.start[b+1]] {
+			s := st[i]
+			if s.val || ((s.num || s.den || s.numSec || s.denSec) && t.measure[b] != DSR) {
+				withhold(&out[i])
+			}
+			suppressed += finish(&rows[i], &out[i], s, nt)
+		}
+	}
+
+	// Summary rows, from the group rows' published values.
+	hidden := func(i int) bool { return out[i].Suppressed && math.IsNaN(out[i].Value) }
+	for b, k := range t.keys {
+		if !isSummary(k.bd) {
+			continue
+		}
+		var quintiles, ethnic []int
+		if k.bd == metrics.IMDSummary {
+			quintiles = t.rowsOf(bdKey{k.indKey, metrics.IMDQuintile})
+		} else {
+			ethnic = t.rowsOf(bdKey{k.indKey, metrics.Ethnic})
+		}
+		quintileHidden := slices.ContainsFunc(quintiles, hidden)
+		for _, i := range t.members[t.start[b]:t.start[b+1]] {
+			r := &out[i]
+			switch k.bd {
+			case metrics.IMDSummary:
+				if quintileHidden {
+					st[i].summary = noteIMD
+				}
+			case metrics.EthnicRatio:
+				name := strings.TrimSuffix(r.Group, " / White")
+				for _, j := range ethnic {
+					if g := out[j].Group; (g == name || g == "White") && hidden(j) {
+						st[i].summary = noteEthnic
+					}
+				}
+			}
+			if st[i].summary != "" {
+				withhold(r)
+			}
+			suppressed += finish(&rows[i], r, st[i], nt)
+		}
+	}
+	return out, suppressed, nil
+}
+
+// pickComplement returns the published group of idx to suppress in count
+// column col: smallest unrounded nonzero count first, then zero counts, ties
+// by group label then input position; -1 when no group is published.
+func pickComplement(in, out []metrics.Row, st []state, idx []int, col int) int {
+	best := -1
+	var bestZero bool
+	var bestV float64
+	for _, i := range idx {
+		if st[i].countSuppressed(col) || math.IsNaN(*countCell(&out[i], col)) {
+			continue
+		}
+		v := math.Abs(*countCell(&in[i], col))
+		zero := v == 0
+		if best >= 0 {
+			switch {
+			case zero != bestZero:
+				if zero {
+					continue
+				}
+			case v != bestV:
+				if v > bestV {
+					continue
+				}
+			case in[i].Group >= in[best].Group:
+				continue
+			}
+		}
+		best, bestZero, bestV = i, zero, v
+	}
+	return best
+}
+
+// numbers is metrics.Row.Numbers without the allocation.
+func numbers(r *metrics.Row) [7]float64 {
+	return [7]float64{r.Numerator, r.Denominator, r.Value, r.Lower95, r.Upper95, r.Lower998, r.Upper998}
+}
+
+// withhold sets a row's value and confidence limits to NaN.
+func withhold(r *metrics.Row) {
+	r.Value, r.Lower95, r.Upper95, r.Lower998, r.Upper998 = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
+}
+
+// finish flags and notes out when Apply turned any of in's numbers into NaN,
+// and returns how many.
+func finish(in, out *metrics.Row, s state, nt *notes) int {
+	n := 0
+	was, now := numbers(in), numbers(out)
+	for k := range was {
+		if !math.IsNaN(was[k]) && math.IsNaN(now[k]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	note := nt.of(s)
+	if out.Note != "" {
+		note = out.Note + "; " + note
+	}
+	out.Note = note
+	out.Suppressed = true
+	return n
+}
+
+// notes builds and remembers the note for each combination of reasons (a
+// few dozen at most), so a large table does not build the same string
+// thousands of times.
+type notes struct {
+	pr   params
+	memo map[state]string
+}
+
+func (nt *notes) of(s state) string {
+	if note, ok := nt.memo[s]; ok {
+		return note
+	}
+	var primary, secondary []string
+	for _, c := range []struct {
+		on   bool
+		name string
+	}{{s.num, "numerator"}, {s.den, "denominator"}, {s.val, "value"}} {
+		if c.on {
+			primary = append(primary, c.name)
+		}
+	}
+	if s.numSec {
+		secondary = append(secondary, "numerator")
+	}
+	if s.denSec {
+		secondary = append(secondary, "denominator")
+	}
+	var reasons []string
+	if len(primary) > 0 {
+		reasons = append(reasons, fmt.Sprintf("%s %s (%s rule)", joinAnd(primary), nt.pr.span, nt.pr.rule))
+	}
+	if len(secondary) > 0 {
+		if len(primary) > 0 {
+			reasons = append(reasons, joinAnd(secondary)+" "+noteSecondary)
+		} else {
+			reasons = append(reasons, noteSecondary)
+		}
+	}
+	if s.summary != "" {
+		reasons = append(reasons, s.summary)
+	}
+	note := "suppressed: " + strings.Join(reasons, "; ")
+	if nt.memo == nil {
+		nt.memo = make(map[state]string)
+	}
+	nt.memo[s] = note
+	return note
+}
+
+func joinAnd(s []string) string {
+	switch len(s) {
+	case 0:
+		return ""
+	case 1:
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}

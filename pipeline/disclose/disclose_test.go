@@ -1,0 +1,764 @@
+package disclose
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"hiis/pipeline/metrics"
+)
+
+var nan = math.NaN()
+
+// row builds a row of indicator "i1" with limits around val.
+func row(bd, group string, num, den, val float64) metrics.Row {
+	return metrics.Row{
+		IndicatorID: "i1", Period: "2025/26", Organisation: "QWE",
+		Breakdown: bd, Group: group,
+		Numerator: num, Denominator: den, Value: val,
+		Lower95: val * 0.9, Upper95: val * 1.1, Lower998: val * 0.8, Upper998: val * 1.2,
+		Method: "test",
+	}
+}
+
+func withInd(r metrics.Row, id string) metrics.Row { r.IndicatorID = id; return r }
+func withOrg(r metrics.Row, org string) metrics.Row {
+	r.Organisation = org
+	return r
+}
+func withNote(r metrics.Row, supp bool, note string) metrics.Row {
+	r.Suppressed, r.Note = supp, note
+	return r
+}
+
+func same(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+
+func sameRow(a, b metrics.Row) bool {
+	an, bn := a.Numbers(), b.Numbers()
+	for i := range an {
+		if !same(an[i], bn[i]) {
+			return false
+		}
+	}
+	a.Numerator, a.Denominator, a.Value, a.Lower95, a.Upper95, a.Lower998, a.Upper998 = 0, 0, 0, 0, 0, 0, 0
+	b.Numerator, b.Denominator, b.Value, b.Lower95, b.Upper95, b.Lower998, b.Upper998 = 0, 0, 0, 0, 0, 0, 0
+	return a == b
+}
+
+func limitsNaN(r metrics.Row) bool {
+	return math.IsNaN(r.Lower95) && math.IsNaN(r.Upper95) && math.IsNaN(r.Lower998) && math.IsNaN(r.Upper998)
+}
+
+func TestParseRule(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     Rule
+		wantErr  bool
+	}{
+		{"empty is default", "", NHSDigital, false},
+		{"nhs digital", "nhs_digital", NHSDigital, false},
+		{"below5", "below5", Below5, false},
+		{"below10", "below10", Below10, false},
+		{"case sensitive", "NHS_DIGITAL", "", true},
+		{"unknown", "below7", "", true},
+		{"padded", " below5", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRule(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ParseRule(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("ParseRule(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if err != nil && (!strings.HasPrefix(err.Error(), "unknown disclosure rule") || !strings.Contains(err.Error(), fmt.Sprintf("%q", tt.in))) {
+				t.Errorf("error %q: want a lower-case message naming the rule", err)
+			}
+		})
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		name    string
+		p       Policy
+		want    []string
+		notWant []string
+	}{
+		{"nhs digital with secondary", Policy{NHSDigital, true},
+			[]string{"1 to 7", "nearest 5", "0 shown as 0", "NHS Digital", "fewer than 10 events", "next-smallest"}, nil},
+		{"zero policy is nhs digital", Policy{},
+			[]string{"1 to 7", "nearest 5"}, []string{"next-smallest"}},
+		{"below5", Policy{Below5, true},
+			[]string{"1 to 4", "unrounded", "next-smallest"}, []string{"nearest 5", "1 to 7"}},
+		{"below10 without secondary", Policy{Below10, false},
+			[]string{"1 to 9", "unrounded"}, []string{"nearest 5", "next-smallest"}},
+		{"unknown rule", Policy{Rule: "x"}, []string{"unrecognised", `"x"`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Describe(tt.p)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Describe(%+v) = %q, want it to contain %q", tt.p, got, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("Describe(%+v) = %q, want it not to contain %q", tt.p, got, w)
+				}
+			}
+			if !strings.HasSuffix(got, ".") || strings.Count(got, ". ") != 0 || got[0] < 'A' || got[0] > 'Z' {
+				t.Errorf("Describe(%+v) = %q, want one sentence", tt.p, got)
+			}
+		})
+	}
+}
+
+func TestCountRule(t *testing.T) {
+	tests := []struct {
+		rule     Rule
+		in, want float64
+	}{
+		{NHSDigital, 0, 0}, {NHSDigital, 1, nan}, {NHSDigital, 7, nan}, {NHSDigital, 7.9, nan},
+		{NHSDigital, 0.4, nan}, {NHSDigital, 8, 10}, {NHSDigital, 12, 10}, {NHSDigital, 12.5, 15},
+		{NHSDigital, 13, 15}, {NHSDigital, 1002, 1000}, {NHSDigital, nan, nan}, {NHSDigital, -3, nan},
+		{Below5, 4, nan}, {Below5, 5, 5}, {Below5, 7, 7}, {Below5, 0, 0}, {Below5, 123, 123},
+		{Below10, 9, nan}, {Below10, 10, 10}, {Below10, 13, 13}, {Below10, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%v", tt.rule, tt.in), func(t *testing.T) {
+			p, err := paramsFor(tt.rule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, supp := p.count(tt.in)
+			if !same(got, tt.want) {
+				t.Errorf("count(%v) = %v, want %v", tt.in, got, tt.want)
+			}
+			if supp != (math.IsNaN(got) && !math.IsNaN(tt.in)) {
+				t.Errorf("count(%v) suppressed = %v", tt.in, supp)
+			}
+		})
+	}
+}
+
+// want is what one output row should be.
+type want struct {
+	num, den, val float64
+	supp          bool
+	note          string
+}
+
+func TestApply(t *testing.T) {
+	const (
+		o   = metrics.Overall
+		q   = metrics.IMDQuintile
+		eth = metrics.Ethnic
+		sx  = metrics.Sex
+	)
+	prop := map[string]Measure{"i1": Proportion, "i2": Proportion}
+	primary := "suppressed: numerator 1–7 (nhs_digital rule)"
+	second := "suppressed: secondary, to protect another cell"
+	tests := []struct {
+		name     string
+		rows     []metrics.Row
+		policy   Policy
+		measures map[string]Measure
+		want     []want
+		wantN    int
+	}{
+		{
+			name:   "nhs digital rounds counts and keeps values",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{row(o, "All", 103, 1002, 0.1028), row(sx, "Male", 0, 500, 0), row(sx, "Female", 103, 502, 0.2052)},
+			want: []want{{105, 1000, 0.1028, false, ""}, {0, 500, 0, false, ""}, {105, 500, 0.2052, false, ""}},
+		},
+		{
+			name:   "suppressed numerator withholds proportion",
+			policy: Policy{NHSDigital, false}, measures: prop,
+			rows: []metrics.Row{row(o, "All", 100, 1000, 0.1), row(sx, "Male", 97, 500, 0.194), row(sx, "Female", 3, 500, 0.006)},
+			want: []want{{100, 1000, 0.1, false, ""}, {95, 500, 0.194, false, ""}, {nan, 500, nan, true, primary}},
+			// numerator, value and four limits
+			wantN: 6,
+		},
+		{
+			name:   "suppressed denominator withholds proportion",
+			policy: Policy{Below5, false}, measures: prop,
+			rows: []metrics.Row{row(sx, "Male", 2, 4, 0.5)},
+			want: []want{{nan, nan, nan, true, "suppressed: numerator and denominator 1–4 (below5 rule)"}},
+		},
+		{
+			name:   "secondary picks next smallest, ties by label",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{
+				row(o, "All", 133, 5000, 0.0266),
+				row(q, "1", 50, 1000, 0.05), row(q, "3", 20, 1000, 0.02), row(q, "2", 20, 1000, 0.02),
+				row(q, "4", 3, 1000, 0.003), row(q, "5", 40, 1000, 0.04), row(q, "Unknown", 0, 0, nan),
+			},
+			want: []want{
+				{135, 5000, 0.0266, false, ""},
+				{50, 1000, 0.05, false, ""}, {20, 1000, 0.02, false, ""}, {nan, 1000, nan, true, second},
+				{nan, 1000, nan, true, primary}, {40, 1000, 0.04, false, ""}, {0, 0, nan, false, ""},
+			},
+			wantN: 12,
+		},
+		{
+			name:   "secondary off leaves one suppressed group",
+			policy: Policy{NHSDigital, false}, measures: prop,
+			rows: []metrics.Row{
+				row(o, "All", 113, 5000, 0.0226),
+				row(q, "1", 50, 1000, 0.05), row(q, "2", 20, 1000, 0.02), row(q, "4", 3, 1000, 0.003), row(q, "5", 40, 1000, 0.04),
+			},
+			want: []want{
+				{115, 5000, 0.0226, false, ""},
+				{50, 1000, 0.05, false, ""}, {20, 1000, 0.02, false, ""}, {nan, 1000, nan, true, primary}, {40, 1000, 0.04, false, ""},
+			},
+		},
+		{
+			name:   "not known is a group and is protected",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{
+				row(o, "All", 247, 2000, 0.1235),
+				row(eth, "White", 200, 1500, 0.133), row(eth, "Mixed", 30, 200, 0.15),
+				row(eth, "Asian or Asian British", 12, 200, 0.06), row(eth, "Not known", 5, 100, 0.05),
+			},
+			want: []want{
+				{245, 2000, 0.1235, false, ""},
+				{200, 1500, 0.133, false, ""}, {30, 200, 0.15, false, ""},
+				{nan, 200, nan, true, second}, {nan, 100, nan, true, primary},
+			},
+		},
+		{
+			name:   "two suppressed groups need no secondary",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{
+				row(o, "All", 108, 2000, 0.054),
+				row(sx, "Male", 100, 1000, 0.1), row(sx, "Female", 5, 990, 0.005), row(sx, "Other or not known", 3, 10, 0.3),
+			},
+			want: []want{
+				{110, 2000, 0.054, false, ""},
+				{100, 1000, 0.1, false, ""}, {nan, 990, nan, true, primary}, {nan, 10, nan, true, primary},
+			},
+		},
+		{
+			name:   "suppressed total needs no secondary",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{row(o, "All", 6, 1000, 0.006), row(sx, "Male", 6, 500, 0.012), row(sx, "Female", 0, 500, 0)},
+			want: []want{{nan, 1000, nan, true, primary}, {nan, 500, nan, true, primary}, {0, 500, 0, false, ""}},
+		},
+		{
+			name:   "zero is the complement only when nothing else is left",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{row(o, "All", 20, 1000, 0.02), row(sx, "Female", 0, 500, 0), row(sx, "Male", 6, 500, 0.012)},
+			want: []want{{20, 1000, 0.02, false, ""}, {nan, 500, nan, true, second}, {nan, 500, nan, true, primary}},
+		},
+		{
+			name:   "no overall row is read as a known total",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{row(sx, "Male", 50, 500, 0.1), row(sx, "Female", 3, 500, 0.006)},
+			want: []want{{nan, 500, nan, true, second}, {nan, 500, nan, true, primary}},
+		},
+		{
+			name:   "secondary on the denominator column",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{
+				row(o, "All", 40, 530, 0.075),
+				row(sx, "Male", 0, 5, 0), row(sx, "Female", 20, 25, 0.8), row(sx, "Other or not known", 20, 500, 0.04),
+			},
+			want: []want{
+				{40, 530, 0.075, false, ""},
+				{0, nan, nan, true, "suppressed: denominator 1–7 (nhs_digital rule)"},
+				{20, nan, nan, true, second}, {20, 500, 0.04, false, ""},
+			},
+		},
+		{
+			name:   "primary and secondary on one row",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{
+				row(o, "All", 30, 1000, 0.03),
+				row(sx, "Male", 4, 9, 0.44), row(sx, "Female", 26, 6, 4.3), row(sx, "Other or not known", 0, 985, 0),
+			},
+			want: []want{
+				{30, 1000, 0.03, false, ""},
+				{nan, nan, nan, true, "suppressed: numerator 1–7 (nhs_digital rule); denominator secondary, to protect another cell"},
+				{nan, nan, nan, true, "suppressed: denominator 1–7 (nhs_digital rule); numerator secondary, to protect another cell"},
+				{0, 985, 0, false, ""},
+			},
+		},
+		{
+			name:   "dsr value survives suppressed counts",
+			policy: Policy{NHSDigital, true}, measures: map[string]Measure{"i1": DSR},
+			rows:  []metrics.Row{row(o, "All", 30, 5000, 600), row(sx, "Male", 3, 2500, 123.4), row(sx, "Female", 27, 2500, 1080)},
+			want:  []want{{30, 5000, 600, false, ""}, {nan, 2500, 123.4, true, primary}, {nan, 2500, 1080, true, second}},
+			wantN: 2,
+		},
+		{
+			name:   "dsr not published upstream keeps its note",
+			policy: Policy{NHSDigital, false}, measures: map[string]Measure{"i1": DSR},
+			rows:  []metrics.Row{withNote(row(sx, "Male", 4, 2500, nan), true, "dsr not published: total count < 10")},
+			want:  []want{{nan, 2500, nan, true, "dsr not published: total count < 10; " + primary}},
+			wantN: 1,
+		},
+		{
+			name:   "count measure value is a count",
+			policy: Policy{NHSDigital, false}, measures: map[string]Measure{"i1": Count},
+			rows: []metrics.Row{row(o, "All", 23, nan, 23), row(sx, "Male", 5, nan, 5), row(sx, "Female", 18, nan, 18)},
+			want: []want{
+				{25, nan, 25, false, ""},
+				{nan, nan, nan, true, "suppressed: numerator and value 1–7 (nhs_digital rule)"},
+				{20, nan, 20, false, ""},
+			},
+		},
+		{
+			name:   "below10 suppresses without rounding",
+			policy: Policy{Below10, false}, measures: map[string]Measure{"i1": CrudeRate},
+			rows: []metrics.Row{row(o, "All", 23, 1003, 2293), row(sx, "Male", 9, 500, 1800), row(sx, "Female", 14, 503, 2783)},
+			want: []want{
+				{23, 1003, 2293, false, ""},
+				{nan, 500, nan, true, "suppressed: numerator 1–9 (below10 rule)"},
+				{14, 503, 2783, false, ""},
+			},
+		},
+		{
+			name:   "imd summary withheld when a quintile is",
+			policy: Policy{NHSDigital, false}, measures: prop,
+			rows: []metrics.Row{
+				row(q, "1", 50, 1000, 0.05), row(q, "2", 3, 1000, 0.003),
+				row(metrics.IMDSummary, metrics.GroupGap, nan, nan, 0.01), row(metrics.IMDSummary, metrics.GroupSII, nan, nan, 0.02),
+				withInd(row(q, "1", 50, 1000, 0.05), "i2"), withInd(row(metrics.IMDSummary, metrics.GroupGap, nan, nan, 0.01), "i2"),
+			},
+			want: []want{
+				{50, 1000, 0.05, false, ""}, {nan, 1000, nan, true, primary},
+				{nan, nan, nan, true, "suppressed: an IMD quintile's value is suppressed"},
+				{nan, nan, nan, true, "suppressed: an IMD quintile's value is suppressed"},
+				{50, 1000, 0.05, false, ""}, {nan, nan, 0.01, false, ""},
+			},
+		},
+		{
+			name:   "imd summary of a dsr survives",
+			policy: Policy{NHSDigital, false}, measures: map[string]Measure{"i1": DSR},
+			rows: []metrics.Row{row(q, "2", 3, 1000, 300), row(metrics.IMDSummary, metrics.GroupRII, nan, nan, 1.5)},
+			want: []want{{nan, 1000, 300, true, primary}, {nan, nan, 1.5, false, ""}},
+		},
+		{
+			name:   "imd summary withheld when an upstream dsr was not published",
+			policy: Policy{NHSDigital, false}, measures: map[string]Measure{"i1": DSR},
+			rows: []metrics.Row{
+				withNote(row(q, "2", 9, 1000, nan), true, "dsr not published: total count < 10"),
+				row(metrics.IMDSummary, metrics.GroupRII, nan, nan, 1.5),
+			},
+			want: []want{
+				{10, 1000, nan, true, "dsr not published: total count < 10"},
+				{nan, nan, nan, true, "suppressed: an IMD quintile's value is suppressed"},
+			},
+		},
+		{
+			name:   "ethnic ratio withheld with its group",
+			policy: Policy{NHSDigital, false}, measures: prop,
+			rows: []metrics.Row{
+				row(eth, "White", 200, 1000, 0.2), row(eth, "Mixed", 2, 100, 0.02), row(eth, "Black or Black British", 20, 100, 0.2),
+				row(metrics.EthnicRatio, "Mixed / White", nan, nan, 0.1), row(metrics.EthnicRatio, "Black or Black British / White", nan, nan, 1),
+			},
+			want: []want{
+				{200, 1000, 0.2, false, ""}, {nan, 100, nan, true, primary}, {20, 100, 0.2, false, ""},
+				{nan, nan, nan, true, "suppressed: this group's or the White group's value is suppressed"},
+				{nan, nan, 1, false, ""},
+			},
+		},
+		{
+			name:   "ethnic ratios withheld with the white group",
+			policy: Policy{NHSDigital, false}, measures: prop,
+			rows: []metrics.Row{
+				row(eth, "White", 7, 1000, 0.007), row(eth, "Mixed", 20, 100, 0.2),
+				row(metrics.EthnicRatio, "Mixed / White", nan, nan, 28),
+			},
+			want: []want{
+				{nan, 1000, nan, true, primary}, {20, 100, 0.2, false, ""},
+				{nan, nan, nan, true, "suppressed: this group's or the White group's value is suppressed"},
+			},
+		},
+		{
+			name:   "counts on a summary row follow the rule, the value stays",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{
+				row(metrics.EthnicRatio, "Mixed / White", 3, 1000, 1.2),
+				row(metrics.IMDSummary, metrics.GroupSII, 12, nan, 0.3),
+			},
+			want:  []want{{nan, 1000, 1.2, true, primary}, {10, nan, 0.3, false, ""}},
+			wantN: 1,
+		},
+		{
+			name:   "organisations are kept apart",
+			policy: Policy{NHSDigital, true}, measures: prop,
+			rows: []metrics.Row{
+				row(o, "All", 53, 1000, 0.053), row(sx, "Male", 50, 500, 0.1), row(sx, "Female", 3, 500, 0.006),
+				withOrg(row(o, "All", 53, 1000, 0.053), "ABC"), withOrg(row(sx, "Male", 3, 500, 0.006), "ABC"), withOrg(row(sx, "Female", 50, 500, 0.1), "ABC"),
+			},
+			want: []want{
+				{55, 1000, 0.053, false, ""}, {nan, 500, nan, true, second}, {nan, 500, nan, true, primary},
+				{55, 1000, 0.053, false, ""}, {nan, 500, nan, true, primary}, {nan, 500, nan, true, second},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := slices.Clone(tt.rows)
+			got, n, err := Apply(tt.rows, tt.policy, tt.measures)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d rows, want %d", len(got), len(tt.want))
+			}
+			for i, w := range tt.want {
+				g := got[i]
+				if g.Group != in[i].Group || g.Breakdown != in[i].Breakdown {
+					t.Errorf("row %d is %s/%s, want input order", i, g.Breakdown, g.Group)
+				}
+				if !same(g.Numerator, w.num) || !same(g.Denominator, w.den) || !same(g.Value, w.val) || g.Suppressed != w.supp || g.Note != w.note {
+					t.Errorf("row %d (%s %s): got num %v den %v val %v supp %v note %q,\n\twant num %v den %v val %v supp %v note %q",
+						i, g.Breakdown, g.Group, g.Numerator, g.Denominator, g.Value, g.Suppressed, g.Note,
+						w.num, w.den, w.val, w.supp, w.note)
+				}
+				if math.IsNaN(w.val) && !math.IsNaN(in[i].Value) && !limitsNaN(g) {
+					t.Errorf("row %d: value withheld but limits published: %v", i, g.Numbers())
+				}
+				if !math.IsNaN(w.val) && (g.Lower95 != in[i].Lower95 || g.Upper998 != in[i].Upper998) && w.val == in[i].Value {
+					t.Errorf("row %d: limits changed: %v, want %v", i, g.Numbers(), in[i].Numbers())
+				}
+			}
+			if tt.wantN != 0 && n != tt.wantN {
+				t.Errorf("suppressed = %d, want %d", n, tt.wantN)
+			}
+			if n != countHidden(tt.rows, got) {
+				t.Errorf("suppressed = %d, but %d cells were hidden", n, countHidden(tt.rows, got))
+			}
+			for i := range in {
+				if !sameRow(in[i], tt.rows[i]) {
+					t.Errorf("input row %d changed", i)
+				}
+			}
+		})
+	}
+}
+
+func TestApplyErrors(t *testing.T) {
+	r := row(metrics.Sex, "Male", 3, 10, 0.3)
+	tests := []struct {
+		name     string
+		rows     []metrics.Row
+		policy   Policy
+		measures map[string]Measure
+		want     string
+	}{
+		{"unknown rule", []metrics.Row{r}, Policy{Rule: "below7"}, map[string]Measure{"i1": Proportion}, `unknown disclosure rule "below7"`},
+		{"indicator without measure", []metrics.Row{r}, Policy{}, map[string]Measure{"i2": Proportion}, `indicator "i1" has no measure`},
+		{"nil measures", []metrics.Row{r}, Policy{}, nil, `indicator "i1" has no measure`},
+		{"unknown measure", []metrics.Row{r}, Policy{}, map[string]Measure{"i1": "median"}, `indicator "i1": unknown measure "median"`},
+		{"duplicate row", []metrics.Row{r, r}, Policy{}, map[string]Measure{"i1": Proportion}, "rows 1 and 2: duplicate row"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, n, err := Apply(tt.rows, tt.policy, tt.measures)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Apply error = %v, want one containing %q", err, tt.want)
+			}
+			if out != nil || n != 0 {
+				t.Errorf("Apply returned %d rows, %d suppressed with an error", len(out), n)
+			}
+		})
+	}
+	t.Run("empty table", func(t *testing.T) {
+		out, n, err := Apply(nil, Policy{}, nil)
+		if err != nil || len(out) != 0 || n != 0 {
+			t.Errorf("Apply(nil) = %v, %d, %v", out, n, err)
+		}
+	})
+}
+
+// countHidden counts numbers present in in and NaN in out.
+func countHidden(in, out []metrics.Row) int {
+	n := 0
+	for i := range in {
+		a, b := in[i].Numbers(), out[i].Numbers()
+		for k := range a {
+			if !math.IsNaN(a[k]) && math.IsNaN(b[k]) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+var (
+	measureKinds = []Measure{Proportion, CrudeRate, DSR, Count, RatioToBaseline, Mean}
+	breakdowns   = []struct {
+		name   string
+		groups []string
+	}{
+		{metrics.IMDQuintile, []string{"1", "2", "3", "4", "5", "Unknown"}},
+		{metrics.Ethnic, metrics.EthnicGroupOrder},
+		{metrics.AgeBand, []string{"0-17", "18-34", "35-49", "50-64", "65-79", "80+"}},
+		{metrics.Sex, metrics.SexOrder},
+	}
+)
+
+// smallCount draws a count from 0 to 200 where small counts are frequent.
+func smallCount(rng *rand.Rand) float64 {
+	switch rng.IntN(3) {
+	case 0:
+		return float64(rng.IntN(10))
+	case 1:
+		return float64(rng.IntN(30))
+	}
+	return float64(rng.IntN(201))
+}
+
+// randomTable returns n indicators with four group breakdowns each (4n
+// indicator × breakdowns), an overall row (sometimes missing), IMD summaries
+// and ratios to White.
+func randomTable(rng *rand.Rand, n int) ([]metrics.Row, map[string]Measure) {
+	measures := make(map[string]Measure, n)
+	var rows []metrics.Row
+	for k := range n {
+		id := fmt.Sprintf("ind%05d", k)
+		m := measureKinds[rng.IntN(len(measureKinds))]
+		measures[id] = m
+		mk := func(bd, group string, num, den float64) metrics.Row {
+			if rng.IntN(50) == 0 {
+				num = nan
+			}
+			if m == Count && rng.IntN(2) == 0 {
+				den = nan
+			}
+			val := num / den
+			switch m {
+			case Count:
+				val = num
+			case DSR, CrudeRate:
+				val *= 100000
+			}
+			r := metrics.Row{IndicatorID: id, Period: "2025/26", Organisation: "QWE", Breakdown: bd, Group: group,
+				Numerator: num, Denominator: den, Value: val,
+				Lower95: val * 0.8, Upper95: val * 1.25, Lower998: val * 0.7, Upper998: val * 1.4, Method: string(m)}
+			if m == DSR && !(num >= 10) {
+				r.Value, r.Lower95, r.Upper95, r.Lower998, r.Upper998 = nan, nan, nan, nan, nan
+				r.Suppressed, r.Note = true, "dsr not published: total count < 10"
+			}
+			return r
+		}
+		var group []metrics.Row
+		var totNum, totDen float64
+		for b, bd := range breakdowns {
+			for _, g := range bd.groups {
+				num := smallCount(rng)
+				den := num + smallCount(rng)
+				if m == DSR || m == CrudeRate {
+					den = num + float64(rng.IntN(5000))
+				}
+				if b == 0 {
+					totNum += num
+					totDen += den
+				}
+				group = append(group, mk(bd.name, g, num, den))
+			}
+		}
+		if rng.IntN(20) != 0 {
+			rows = append(rows, mk(metrics.Overall, metrics.GroupAll, totNum, totDen))
+		}
+		rows = append(rows, group...)
+		for _, g := range []string{metrics.GroupGap, metrics.GroupRatio, metrics.GroupSII, metrics.GroupRII} {
+			rows = append(rows, metrics.Row{IndicatorID: id, Period: "2025/26", Organisation: "QWE", Breakdown: metrics.IMDSummary, Group: g,
+				Numerator: nan, Denominator: nan, Value: rng.Float64(), Lower95: 0, Upper95: 2, Lower998: -1, Upper998: 3})
+		}
+		for _, g := range metrics.EthnicGroupOrder[1:5] {
+			rows = append(rows, metrics.Row{IndicatorID: id, Period: "2025/26", Organisation: "QWE", Breakdown: metrics.EthnicRatio, Group: g + " / White",
+				Numerator: nan, Denominator: nan, Value: rng.Float64() * 2, Lower95: 0, Upper95: 2, Lower998: -1, Upper998: 3})
+		}
+	}
+	// Shuffle so that order preservation and grouping are exercised.
+	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+	return rows, measures
+}
+
+func TestApplyProperties(t *testing.T) {
+	policies := []Policy{{NHSDigital, true}, {Below5, true}, {Below10, true}, {NHSDigital, false}}
+	for _, seed := range []uint64{1, 2, 3} {
+		for _, p := range policies {
+			t.Run(fmt.Sprintf("seed%d/%s/secondary=%v", seed, p.Rule, p.Secondary), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(seed, 0x5eed))
+				rows, measures := randomTable(rng, 1000) // 4000 indicator × breakdowns
+				in := slices.Clone(rows)
+				out, n, err := Apply(rows, p, measures)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkProperties(t, p, in, out, measures)
+				if n != countHidden(in, out) {
+					t.Errorf("suppressed = %d, want %d", n, countHidden(in, out))
+				}
+				for i := range in {
+					if !sameRow(in[i], rows[i]) {
+						t.Fatalf("input row %d changed: %+v, was %+v", i, rows[i], in[i])
+					}
+				}
+				again, n2, err := Apply(rows, p, measures)
+				if err != nil || n2 != n || !slices.EqualFunc(out, again, sameRow) {
+					t.Errorf("second Apply differs (deterministic): n %d vs %d, err %v", n2, n, err)
+				}
+				twice, n3, err := Apply(out, p, measures)
+				if err != nil || n3 != 0 || !slices.EqualFunc(out, twice, sameRow) {
+					t.Errorf("Apply of published rows changed them: %d more cells, err %v", n3, err)
+				}
+			})
+		}
+	}
+}
+
+func checkProperties(t *testing.T, p Policy, in, out []metrics.Row, measures map[string]Measure) {
+	t.Helper()
+	pr, _ := paramsFor(p.Rule)
+	type bk struct{ ind, bd string }
+	byBD := map[bk][]int{}
+	overall := map[string]int{}
+	for i, r := range out {
+		if r.IndicatorID != in[i].IndicatorID || r.Breakdown != in[i].Breakdown || r.Group != in[i].Group {
+			t.Fatalf("row %d: output order differs from input", i)
+		}
+		byBD[bk{r.IndicatorID, r.Breakdown}] = append(byBD[bk{r.IndicatorID, r.Breakdown}], i)
+		if r.Breakdown == metrics.Overall {
+			overall[r.IndicatorID] = i
+		}
+		m := measures[r.IndicatorID]
+		cells := []float64{r.Numerator, r.Denominator}
+		if m == Count && !isSummary(r.Breakdown) {
+			cells = append(cells, r.Value)
+		}
+		for _, c := range cells {
+			if c != 0 && math.Abs(c) < pr.limit {
+				t.Errorf("row %d (%s %s): published count %v in the suppression range of %s", i, r.Breakdown, r.Group, c, p.Rule)
+			}
+			if p.Rule == NHSDigital && !math.IsNaN(c) && math.Mod(c, 5) != 0 {
+				t.Errorf("row %d: published count %v is not a multiple of 5", i, c)
+			}
+			if p.Rule != NHSDigital && !math.IsNaN(c) && !slices.Contains([]float64{in[i].Numerator, in[i].Denominator, in[i].Value}, c) {
+				t.Errorf("row %d: count %v was rounded under %s", i, c, p.Rule)
+			}
+		}
+		if isSummary(r.Breakdown) {
+			continue
+		}
+		countHidden := (!math.IsNaN(in[i].Numerator) && math.IsNaN(r.Numerator)) || (!math.IsNaN(in[i].Denominator) && math.IsNaN(r.Denominator))
+		if countHidden && !r.Suppressed {
+			t.Errorf("row %d: count hidden but not flagged", i)
+		}
+		if countHidden && !strings.Contains(r.Note, "suppressed: ") {
+			t.Errorf("row %d: count hidden but note %q", i, r.Note)
+		}
+		switch {
+		case m == DSR:
+			if !same(r.Value, in[i].Value) || !same(r.Lower95, in[i].Lower95) || !same(r.Upper998, in[i].Upper998) {
+				t.Errorf("row %d: dsr value changed: %v -> %v", i, in[i].Numbers(), r.Numbers())
+			}
+			if in[i].Note != "" && !strings.HasPrefix(r.Note, in[i].Note) {
+				t.Errorf("row %d: dsr note %q lost, now %q", i, in[i].Note, r.Note)
+			}
+		case countHidden:
+			if !math.IsNaN(r.Value) || !limitsNaN(r) {
+				t.Errorf("row %d (%s): count suppressed but value or limits published: %v", i, m, r.Numbers())
+			}
+		case m != Count:
+			if !same(r.Value, in[i].Value) || !same(r.Lower95, in[i].Lower95) || !same(r.Upper998, in[i].Upper998) {
+				t.Errorf("row %d: value changed without suppression: %v -> %v", i, in[i].Numbers(), r.Numbers())
+			}
+		}
+	}
+
+	// Differencing: per indicator × breakdown with a published total, 0 or
+	// ≥ 2 suppressed groups per count column.
+	violations := 0
+	for k, idx := range byBD {
+		if k.bd == metrics.Overall || isSummary(k.bd) {
+			continue
+		}
+		for col := range 2 {
+			get := func(r metrics.Row) float64 { return []float64{r.Numerator, r.Denominator}[col] }
+			if oi, ok := overall[k.ind]; ok && math.IsNaN(get(out[oi])) {
+				continue
+			}
+			hidden, published := 0, 0
+			for _, i := range idx {
+				if !math.IsNaN(get(in[i])) && math.IsNaN(get(out[i])) {
+					hidden++
+				} else if !math.IsNaN(get(out[i])) {
+					published++
+				}
+			}
+			if hidden == 1 && published > 0 {
+				violations++
+				if p.Secondary {
+					t.Errorf("%s %s column %d: exactly one suppressed group", k.ind, k.bd, col)
+				}
+			}
+		}
+	}
+	if !p.Secondary && violations == 0 {
+		t.Errorf("without secondary suppression no breakdown had a lone suppressed group: the table does not exercise the rule")
+	}
+
+	// Summaries follow the groups they are computed from.
+	hiddenValue := func(i int) bool { return out[i].Suppressed && math.IsNaN(out[i].Value) }
+	for k, idx := range byBD {
+		switch k.bd {
+		case metrics.IMDSummary:
+			anyHidden := slices.ContainsFunc(byBD[bk{k.ind, metrics.IMDQuintile}], hiddenValue)
+			for _, i := range idx {
+				if anyHidden != math.IsNaN(out[i].Value) || anyHidden != out[i].Suppressed || (anyHidden && !limitsNaN(out[i])) {
+					t.Errorf("%s %s: quintile hidden %v, summary %v supp %v", k.ind, out[i].Group, anyHidden, out[i].Value, out[i].Suppressed)
+				}
+			}
+		case metrics.EthnicRatio:
+			for _, i := range idx {
+				name := strings.TrimSuffix(out[i].Group, " / White")
+				h := false
+				for _, j := range byBD[bk{k.ind, metrics.Ethnic}] {
+					if (out[j].Group == name || out[j].Group == "White") && hiddenValue(j) {
+						h = true
+					}
+				}
+				if h != math.IsNaN(out[i].Value) || h != out[i].Suppressed {
+					t.Errorf("%s %s: group or White hidden %v, ratio %v supp %v", k.ind, out[i].Group, h, out[i].Value, out[i].Suppressed)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkApply discloses 10,000 indicator × breakdown groups (2,500
+// indicators with four group breakdowns, plus overall and summary rows:
+// 77,500 rows), sorted as the metrics table is.
+func BenchmarkApply(b *testing.B) {
+	rng := rand.New(rand.NewPCG(42, 0x5eed))
+	rows, measures := randomTable(rng, 2500)
+	metrics.Sort(rows) // the metrics table arrives sorted
+	p := Policy{NHSDigital, true}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Apply(rows, p, measures); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func ExampleDescribe() {
+	fmt.Println(Describe(Policy{Rule: NHSDigital, Secondary: true}))
+	fmt.Println(Describe(Policy{Rule: Below10}))
+	// Output:
+	// Following NHS Digital's rule for hospital data, counts of 1 to 7 are suppressed (shown as *) and all other counts are rounded to the nearest 5, with 0 shown as 0; proportions, rates, ratios and means are calculated from unrounded counts and suppressed where their numerator or denominator is suppressed, while directly standardised rates are published unless based on fewer than 10 events, and where a single group in a breakdown is suppressed the next-smallest group is suppressed too, so that no hidden count can be recovered by subtraction.
+	// Counts of 1 to 9 are suppressed (shown as *) and other counts are shown unrounded; proportions, rates, ratios and means are calculated from unrounded counts and suppressed where their numerator or denominator is suppressed, while directly standardised rates are published unless based on fewer than 10 events.
+}

@@ -1,0 +1,295 @@
+// Package indicator loads the declarative indicator definitions
+// (indicators/*.yaml), validates each against the catalogue's rules and
+// selects the ones a run switches on.
+package indicator
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"hiis/pipeline/diag"
+)
+
+// Measures hiis computes.
+const (
+	Proportion      = "proportion"        // numerator / denominator, Wilson limits
+	CrudeRate       = "crude_rate"        // events / population × multiplier, Byar or exact limits
+	DSR             = "dsr"               // age–sex standardised rate, Dobson limits
+	Count           = "count"             // events, Byar or exact limits
+	RatioToBaseline = "ratio_to_baseline" // activity now / activity in a baseline period
+)
+
+// MeasureNames lists the measures in documentation order.
+var MeasureNames = []string{Proportion, CrudeRate, DSR, Count, RatioToBaseline}
+
+// Breakdowns an indicator may declare, in output order.
+var BreakdownNames = []string{"imd_quintile", "ethnic_group", "age_band", "sex"}
+
+// DefaultAgeBands are the reporting age bands (METHODS.md).
+var DefaultAgeBands = []string{"0-17", "18-34", "35-49", "50-64", "65-79", "80+"}
+
+// Indicator is one indicator definition.
+type Indicator struct {
+	File string `yaml:"-"` // path the definition was read from
+	Pos  diag.Positions
+
+	ID          string `yaml:"id" hiis:"required"`
+	Name        string `yaml:"name" hiis:"required"`
+	Domain      string `yaml:"domain" hiis:"required"`
+	Evidence    string `yaml:"evidence" hiis:"required"` // C, P or U
+	Description string `yaml:"description" hiis:"required"`
+	Source      string `yaml:"source" hiis:"required"` // a source name in the run config
+	Measure     string `yaml:"measure" hiis:"required"`
+	// Filter is a SQL condition on the source's rows (normalised columns
+	// included); rows failing it are not counted at all.
+	Filter string `yaml:"filter"`
+	// Numerator and Denominator are SQL aggregate expressions over the
+	// filtered rows, such as "count(*) FILTER (WHERE weeks_waiting >= 18)" or
+	// "sum(numerator)". Rates take their denominator from Population instead.
+	Numerator   string      `yaml:"numerator" hiis:"required"`
+	Denominator string      `yaml:"denominator"`
+	Population  *Population `yaml:"population"`
+	Multiplier  float64     `yaml:"multiplier"`
+	Unit        string      `yaml:"unit"`
+	Polarity    string      `yaml:"polarity"` // lower_is_better, higher_is_better, or none
+	Breakdowns  []string    `yaml:"breakdowns"`
+	AgeBands    []string    `yaml:"age_bands"`
+	// Codes document the clinical and administrative codes the expressions
+	// use (ICD-10, OPCS-4, admission methods, thresholds), for the annex.
+	Codes map[string]string `yaml:"codes"`
+	// SQL names a file beside the YAML whose query replaces the generated
+	// one; it must return breakdown, grp, stratum, numerator, denominator.
+	SQL string `yaml:"sql"`
+}
+
+// Population says where a rate's denominator comes from.
+type Population struct {
+	Source string `yaml:"source" hiis:"required"`
+	Filter string `yaml:"filter"`
+	Pos    diag.Pos
+}
+
+var idPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$`)
+
+// Load reads every *.yaml file in dir. All problems in all files are
+// returned at once as a *diag.Error.
+func Load(dir string) ([]*Indicator, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("%s: no indicator definitions (*.yaml) found", dir)
+	}
+	sort.Strings(paths)
+	var l diag.List
+	var all []*Indicator
+	seen := map[string]string{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		ind := Parse(p, data, &l)
+		if ind == nil {
+			continue
+		}
+		if ind.ID != "" {
+			if prev, dup := seen[ind.ID]; dup {
+				l.Add(ind.Pos.Of("id"), "duplicate indicator id %q (also in %s)", ind.ID, prev)
+				continue
+			}
+			seen[ind.ID] = p
+		}
+		all = append(all, ind)
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	return all, nil
+}
+
+// Parse decodes and checks one definition, adding problems to l. It returns
+// nil when the file could not be read as YAML at all.
+func Parse(file string, data []byte, l *diag.List) *Indicator {
+	root := diag.Parse(file, data, l)
+	if root == nil {
+		return nil
+	}
+	ind := &Indicator{File: file}
+	ind.Pos = diag.Decode(file, root, ind, l)
+	ind.check(l)
+	return ind
+}
+
+func (ind *Indicator) check(l *diag.List) {
+	at := ind.Pos.Of
+	if ind.ID != "" && !idPattern.MatchString(ind.ID) {
+		l.Add(at("id"), "id %q is not like ER-1a or CVD-4 (capital letters, digits and hyphens)", ind.ID)
+	}
+	if ind.ID != "" {
+		base := strings.TrimSuffix(filepath.Base(ind.File), filepath.Ext(ind.File))
+		if base != ind.ID {
+			l.Add(at("id"), "id %q does not match the file name %q; name the file %s.yaml", ind.ID, filepath.Base(ind.File), ind.ID)
+		}
+	}
+	switch ind.Evidence {
+	case "", "C", "P", "U":
+	default:
+		l.Add(at("evidence"), "evidence %q is not C (confirmed), P (probable) or U (uncertain)", ind.Evidence)
+	}
+	if ind.Measure != "" && !contains(MeasureNames, ind.Measure) {
+		l.Add(at("measure"), "measure %q is not one of %s", ind.Measure, strings.Join(MeasureNames, ", "))
+	}
+	switch ind.Measure {
+	case Proportion, RatioToBaseline:
+		if ind.Denominator == "" && ind.SQL == "" {
+			l.Add(at("measure"), "a %s needs a denominator expression", ind.Measure)
+		}
+	case CrudeRate, DSR:
+		if ind.Denominator == "" && ind.Population == nil && ind.SQL == "" {
+			l.Add(at("measure"), "a %s needs a population (source and filter) or a denominator expression", ind.Measure)
+		}
+	}
+	if ind.Measure == DSR && ind.Population == nil && ind.SQL == "" {
+		l.Add(at("measure"), "a dsr needs a population source by age and sex")
+	}
+	if ind.Multiplier == 0 {
+		switch ind.Measure {
+		case Proportion, RatioToBaseline:
+			ind.Multiplier = 100
+		case CrudeRate, DSR:
+			ind.Multiplier = 100000
+		default:
+			ind.Multiplier = 1
+		}
+	} else if ind.Multiplier < 0 {
+		l.Add(at("multiplier"), "multiplier %v must be positive", ind.Multiplier)
+	}
+	switch ind.Polarity {
+	case "", "lower_is_better", "higher_is_better", "none":
+	default:
+		l.Add(at("polarity"), "polarity %q is not lower_is_better, higher_is_better or none", ind.Polarity)
+	}
+	if ind.Breakdowns == nil {
+		ind.Breakdowns = append([]string(nil), BreakdownNames...)
+	}
+	for i, b := range ind.Breakdowns {
+		if !contains(BreakdownNames, b) {
+			l.Add(at(fmt.Sprintf("breakdowns[%d]", i)), "breakdown %q is not one of %s", b, strings.Join(BreakdownNames, ", "))
+		}
+	}
+	if ind.AgeBands == nil {
+		ind.AgeBands = append([]string(nil), DefaultAgeBands...)
+	} else if _, err := ParseAgeBands(ind.AgeBands); err != nil {
+		l.Add(at("age_bands"), "%v", err)
+	}
+	for _, f := range []struct{ key, expr string }{{"filter", ind.Filter}, {"numerator", ind.Numerator}, {"denominator", ind.Denominator}} {
+		if strings.Contains(f.expr, ";") {
+			l.Add(at(f.key), "%s must be one SQL expression, without ';'", f.key)
+		}
+	}
+	if ind.Population != nil && strings.Contains(ind.Population.Filter, ";") {
+		l.Add(at("population.filter"), "population.filter must be one SQL expression, without ';'")
+	}
+	if ind.SQL != "" {
+		if strings.ContainsAny(ind.SQL, `/\`) || !strings.HasSuffix(ind.SQL, ".sql") {
+			l.Add(at("sql"), "sql %q must name a .sql file beside the definition, without a folder", ind.SQL)
+		} else if _, err := os.Stat(ind.SQLPath()); err != nil {
+			l.Add(at("sql"), "sql file %s: %v", ind.SQL, err)
+		}
+	}
+	if ind.Unit == "" {
+		ind.Unit = DefaultUnit(ind.Measure, ind.Multiplier)
+	}
+}
+
+// SQLPath is the path of the indicator's SQL file.
+func (ind *Indicator) SQLPath() string { return filepath.Join(filepath.Dir(ind.File), ind.SQL) }
+
+// OnByDefault reports whether the catalogue switches the indicator on when a
+// config says nothing: confirmed and probable indicators are on.
+func (ind *Indicator) OnByDefault() bool { return ind.Evidence != "U" }
+
+// Files lists the files that define the indicator (YAML, and SQL if any).
+func (ind *Indicator) Files() []string {
+	if ind.SQL == "" {
+		return []string{ind.File}
+	}
+	return []string{ind.File, ind.SQLPath()}
+}
+
+// DefaultUnit names the unit of a measure's values.
+func DefaultUnit(measure string, multiplier float64) string {
+	switch measure {
+	case Proportion, RatioToBaseline:
+		if multiplier == 100 {
+			return "%"
+		}
+	case CrudeRate, DSR:
+		return "per " + thousands(multiplier)
+	case Count:
+		return "count"
+	}
+	return fmt.Sprintf("× %s", thousands(multiplier))
+}
+
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// AgeBand is a reporting age band [Lo, Hi]; Hi is -1 for an open band (80+).
+type AgeBand struct {
+	Label  string
+	Lo, Hi int
+}
+
+// ParseAgeBands reads labels like "0-17" and "80+": contiguous from 0 and
+// ending with an open band.
+func ParseAgeBands(labels []string) ([]AgeBand, error) {
+	var out []AgeBand
+	next := 0
+	for i, s := range labels {
+		var b AgeBand
+		b.Label = s
+		if strings.HasSuffix(s, "+") {
+			if _, err := fmt.Sscanf(s, "%d+", &b.Lo); err != nil || i != len(labels)-1 {
+				return nil, fmt.Errorf("age band %q: only the last band may be open, like 80+", s)
+			}
+			b.Hi = -1
+		} else if n, err := fmt.Sscanf(s, "%d-%d", &b.Lo, &b.Hi); err != nil || n != 2 || b.Hi < b.Lo {
+			return nil, fmt.Errorf("age band %q is not like 18-34 or 80+", s)
+		}
+		if b.Lo != next {
+			return nil, fmt.Errorf("age band %q should start at %d: bands must be contiguous from 0", s, next)
+		}
+		next = b.Hi + 1
+		out = append(out, b)
+	}
+	if len(out) == 0 || out[len(out)-1].Hi != -1 {
+		return nil, fmt.Errorf("age bands must end with an open band like 80+")
+	}
+	return out, nil
+}

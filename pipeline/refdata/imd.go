@@ -1,0 +1,199 @@
+// Package refdata reads reference files as their publishers release them:
+// the English Indices of Deprivation LSOA file (File_1) and its population
+// denominators (File_6).
+package refdata
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// IMD columns as published in File_1 of the English Indices of Deprivation.
+const (
+	ColLSOA     = "LSOA code (2011)"
+	ColLSOAName = "LSOA name (2011)"
+	ColLAD      = "Local Authority District code (2019)"
+	ColLADName  = "Local Authority District name (2019)"
+	ColRank     = "Index of Multiple Deprivation (IMD) Rank"
+	ColDecile   = "Index of Multiple Deprivation (IMD) Decile"
+)
+
+// Area is one LSOA of the lookup.
+type Area struct {
+	LAD    string
+	Rank   int
+	Decile int // 1 = most deprived, whatever the file's direction
+}
+
+// Quintile returns ⌈decile/2⌉: 1 is the most deprived fifth.
+func (a Area) Quintile() int { return (a.Decile + 1) / 2 }
+
+// IMD is an LSOA → deprivation lookup.
+type IMD struct {
+	Areas map[string]Area
+}
+
+// Open opens a file for reading, decompressing it when its name ends in .gz.
+func Open(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(path, ".gz") {
+		return f, nil
+	}
+	gz, err := gzip.NewReader(bufio.NewReader(f))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{gz, f}, nil
+}
+
+// LoadIMD reads an IMD lookup in the official File_1 format: optional UTF-8
+// byte-order mark, the published headers (other columns are ignored, so the
+// full File_7 works too), ranks that may carry thousands separators. With
+// decile1MostDeprived false the file's deciles run the other way and are
+// flipped. Errors name the file, line and field.
+func LoadIMD(path string, decile1MostDeprived bool) (*IMD, error) {
+	rc, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return ReadIMD(rc, path, decile1MostDeprived)
+}
+
+// ReadIMD is LoadIMD over a reader; name is used in messages.
+func ReadIMD(r io.Reader, name string, decile1MostDeprived bool) (*IMD, error) {
+	cr := csv.NewReader(bufio.NewReader(r))
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%s: file is empty: expected the IMD header line", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	idx, err := headerIndex(head, name, ColLSOA, ColLAD, ColRank, ColDecile)
+	if err != nil {
+		return nil, err
+	}
+	imd := &IMD{Areas: map[string]Area{}}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		field := func(col string) string {
+			i := idx[col]
+			if i >= len(rec) {
+				return ""
+			}
+			return strings.TrimSpace(rec[i])
+		}
+		code := strings.ToUpper(field(ColLSOA))
+		if code == "" {
+			return nil, fmt.Errorf("%s: line %d: field %q is blank", name, line, ColLSOA)
+		}
+		rank, err := strconv.Atoi(strings.ReplaceAll(field(ColRank), ",", ""))
+		if err != nil || rank < 1 {
+			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a rank", name, line, ColRank, field(ColRank))
+		}
+		dec, err := strconv.Atoi(field(ColDecile))
+		if err != nil || dec < 1 || dec > 10 {
+			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a decile from 1 to 10", name, line, ColDecile, field(ColDecile))
+		}
+		if !decile1MostDeprived {
+			dec = 11 - dec
+		}
+		if _, dup := imd.Areas[code]; dup {
+			return nil, fmt.Errorf("%s: line %d: LSOA %s appears twice", name, line, code)
+		}
+		imd.Areas[code] = Area{LAD: field(ColLAD), Rank: rank, Decile: dec}
+	}
+	if len(imd.Areas) == 0 {
+		return nil, fmt.Errorf("%s: no LSOAs after the header", name)
+	}
+	return imd, nil
+}
+
+// headerIndex finds the named columns in a header row (byte-order mark and
+// surrounding spaces ignored, case-insensitive).
+func headerIndex(head []string, name string, want ...string) (map[string]int, error) {
+	idx := map[string]int{}
+	for i, h := range head {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		idx[strings.ToLower(h)] = i
+	}
+	out := map[string]int{}
+	var missing []string
+	for _, w := range want {
+		i, ok := idx[strings.ToLower(w)]
+		if !ok {
+			missing = append(missing, fmt.Sprintf("%q", w))
+			continue
+		}
+		out[w] = i
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s: line 1: missing column %s (the official IMD File_1 headers are expected)", name, strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+// Population File_6 columns.
+const (
+	ColPopLSOA  = "LSOA code (2011)"
+	ColPopTotal = "Total population: mid 2015 (excluding prisoners)"
+)
+
+// LoadPopulation reads LSOA total populations from File_6 of the English
+// Indices of Deprivation 2019 (mid-2015 denominators).
+func LoadPopulation(path string) (map[string]int64, error) {
+	rc, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	cr := csv.NewReader(bufio.NewReader(rc))
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading header: %w", path, err)
+	}
+	idx, err := headerIndex(head, path, ColPopLSOA, ColPopTotal)
+	if err != nil {
+		return nil, err
+	}
+	pop := map[string]int64{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return pop, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		line, _ := cr.FieldPos(0)
+		v := strings.ReplaceAll(strings.TrimSpace(rec[idx[ColPopTotal]]), ",", "")
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a whole number", path, line, ColPopTotal, v)
+		}
+		pop[strings.TrimSpace(rec[idx[ColPopLSOA]])] = n
+	}
+}

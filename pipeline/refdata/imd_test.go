@@ -1,0 +1,83 @@
+package refdata
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// referenceDir returns ../shared/reference beside the project, or skips.
+func referenceDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "..", "shared", "reference", "imd2019")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("reference data not found at %s (it sits beside the project as ../shared/reference): %v", dir, err)
+	}
+	return dir
+}
+
+func TestRealIMD2019(t *testing.T) {
+	dir := referenceDir(t)
+	imd, err := LoadIMD(filepath.Join(dir, "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(imd.Areas); got != 32844 {
+		t.Fatalf("loaded %d LSOAs, want 32,844", got)
+	}
+	a := imd.Areas["E01000001"]
+	if a.Rank != 29199 || a.Decile != 9 || a.Quintile() != 5 || a.LAD != "E09000001" {
+		t.Errorf("E01000001 = %+v, want rank 29,199, decile 9, quintile 5 in E09000001", a)
+	}
+	pop, err := LoadPopulation(filepath.Join(dir, "File_6_-_IoD2019_Population_Denominators.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Core20 share of Cambridgeshire and Peterborough (INDICATORS.md).
+	lads := map[string]bool{"E07000008": true, "E07000009": true, "E07000010": true, "E07000011": true, "E07000012": true, "E06000031": true}
+	var total, core20 int64
+	for code, area := range imd.Areas {
+		if !lads[area.LAD] {
+			continue
+		}
+		total += pop[code]
+		if area.Quintile() == 1 {
+			core20 += pop[code]
+		}
+	}
+	if total != 832835 || core20 != 107073 {
+		t.Errorf("Cambridgeshire and Peterborough: %d of %d people in quintile 1, want 107,073 of 832,835", core20, total)
+	}
+	if share := math.Round(float64(core20)/float64(total)*1000) / 10; share != 12.9 {
+		t.Errorf("Core20 share %.1f%%, want 12.9%%", share)
+	}
+}
+
+func TestReadIMDErrors(t *testing.T) {
+	head := "\ufeff" + strings.Join([]string{ColLSOA, ColLSOAName, ColLAD, ColLADName, ColRank, ColDecile}, ",") + "\n"
+	for _, tc := range []struct{ name, data, want string }{
+		{"empty", "", "f.csv: file is empty"},
+		{"missing column", "LSOA code (2011),Index of Multiple Deprivation (IMD) Decile\nE01,1\n", `f.csv: line 1: missing column "Local Authority District code (2019)"`},
+		{"bad rank", head + `E01000001,A,E09,B,"29,1x9",9` + "\n", `f.csv: line 2: field "Index of Multiple Deprivation (IMD) Rank": "29,1x9" is not a rank`},
+		{"bad decile", head + `E01000001,A,E09,B,"29,199",11` + "\n", `line 2: field "Index of Multiple Deprivation (IMD) Decile": "11" is not a decile`},
+		{"duplicate", head + `E01000001,A,E09,B,1,1` + "\n" + `E01000001,A,E09,B,2,1` + "\n", "line 3: LSOA E01000001 appears twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadIMD(strings.NewReader(tc.data), "f.csv", true)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("flipped", func(t *testing.T) {
+		imd, err := ReadIMD(strings.NewReader(head+`E01000001,A,E09,B,"1,000",2`+"\n"), "f.csv", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := imd.Areas["E01000001"]; a.Decile != 9 || a.Rank != 1000 {
+			t.Fatalf("got %+v, want decile 9 after flipping", a)
+		}
+	})
+}

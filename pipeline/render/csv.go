@@ -1,0 +1,89 @@
+package render
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math"
+	"sort"
+	"strconv"
+
+	"hiis/pipeline/metrics"
+)
+
+// dataQualityColumns is the header of data-quality.csv and of the data pack's
+// Data quality sheet.
+var dataQualityColumns = []string{
+	"source", "indicator", "records",
+	"ethnic_not_stated", "ethnic_not_known", "ethnic_blank_or_invalid", "no_valid_lsoa",
+	"pct_ethnic_not_stated", "pct_ethnic_not_known", "pct_ethnic_blank_or_invalid", "pct_no_valid_lsoa",
+}
+
+// restrictedReadme is restricted/README.txt.
+const restrictedReadme = `NOT FOR PUBLICATION
+
+The files in this folder hold the metrics table before disclosure control:
+small counts (1 to 7) and unrounded numbers derived from record-level data.
+They are for the analysts who produced the statement, to check and
+reproduce it. Do not publish them, attach them to board papers or send them
+outside the organisation. The published equivalents are metrics.csv,
+metrics.parquet and datapack.xlsx in the folder above.
+`
+
+// metricsCSV is metrics.WriteCSV into memory.
+func metricsCSV(rows []metrics.Row) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := metrics.WriteCSV(&buf, rows); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// sortedDataQuality returns the data-quality rows sorted by source, then
+// indicator (the whole-source row, with no indicator, first).
+func sortedDataQuality(dq []DataQuality) []DataQuality {
+	out := append([]DataQuality(nil), dq...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Source != out[j].Source {
+			return out[i].Source < out[j].Source
+		}
+		return out[i].Indicator < out[j].Indicator
+	})
+	return out
+}
+
+// pct is 100·n/d rounded to 2 dp, NaN when d is 0.
+func pct(n, d int64) float64 {
+	if d <= 0 {
+		return math.NaN()
+	}
+	return math.Round(float64(n)/float64(d)*100*100) / 100
+}
+
+// dataQualityRecord is one line of data-quality.csv.
+func dataQualityRecord(q DataQuality) []string {
+	it := func(n int64) string { return strconv.FormatInt(n, 10) }
+	return []string{
+		q.Source, q.Indicator, it(q.Records),
+		it(q.EthnicNotStated), it(q.EthnicNotKnown), it(q.EthnicBlank), it(q.NoValidLSOA),
+		metrics.FormatNumber(pct(q.EthnicNotStated, q.Records)),
+		metrics.FormatNumber(pct(q.EthnicNotKnown, q.Records)),
+		metrics.FormatNumber(pct(q.EthnicBlank, q.Records)),
+		metrics.FormatNumber(pct(q.NoValidLSOA, q.Records)),
+	}
+}
+
+// dataQualityCSV renders data-quality.csv.
+func dataQualityCSV(dq []DataQuality) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.Write(dataQualityColumns); err != nil {
+		return nil, err
+	}
+	for _, q := range sortedDataQuality(dq) {
+		if err := w.Write(dataQualityRecord(q)); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}

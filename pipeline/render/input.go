@@ -1,0 +1,81 @@
+// Package render writes a run's published outputs from the metrics table:
+// the statement PDF, the data pack (XLSX, CSV, Parquet), the data-quality
+// table and the restricted, unsuppressed copy. It never runs SQL and never
+// sees record-level data.
+package render
+
+import "hiis/pipeline/metrics"
+
+// Organisation is the body publishing the statement.
+type Organisation struct {
+	Code string
+	Name string
+	Kind string // "icb" or "trust"
+}
+
+// Indicator describes one indicator for the statement and the data pack.
+type Indicator struct {
+	ID          string
+	Name        string
+	Domain      string // e.g. "Elective recovery"
+	Evidence    string // C, P or U
+	Description string // plain English, for the annex
+	Source      string // the source's name in the run config
+	SourceKind  string // e.g. "wlmds"
+	Measure     string // proportion, crude_rate, dsr, count, ratio_to_baseline, mean
+	Unit        string // how to label values: "%", "per 100,000", "ratio", "people" ...
+	Multiplier  float64
+	Polarity    string // "lower_is_better", "higher_is_better" or "" (no judgement)
+}
+
+// DataQuality counts records with unusable equality fields, per source and
+// (where Indicator is set) per indicator.
+type DataQuality struct {
+	Source          string
+	Indicator       string // "" for the whole source
+	Records         int64
+	EthnicNotStated int64 // code Z
+	EthnicNotKnown  int64 // code 99
+	EthnicBlank     int64 // blank or not a valid code
+	NoValidLSOA     int64 // no LSOA, or not in the IMD lookup
+}
+
+// SourceSummary is what extract did with one source.
+type SourceSummary struct {
+	Name     string
+	Kind     string
+	File     string // file name only, never a full path
+	Rows     int64  // rows read
+	Rejected int64  // rows written to the rejects file
+}
+
+// PopulationRow is one cell of the population context (people by group).
+type PopulationRow struct {
+	Breakdown string // metrics breakdown names: imd_quintile, ethnic_group, age_band, sex
+	Group     string
+	People    int64
+}
+
+// Narrative is a block of text the organisation wrote (actions taken ...).
+type Narrative struct {
+	Title string
+	Text  string
+}
+
+// Input is everything render needs. Metrics are the published rows (after
+// disclosure control), Unsuppressed the same rows before it; both sorted.
+type Input struct {
+	Organisation   Organisation
+	Period         string // e.g. "2025/26"
+	Version        string // hiis version, printed in the statement's footer
+	IMDEdition     string // e.g. "English Indices of Deprivation 2019 (LSOA 2011)"
+	DisclosureRule string // one sentence for the methods section
+	Indicators     []Indicator
+	Metrics        []metrics.Row
+	Unsuppressed   []metrics.Row
+	DataQuality    []DataQuality
+	Sources        []SourceSummary
+	Population     []PopulationRow
+	Core20Share    float64 // share of the population in IMD quintile 1, 0..1; NaN when unknown
+	Narrative      []Narrative
+}

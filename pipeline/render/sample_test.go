@@ -1,0 +1,191 @@
+package render
+
+import (
+	"math"
+
+	"hiis/pipeline/metrics"
+)
+
+// wilson returns a percentage and its 95% Wilson limits for x of n.
+func wilson(x, n float64) (v, lo, hi float64) {
+	const z = 1.959964
+	p := x / n
+	c := z * math.Sqrt(z*z+4*x*(1-p))
+	return p * 100, (2*x + z*z - c) / (2 * (n + z*z)) * 100, (2*x + z*z + c) / (2 * (n + z*z)) * 100
+}
+
+// sampleInput is a hand-made run: a record-level proportion with every
+// breakdown and summary, a DSR with missing and suppressed cells, and an
+// aggregate proportion with only the overall value and IMD quintiles.
+func sampleInput() Input {
+	const org, period = "QUE", "2025/26"
+	var pub, raw []metrics.Row
+	add := func(r metrics.Row, unsuppressed *metrics.Row) {
+		r.Period, r.Organisation = period, org
+		pub = append(pub, r)
+		if unsuppressed != nil {
+			u := *unsuppressed
+			u.Period, u.Organisation = period, org
+			raw = append(raw, u)
+		} else {
+			raw = append(raw, r)
+		}
+	}
+	na := metrics.NA
+	prop := func(id, breakdown, group string, x, n float64) metrics.Row {
+		v, lo, hi := wilson(x, n)
+		return metrics.Row{IndicatorID: id, Breakdown: breakdown, Group: group,
+			Numerator: x, Denominator: n, Value: v, Lower95: lo, Upper95: hi,
+			Lower998: lo - 0.8, Upper998: hi + 0.8, Method: "Wilson"}
+	}
+	summary := func(id, group string, v, lo, hi float64) metrics.Row {
+		return metrics.Row{IndicatorID: id, Breakdown: metrics.IMDSummary, Group: group,
+			Numerator: na, Denominator: na, Value: v, Lower95: lo, Upper95: hi, Lower998: na, Upper998: na,
+			Method: map[string]string{metrics.GroupGap: "difference", metrics.GroupRatio: "ratio",
+				metrics.GroupSII: "SII simulation", metrics.GroupRII: "RII simulation"}[group]}
+	}
+	ratio := func(id, group string, v, lo, hi float64) metrics.Row {
+		return metrics.Row{IndicatorID: id, Breakdown: metrics.EthnicRatio, Group: group + " / White",
+			Numerator: na, Denominator: na, Value: v, Lower95: lo, Upper95: hi, Lower998: na, Upper998: na,
+			Method: "ratio"}
+	}
+
+	// ER-1a: % waiting 18+ weeks, every breakdown.
+	const er1 = "ER-1a"
+	add(prop(er1, metrics.Overall, metrics.GroupAll, 4210, 18450), nil)
+	for i, c := range [][2]float64{{1180, 4020}, {990, 3900}, {820, 3750}, {650, 3480}, {520, 3150}} {
+		add(prop(er1, metrics.IMDQuintile, string(rune('1'+i)), c[0], c[1]), nil)
+	}
+	add(prop(er1, metrics.IMDQuintile, "Unknown", 50, 150), nil)
+	add(summary(er1, metrics.GroupGap, 12.846, 10.89, 14.80), nil)
+	add(summary(er1, metrics.GroupRatio, 1.7783, 1.61, 1.96), nil)
+	add(summary(er1, metrics.GroupSII, -15.62, -18.1, -13.2), nil)
+	add(summary(er1, metrics.GroupRII, 0.472, 0.41, 0.54), nil)
+	for _, c := range []struct {
+		g    string
+		x, n float64
+	}{{"White", 2900, 13000}, {"Mixed", 140, 560}, {"Asian or Asian British", 480, 1900},
+		{"Black or Black British", 260, 980}, {"Other ethnic groups", 95, 410},
+		{"Not stated", 250, 1100}, {"Not known", 85, 500}} {
+		add(prop(er1, metrics.Ethnic, c.g, c.x, c.n), nil)
+	}
+	add(ratio(er1, "Mixed", 1.1207, 0.96, 1.31), nil)
+	add(ratio(er1, "Asian or Asian British", 1.1325, 1.04, 1.23), nil)
+	add(ratio(er1, "Black or Black British", 1.1892, 1.07, 1.32), nil)
+	add(ratio(er1, "Other ethnic groups", 1.0386, 0.87, 1.24), nil)
+	for _, c := range []struct {
+		g    string
+		x, n float64
+	}{{"0-17", 310, 1620}, {"18-34", 690, 3100}, {"35-49", 840, 3650}, {"50-64", 1020, 4300},
+		{"65-79", 930, 3900}, {"80+", 420, 1880}} {
+		add(prop(er1, metrics.AgeBand, c.g, c.x, c.n), nil)
+	}
+	add(prop(er1, metrics.Sex, "Male", 1890, 8450), nil)
+	add(prop(er1, metrics.Sex, "Female", 2315, 9985), nil)
+	u := prop(er1, metrics.Sex, "Other or not known", 5, 15)
+	add(metrics.Row{IndicatorID: er1, Breakdown: metrics.Sex, Group: "Other or not known",
+		Numerator: na, Denominator: 15, Value: na, Lower95: na, Upper95: na, Lower998: na, Upper998: na,
+		Method: "Wilson", Suppressed: true, Note: "numerator of 1 to 7 suppressed"}, &u)
+
+	// ER-2b: emergency admissions per 100,000, DSR, with gaps.
+	const er2 = "ER-2b"
+	dsr := func(breakdown, group string, x, n, v float64) metrics.Row {
+		h := 1.96 * v / math.Sqrt(x)
+		return metrics.Row{IndicatorID: er2, Breakdown: breakdown, Group: group,
+			Numerator: x, Denominator: n, Value: v, Lower95: v - h, Upper95: v + h,
+			Lower998: v - 1.6*h, Upper998: v + 1.6*h, Method: "Dobson"}
+	}
+	add(dsr(metrics.Overall, metrics.GroupAll, 61230, 742000, 8123.4), nil)
+	for i, v := range []float64{11873.2, 9410.6, 7980.1, 6822.9, 6104.7} {
+		add(dsr(metrics.IMDQuintile, string(rune('1'+i)), 12000-float64(i)*900, 150000, v), nil)
+	}
+	add(summary(er2, metrics.GroupGap, 5768.5, 5530.2, 6006.8), nil)
+	add(summary(er2, metrics.GroupRatio, 1.945, 1.89, 2.00), nil)
+	add(summary(er2, metrics.GroupSII, -6950.3, -7310.8, -6590.1), nil)
+	add(summary(er2, metrics.GroupRII, 0.4402, 0.42, 0.46), nil)
+	add(dsr(metrics.Ethnic, "White", 50210, 602000, 7988.2), nil)
+	notPub := metrics.Row{IndicatorID: er2, Breakdown: metrics.Ethnic, Group: "Mixed",
+		Numerator: 5, Denominator: 9800, Value: na, Lower95: na, Upper95: na, Lower998: na, Upper998: na,
+		Method: "Dobson", Note: "DSR not published: fewer than 10 events"}
+	add(notPub, nil)
+	add(dsr(metrics.Ethnic, "Asian or Asian British", 6120, 71000, 9120.4), nil)
+	add(dsr(metrics.Ethnic, "Black or Black British", 2890, 31000, 10480.9), nil)
+	uo := dsr(metrics.Ethnic, "Other ethnic groups", 6, 8900, 71.2)
+	add(metrics.Row{IndicatorID: er2, Breakdown: metrics.Ethnic, Group: "Other ethnic groups",
+		Numerator: na, Denominator: 8900, Value: na, Lower95: na, Upper95: na, Lower998: na, Upper998: na,
+		Method: "Dobson", Suppressed: true, Note: "numerator of 1 to 7 suppressed"}, &uo)
+	add(dsr(metrics.Ethnic, "Not stated", 1400, 12000, 11020.3), nil)
+	add(ratio(er2, "Mixed", na, na, na), nil)
+	add(ratio(er2, "Asian or Asian British", 1.1417, 1.11, 1.17), nil)
+	add(ratio(er2, "Black or Black British", 1.3121, 1.26, 1.36), nil)
+	for i, g := range []string{"0-17", "18-34", "35-49", "50-64", "65-79", "80+"} {
+		v := []float64{4210.5, 5120.8, 5988.1, 7802.6, 13450.2, 31020.7}[i]
+		add(dsr(metrics.AgeBand, g, v*1.2, 120000, v), nil)
+	}
+	add(dsr(metrics.Sex, "Male", 30120, 368000, 8310.4), nil)
+	add(dsr(metrics.Sex, "Female", 31105, 373990, 7942.2), nil)
+	uso := dsr(metrics.Sex, "Other or not known", 5, 10, 50000)
+	add(metrics.Row{IndicatorID: er2, Breakdown: metrics.Sex, Group: "Other or not known",
+		Numerator: na, Denominator: na, Value: na, Lower95: na, Upper95: na, Lower998: na, Upper998: na,
+		Method: "Dobson", Suppressed: true, Note: "numerator of 1 to 7 suppressed"}, &uso)
+
+	// CVD-1: aggregate proportion, overall and IMD quintiles only.
+	const cvd = "CVD-1"
+	add(prop(cvd, metrics.Overall, metrics.GroupAll, 61540, 93200), nil)
+	for i, c := range [][2]float64{{11020, 17800}, {12110, 18600}, {12750, 19100}, {12900, 19000}, {12760, 18700}} {
+		add(prop(cvd, metrics.IMDQuintile, string(rune('1'+i)), c[0], c[1]), nil)
+	}
+
+	metrics.Sort(pub)
+	metrics.Sort(raw)
+
+	pop := []PopulationRow{
+		{metrics.IMDQuintile, "1", 118500}, {metrics.IMDQuintile, "2", 142300}, {metrics.IMDQuintile, "3", 156800},
+		{metrics.IMDQuintile, "4", 163900}, {metrics.IMDQuintile, "5", 160500}, {metrics.IMDQuintile, "Unknown", 1200},
+		{metrics.Ethnic, "White", 602000}, {metrics.Ethnic, "Mixed", 9800}, {metrics.Ethnic, "Asian or Asian British", 71000},
+		{metrics.Ethnic, "Black or Black British", 31000}, {metrics.Ethnic, "Other ethnic groups", 8900},
+		{metrics.Ethnic, "Not stated", 12000}, {metrics.Ethnic, "Not known", 8500},
+		{metrics.AgeBand, "0-17", 152000}, {metrics.AgeBand, "18-34", 171000}, {metrics.AgeBand, "35-49", 140000},
+		{metrics.AgeBand, "50-64", 139000}, {metrics.AgeBand, "65-79", 98000}, {metrics.AgeBand, "80+", 43200},
+		{metrics.Sex, "Male", 368000}, {metrics.Sex, "Female", 373990}, {metrics.Sex, "Other or not known", 1210},
+	}
+	return Input{
+		Organisation:   Organisation{Code: org, Name: "NHS Queensbridge Integrated Care Board", Kind: "icb"},
+		Period:         period,
+		Version:        "0.4.0",
+		IMDEdition:     "English Indices of Deprivation 2019 (LSOA 2011)",
+		DisclosureRule: "Counts of 1 to 7 are suppressed and other counts rounded to the nearest 5 (NHS Digital's rule for hospital data); 0 is shown as 0",
+		Indicators: []Indicator{
+			{ID: er1, Name: "Percentage of the waiting list waiting 18 weeks or more", Domain: "Elective recovery",
+				Evidence: "C", Description: "Pathways waiting 18 weeks or more as a percentage of all open referral-to-treatment pathways at the snapshot date.",
+				Source: "wlmds", SourceKind: "wlmds", Measure: "proportion", Unit: "%", Multiplier: 100, Polarity: "lower_is_better"},
+			{ID: er2, Name: "Emergency admissions, age–sex standardised rate", Domain: "Elective recovery",
+				Evidence: "C", Description: "Emergency admissions (admission methods 21–25, 2A–2D, 28) per 100,000 registered population, directly standardised by age and sex to the 2013 European Standard Population.",
+				Source: "sus_apc", SourceKind: "sus_apc", Measure: "dsr", Unit: "per 100,000", Multiplier: 100000},
+			{ID: cvd, Name: "Hypertension treated to target", Domain: "Cardiovascular disease",
+				Evidence: "P", Description: "Patients on the hypertension register whose last blood pressure was at or below target (≤ 140/90 mmHg under 80, ≤ 150/90 mmHg aged 80 and over), from the CVDPREVENT audit.",
+				Source: "cvdprevent", SourceKind: "aggregate", Measure: "proportion", Unit: "%", Multiplier: 100, Polarity: "higher_is_better"},
+		},
+		Metrics:      pub,
+		Unsuppressed: raw,
+		DataQuality: []DataQuality{
+			{Source: "wlmds", Indicator: er1, Records: 18450, EthnicNotStated: 1100, EthnicNotKnown: 420, EthnicBlank: 80, NoValidLSOA: 150},
+			{Source: "wlmds", Records: 18450, EthnicNotStated: 1100, EthnicNotKnown: 420, EthnicBlank: 80, NoValidLSOA: 150},
+			{Source: "sus_apc", Indicator: er2, Records: 61230, EthnicNotStated: 1400, EthnicNotKnown: 2210, EthnicBlank: 15, NoValidLSOA: 612},
+			{Source: "sus_apc", Records: 248102, EthnicNotStated: 6120, EthnicNotKnown: 9342, EthnicBlank: 96, NoValidLSOA: 2301},
+		},
+		Sources: []SourceSummary{
+			{Name: "wlmds", Kind: "wlmds", File: "wlmds_2026-03-29.csv", Rows: 18463, Rejected: 13},
+			{Name: "sus_apc", Kind: "sus_apc", File: "apc_2025-26.parquet", Rows: 248110, Rejected: 8},
+			{Name: "cvdprevent", Kind: "aggregate", File: "cvdprevent_q4.csv", Rows: 6, Rejected: 0},
+		},
+		Population:  pop,
+		Core20Share: 118500.0 / 743200.0,
+		Narrative: []Narrative{
+			{Title: "What we are doing about waiting times",
+				Text: "We have invested £2.4m in additional outpatient capacity in the most deprived neighbourhoods, including a community café clinic model.\n\nOur target is that no patient waits more than 18 weeks where clinically appropriate (≤ 18 weeks). ✓ Validation of the waiting list is complete."},
+			{Title: "Improving the recording of ethnicity",
+				Text: "Ethnic category is not stated or not known for about 8% of records. Practices and trusts are reviewing how it is collected."},
+		},
+	}
+}

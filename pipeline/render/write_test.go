@@ -1,0 +1,257 @@
+package render
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/xuri/excelize/v2"
+
+	"hiis/pipeline/metrics"
+)
+
+var wantPaths = []string{
+	"data-quality.csv", "datapack.xlsx", "metrics.csv", "metrics.parquet",
+	"restricted/README.txt", "restricted/metrics_unsuppressed.csv", "statement.pdf",
+}
+
+// mustWrite writes the sample outputs into a fresh folder (or into
+// $HIIS_RENDER_OUT when set, to look at them) and returns the folder.
+func mustWrite(tb testing.TB, in Input) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	if out := os.Getenv("HIIS_RENDER_OUT"); out != "" {
+		dir = out
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	paths, err := Write(dir, in)
+	if err != nil {
+		tb.Fatalf("Write: %v", err)
+	}
+	if !slices.Equal(paths, wantPaths) {
+		tb.Fatalf("Write returned %q, want %q", paths, wantPaths)
+	}
+	return dir
+}
+
+func mustRead(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func TestWriteIsDeterministic(t *testing.T) {
+	a := mustWrite(t, sampleInput())
+	b := mustWrite(t, sampleInput())
+	for _, p := range wantPaths {
+		x, y := mustRead(t, filepath.Join(a, p)), mustRead(t, filepath.Join(b, p))
+		if len(x) == 0 {
+			t.Errorf("%s is empty", p)
+		}
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs between two runs (%d and %d bytes)", p, len(x), len(y))
+		}
+	}
+}
+
+func TestMetricsCSV(t *testing.T) {
+	in := sampleInput()
+	dir := mustWrite(t, in)
+	for _, c := range []struct {
+		path string
+		rows []metrics.Row
+	}{{"metrics.csv", in.Metrics}, {"restricted/metrics_unsuppressed.csv", in.Unsuppressed}} {
+		var want bytes.Buffer
+		if err := metrics.WriteCSV(&want, c.rows); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustRead(t, filepath.Join(dir, c.path)); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%s is not metrics.WriteCSV's output", c.path)
+		}
+	}
+	readme := string(mustRead(t, filepath.Join(dir, "restricted/README.txt")))
+	if !strings.Contains(readme, "NOT FOR PUBLICATION") {
+		t.Errorf("restricted/README.txt does not say the files are not for publication:\n%s", readme)
+	}
+}
+
+func TestDataQualityCSV(t *testing.T) {
+	dir := mustWrite(t, sampleInput())
+	got := strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(dir, "data-quality.csv")))), "\n")
+	want := []string{
+		"source,indicator,records,ethnic_not_stated,ethnic_not_known,ethnic_blank_or_invalid,no_valid_lsoa,pct_ethnic_not_stated,pct_ethnic_not_known,pct_ethnic_blank_or_invalid,pct_no_valid_lsoa",
+		"sus_apc,,248102,6120,9342,96,2301,2.47,3.77,0.04,0.93",
+		"sus_apc,ER-2b,61230,1400,2210,15,612,2.29,3.61,0.02,1",
+		"wlmds,,18450,1100,420,80,150,5.96,2.28,0.43,0.81",
+		"wlmds,ER-1a,18450,1100,420,80,150,5.96,2.28,0.43,0.81",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("data-quality.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestMetricsParquet(t *testing.T) {
+	in := sampleInput()
+	dir := mustWrite(t, in)
+	b := mustRead(t, filepath.Join(dir, "metrics.parquet"))
+	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range f.Schema().Fields() {
+		names = append(names, c.Name())
+	}
+	if !slices.Equal(names, metrics.Columns) {
+		t.Errorf("columns %q, want %q", names, metrics.Columns)
+	}
+	if cb := f.Metadata().CreatedBy; cb != "hiis version 0.4.0" {
+		t.Errorf("created_by %q, want a fixed one", cb)
+	}
+	for _, fl := range f.Schema().Fields() {
+		switch fl.Name() {
+		case "value":
+			if !fl.Optional() || fl.Type().Kind() != parquet.Double {
+				t.Errorf("value column is %v, want optional DOUBLE", fl.Type())
+			}
+		case "group":
+			if lt := fl.Type().LogicalType(); lt == nil || lt.String() != "STRING" {
+				t.Errorf("group column is %v, want a UTF-8 string", fl.Type())
+			}
+		case "suppressed":
+			if fl.Type().Kind() != parquet.Boolean {
+				t.Errorf("suppressed column is %v, want BOOLEAN", fl.Type())
+			}
+		}
+	}
+
+	rows, err := parquet.Read[parquetRow](bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(in.Metrics) {
+		t.Fatalf("%d rows, want %d", len(rows), len(in.Metrics))
+	}
+	nulls := 0
+	for i, r := range rows {
+		m := in.Metrics[i]
+		if r.IndicatorID != m.IndicatorID || r.Group != m.Group || r.Suppressed != m.Suppressed || r.Note != m.Note {
+			t.Errorf("row %d: %+v, want %+v", i, r, m)
+		}
+		for j, p := range []*float64{r.Numerator, r.Denominator, r.Value, r.Lower95, r.Upper95, r.Lower998, r.Upper998} {
+			want := m.Numbers()[j]
+			switch {
+			case p == nil:
+				nulls++
+				if want == want { // not NaN
+					t.Errorf("row %d %s: null, want %v", i, metrics.NumberColumns[j], want)
+				}
+			case *p != want:
+				t.Errorf("row %d %s: %v, want %v", i, metrics.NumberColumns[j], *p, want)
+			}
+		}
+	}
+	if nulls == 0 {
+		t.Error("no nulls read back, but the sample has NaN values")
+	}
+}
+
+func TestDataPackXLSX(t *testing.T) {
+	in := sampleInput()
+	dir := mustWrite(t, in)
+	x, err := excelize.OpenFile(filepath.Join(dir, "datapack.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	want := []string{"Metadata", "CVD-1", "ER-1a", "ER-2b", "Data quality", "Population"}
+	if got := x.GetSheetList(); !slices.Equal(got, want) {
+		t.Fatalf("sheets %q, want %q", got, want)
+	}
+	rows, err := x.GetRows("ER-1a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rows[0], metrics.Columns) {
+		t.Errorf("ER-1a header %q, want %q", rows[0], metrics.Columns)
+	}
+	n := 0
+	for _, r := range in.Metrics {
+		if r.IndicatorID == "ER-1a" {
+			n++
+		}
+	}
+	if len(rows)-1 != n {
+		t.Errorf("ER-1a has %d data rows, want %d", len(rows)-1, n)
+	}
+	last := rows[len(rows)-1] // Sex, Other or not known: suppressed
+	if last[4] != "Other or not known" || last[5] != "*" || last[7] != "*" || last[13] != "TRUE" {
+		t.Errorf("suppressed row reads %q", last)
+	}
+	// A number cell has no type attribute (unset) or n; a string would be s.
+	typ, err := x.GetCellType("ER-1a", "H2")
+	if err != nil || (typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber) {
+		t.Errorf("value cell type %v (%v), want a number", typ, err)
+	}
+	first := in.Metrics[slices.IndexFunc(in.Metrics, func(r metrics.Row) bool { return r.IndicatorID == "ER-1a" })]
+	if v, err := x.GetCellValue("ER-1a", "H2", excelize.Options{RawCellValue: true}); err != nil || v != metrics.FormatNumber(first.Value) {
+		t.Errorf("value cell reads %q (%v), want %s", v, err, metrics.FormatNumber(first.Value))
+	}
+	meta, err := x.GetRows("Metadata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flat []string
+	for _, r := range meta {
+		flat = append(flat, strings.Join(r, "|"))
+	}
+	text := strings.Join(flat, "\n")
+	for _, s := range []string{in.Organisation.Name, in.Period, in.Version, in.IMDEdition, in.DisclosureRule, "shown as *", "lower_998"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("Metadata sheet lacks %q", s)
+		}
+	}
+}
+
+func TestStatementText(t *testing.T) {
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not on PATH (apt-get install poppler-utils): statement text not checked")
+	}
+	in := sampleInput()
+	dir := mustWrite(t, in)
+	out, err := exec.Command("pdftotext", "-layout", filepath.Join(dir, "statement.pdf"), "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	text := string(out)
+	// pdftotext breaks lines; compare with runs of spaces and newlines folded.
+	flat := strings.Join(strings.Fields(text), " ")
+	want := []string{
+		in.Organisation.Name, "Health Inequalities", "Information Statement", "2025/26", "0.4.0",
+		"1 – most deprived", "5 – least deprived", "£2.4m", "café", "≤ 18 weeks", "✓",
+		"Page 2 of", "95% intervals do not overlap", "English Indices of Deprivation 2019",
+		"Wilson", "Dobson", "European Standard Population", "Counts of 1 to 7 are suppressed",
+		"15.9% of the population (118,500 people)",
+	}
+	for _, ind := range in.Indicators {
+		want = append(want, ind.Name, ind.ID)
+	}
+	for _, s := range want {
+		if !strings.Contains(flat, s) {
+			t.Errorf("statement text lacks %q", s)
+		}
+	}
+	if strings.Contains(text, "{nb}") {
+		t.Error("page count alias {nb} was not replaced")
+	}
+}
