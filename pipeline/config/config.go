@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hiis/pipeline/diag"
+	"hiis/pipeline/source"
 )
 
 // Run is a run configuration (config/<run>.yaml).
@@ -19,19 +20,19 @@ type Run struct {
 	File string `yaml:"-"` // path the config was read from
 	Dir  string `yaml:"-"` // folder paths resolve against
 
-	Hiis         string                `yaml:"hiis" hiis:"required"` // version range, e.g. ">=0.1.0 <1.0.0"
-	Organisation Organisation          `yaml:"organisation" hiis:"required"`
-	Period       Period                `yaml:"period" hiis:"required"`
-	DataRoot     string                `yaml:"data_root"` // optional folder that paths may also resolve inside
-	Reference    Reference             `yaml:"reference" hiis:"required"`
-	Sources      map[string]*Source    `yaml:"sources" hiis:"required"`
-	Indicators   IndicatorSelection    `yaml:"indicators" hiis:"required"`
-	Disclosure   Disclosure            `yaml:"disclosure"`
-	Narrative    []Narrative           `yaml:"narrative"`
-	Output       string                `yaml:"output"`
-	Extract      ExtractPolicy         `yaml:"extract"`
-	Statistics   Statistics            `yaml:"statistics"`
-	Pos          diag.Positions        `yaml:"-"` // where each key stands, for later checks
+	Hiis         string             `yaml:"hiis" hiis:"required"` // version range, e.g. ">=0.1.0 <1.0.0"
+	Organisation Organisation       `yaml:"organisation" hiis:"required"`
+	Period       Period             `yaml:"period" hiis:"required"`
+	DataRoot     string             `yaml:"data_root"` // optional folder that paths may also resolve inside
+	Reference    Reference          `yaml:"reference" hiis:"required"`
+	Sources      map[string]*Source `yaml:"sources" hiis:"required"`
+	Indicators   IndicatorSelection `yaml:"indicators" hiis:"required"`
+	Disclosure   Disclosure         `yaml:"disclosure"`
+	Narrative    []Narrative        `yaml:"narrative"`
+	Output       string             `yaml:"output"`
+	Extract      ExtractPolicy      `yaml:"extract"`
+	Statistics   Statistics         `yaml:"statistics"`
+	Pos          diag.Positions     `yaml:"-"` // where each key stands, for later checks
 }
 
 // Organisation is the publishing body.
@@ -283,6 +284,15 @@ func (r *Run) validate(l *diag.List) {
 			l.Add(at(key+".sheet"), "sources.%s.sheet: only xlsx sources have sheets", name)
 		}
 		checkSHA(l, at(key+".sha256"), key+".sha256", s.SHA256)
+		if k, err := source.Lookup(s.Kind); err != nil && s.Kind != "" {
+			l.Add(at(key+".kind"), "%s.kind: %v", key, err)
+		} else if err == nil {
+			for col := range s.Columns {
+				if _, ok := k.Column(col); !ok {
+					l.Add(at(key+".columns."+col), "%s.columns: kind %s has no column %q", key, s.Kind, col)
+				}
+			}
+		}
 		if s.MaxRejectShare != nil && (*s.MaxRejectShare < 0 || *s.MaxRejectShare > 1) {
 			l.Add(at(key+".max_reject_share"), "sources.%s.max_reject_share: %v is not between 0 and 1", name, *s.MaxRejectShare)
 		}

@@ -38,10 +38,10 @@ type Result struct {
 	Kind           string `json:"kind"`
 	Input          string `json:"-"`
 	InputSHA256    string `json:"input_sha256"`
-	Key            string `json:"key"`      // sha256 of input, spec and lookup: names the snapshot
-	Snapshot       string `json:"-"`        // path of the Parquet snapshot
+	Key            string `json:"key"` // sha256 of input, spec and lookup: names the snapshot
+	Snapshot       string `json:"-"`   // path of the Parquet snapshot
 	SnapshotSHA256 string `json:"snapshot_sha256"`
-	Rejects        string `json:"-"`        // path of the rejects CSV
+	Rejects        string `json:"-"` // path of the rejects CSV
 	RejectsSHA256  string `json:"rejects_sha256"`
 	Rows           int64  `json:"rows"`     // data rows read
 	Rejected       int64  `json:"rejected"` // rows written to the rejects file
@@ -176,6 +176,18 @@ func checkRejects(res Result, input string, limit float64) error {
 	return nil
 }
 
+// InputError is an extract that cannot be read as its kind requires: a
+// missing column, an empty file, an unreadable format. It names the file.
+type InputError struct {
+	Source, Input string
+	Err           error
+}
+
+func (e *InputError) Error() string {
+	return fmt.Sprintf("extract %s: %s: %v", e.Source, e.Input, e.Err)
+}
+func (e *InputError) Unwrap() error { return e.Err }
+
 // writeFileAtomic writes through a temporary file renamed into place, so a
 // reader never sees a half-written file under the final name.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
@@ -242,12 +254,12 @@ func parquetSchema(name string, cols []column) *parquet.Schema {
 func build(ctx context.Context, kind source.Kind, src *config.Source, input string, p snapshotPaths, res *Result, opt Options) error {
 	r, err := openReader(input, src.Format, src.Sheet)
 	if err != nil {
-		return fmt.Errorf("extract %s: %s: %w", src.Name, input, err)
+		return &InputError{src.Name, input, err}
 	}
 	defer r.Close()
 	fieldIdx, err := mapHeader(kind, src, r.Header())
 	if err != nil {
-		return fmt.Errorf("extract %s: %s: line 1: %w", src.Name, input, err)
+		return &InputError{src.Name, input, fmt.Errorf("line 1: %w", err)}
 	}
 	cols := snapshotColumns(kind)
 	byName := map[string]column{}
@@ -335,7 +347,7 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 		opt.Progress(res.Rows)
 	}
 	if res.Rows == 0 {
-		return fmt.Errorf("extract %s: %s: no data rows after the header", src.Name, input)
+		return &InputError{src.Name, input, errors.New("no data rows after the header")}
 	}
 	if err := flush(); err != nil {
 		return fmt.Errorf("extract %s: writing snapshot: %w", src.Name, err)

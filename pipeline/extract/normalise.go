@@ -48,7 +48,6 @@ func Sex(raw string) string {
 	return "Other or not known"
 }
 
-
 // AgeBand returns the default reporting band of an age: 0-17, 18-34, 35-49,
 // 50-64, 65-79, 80+.
 func AgeBand(age int) string {

@@ -24,7 +24,6 @@ func newNormaliser(kind source.Kind, imd *refdata.IMD) *normaliser {
 	return &normaliser{kind: kind, imd: imd}
 }
 
-
 // row checks rec and returns its snapshot row, or the field and reason it is
 // rejected.
 func (n *normaliser) row(rec []string, line int, idx map[string]int, width int, cols map[string]column) (parquet.Row, string, string) {

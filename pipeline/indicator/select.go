@@ -87,23 +87,3 @@ func checkSources(run *config.Run, ind *Indicator, l *diag.List) {
 		}
 	}
 }
-
-// CheckSourceKinds reports sources whose kind is unknown and column mappings
-// that name columns the kind does not have.
-func CheckSourceKinds(run *config.Run) error {
-	var l diag.List
-	for _, name := range run.SourceNames() {
-		s := run.Sources[name]
-		k, err := source.Lookup(s.Kind)
-		if err != nil {
-			l.Add(run.Pos.Of("sources."+name+".kind"), "sources.%s.kind: %v", name, err)
-			continue
-		}
-		for col := range s.Columns {
-			if _, ok := k.Column(col); !ok {
-				l.Add(run.Pos.Of("sources."+name+".columns."+col), "sources.%s.columns: kind %s has no column %q", name, s.Kind, col)
-			}
-		}
-	}
-	return l.Err()
-}

@@ -21,8 +21,12 @@ var dataQualityColumns = []string{
 // restrictedReadme is restricted/README.txt.
 const restrictedReadme = `NOT FOR PUBLICATION
 
-The files in this folder hold the metrics table before disclosure control:
-small counts (1 to 7) and unrounded numbers derived from record-level data.
+The files in this folder are derived from record-level data and have not
+been through disclosure control. metrics_unsuppressed.csv is the metrics
+table before suppression and rounding: it holds small counts (1 to 7) and
+unrounded numbers that could identify people. Anything else placed here by
+the run (such as rejected rows) is record-level.
+
 They are for the analysts who produced the statement, to check and
 reproduce it. Do not publish them, attach them to board papers or send them
 outside the organisation. The published equivalents are metrics.csv,

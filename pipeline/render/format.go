@@ -57,8 +57,9 @@ func (k valueKind) decimals() int {
 	return 1
 }
 
-// fixed prints v with dp decimals, thousands separators and a true minus
-// sign; "" for NaN.
+// fixed prints v with dp decimals (halves rounded away from zero, as people
+// and spreadsheets round), thousands separators and a true minus sign; ""
+// for NaN.
 func fixed(v float64, dp int) string {
 	if math.IsNaN(v) {
 		return ""
@@ -69,7 +70,8 @@ func fixed(v float64, dp int) string {
 		}
 		return "∞"
 	}
-	s := strconv.FormatFloat(math.Abs(v), 'f', dp, 64)
+	p := math.Pow(10, float64(dp))
+	s := strconv.FormatFloat(math.Round(math.Abs(v)*p)/p, 'f', dp, 64)
 	intPart, frac := s, ""
 	if i := strings.IndexByte(s, '.'); i >= 0 {
 		intPart, frac = s[:i], s[i:]
@@ -230,6 +232,8 @@ func groupLabel(breakdown, group string) string {
 		if group == metrics.GroupAll {
 			return "All people"
 		}
+	case metrics.AgeBand:
+		return strings.ReplaceAll(group, "-", "–") // 18-34 → 18–34
 	}
 	return group
 }
@@ -309,9 +313,16 @@ func polarityNote(ind Indicator, dir int) string {
 	return ""
 }
 
-// summaryInterpretation reads an imd_summary or ethnic_ratio row's interval.
+// summaryInterpretation reads an imd_summary or ethnic_ratio row's interval;
+// without one, it gives the row's note (why it is missing).
 func summaryInterpretation(r metrics.Row) string {
 	if !hasCI(r) {
+		switch {
+		case strings.HasPrefix(strings.ToLower(r.Note), "not "):
+			return "N" + r.Note[1:] // "not computed: ..."
+		case r.Note != "":
+			return "Not assessed: " + r.Note
+		}
 		return "Not assessed (no interval)"
 	}
 	ratio := r.Breakdown == metrics.EthnicRatio || r.Group == metrics.GroupRatio || r.Group == metrics.GroupRII
@@ -348,15 +359,16 @@ func summaryInterpretation(r metrics.Row) string {
 	return s + " (interval excludes " + nullText + ")"
 }
 
-// summaryValue prints an imd_summary or ethnic_ratio row's value.
+// summaryValue prints an imd_summary or ethnic_ratio row's value: * only
+// when disclosure control withheld it; – when it could not be computed
+// (the row's note says why).
 func summaryValue(ind Indicator, r metrics.Row, v float64) string {
-	if hidden(r, v) {
+	switch {
+	case math.IsNaN(v) && r.Suppressed:
 		return "*"
-	}
-	if math.IsNaN(v) {
+	case math.IsNaN(v):
 		return "–"
-	}
-	if r.Breakdown == metrics.EthnicRatio || r.Group == metrics.GroupRatio || r.Group == metrics.GroupRII {
+	case r.Breakdown == metrics.EthnicRatio || r.Group == metrics.GroupRatio || r.Group == metrics.GroupRII:
 		return formatRatio(v)
 	}
 	return formatDiff(ind, v)

@@ -124,6 +124,7 @@ func layout(in Input, known map[string]int) (*doc, error) {
 	d.dataQuality()
 	d.methods()
 	d.annex()
+	d.pages["total"] = f.PageNo()
 	if err := f.Error(); err != nil {
 		return nil, err
 	}
@@ -237,7 +238,7 @@ func (d *doc) header() {
 	f.SetXY(marginX, 9)
 	f.CellFormat(contentW/2, 4, "Health Inequalities Information Statement "+d.in.Period, "", 0, "L", false, 0, "")
 	f.SetXY(marginX+contentW/2, 9)
-	f.CellFormat(contentW/2, 4, d.section, "", 0, "R", false, 0, "")
+	f.CellFormat(contentW/2, 4, fit(f, d.section, contentW/2-2), "", 0, "R", false, 0, "")
 	d.draw(colBlue)
 	f.SetLineWidth(0.3)
 	f.Line(marginX, 13.5, pageW-marginX, 13.5)
@@ -263,7 +264,14 @@ func (d *doc) footer() {
 	}
 	f.SetXY(marginX, pageH-12)
 	f.CellFormat(contentW-30, 4, fit(f, left, contentW-32), "", 0, "L", false, 0, "")
-	f.SetXY(pageW-marginX-30, pageH-12)
+	// The alias {nb} is replaced after layout, so right-aligning measures
+	// "{nb}", not the number: shift the cell by the difference, known from
+	// the first pass.
+	shift := 0.0
+	if n, ok := d.known["total"]; ok {
+		shift = f.GetStringWidth("{nb}") - f.GetStringWidth(itoa(n))
+	}
+	f.SetXY(pageW-marginX-30+shift, pageH-12)
 	f.CellFormat(30, 4, "Page "+itoa(f.PageNo())+" of {nb}", "", 0, "R", false, 0, "")
 }
 
@@ -481,15 +489,24 @@ func (d *doc) narrative() {
 	}
 }
 
-// paragraphs splits text at blank lines and joins the lines of each.
+// paragraphs splits text at blank lines; single line breaks (as in a list)
+// are kept.
 func paragraphs(text string) []string {
-	var out []string
-	for _, block := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
-		lines := strings.Fields(strings.ReplaceAll(block, "\n", " "))
-		if len(lines) > 0 {
-			out = append(out, strings.Join(lines, " "))
+	var out, cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, strings.Join(cur, "\n"))
+			cur = nil
 		}
 	}
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			flush()
+		} else {
+			cur = append(cur, l)
+		}
+	}
+	flush()
 	return out
 }
 
@@ -514,13 +531,17 @@ func (d *doc) summary() {
 		"inequality (SII) is the modelled difference between the least and the most deprived ends of the " +
 		"population, using all five quintiles: a negative SII means higher values in more deprived areas. " +
 		"Whether a difference is significant is read from the 95% confidence intervals.")
+	if len(d.inds) == 0 {
+		d.para("No indicators were published in this run.")
+		return
+	}
 	cols := []column{
-		{"Indicator", 44, "L"},
-		{"Overall", 17, "R"},
-		{"Q1 most deprived", 17, "R"},
-		{"Q5 least deprived", 17, "R"},
-		{"Gap Q1 − Q5", 17, "R"},
-		{"SII (95% CI)", 24, "R"},
+		{"Indicator", 42, "L"},
+		{"Overall", 16, "R"},
+		{"Q1 most deprived", 16, "R"},
+		{"Q5 least deprived", 16, "R"},
+		{"Gap\nQ1 − Q5", 17, "R"},
+		{"SII (95% CI)", 29, "R"},
 		{"Difference between most and least deprived", 44, "L"},
 	}
 	var rows []tableRow
@@ -538,11 +559,16 @@ func (d *doc) summary() {
 			return cell(*r, r.Value, format)
 		}
 		fv := func(v float64) string { return formatValue(ind, v) }
-		fd := func(v float64) string { return formatDiff(ind, v) }
 		q1, q5 := rs.find(metrics.IMDQuintile, "1"), rs.find(metrics.IMDQuintile, "5")
 		gap := rs.find(metrics.IMDSummary, metrics.GroupGap)
 		sii := rs.find(metrics.IMDSummary, metrics.GroupSII)
-		siiText := val(sii, fd)
+		summary := func(r *metrics.Row) string {
+			if r == nil {
+				return "–"
+			}
+			return summaryValue(ind, *r, r.Value)
+		}
+		siiText := summary(sii)
 		if sii != nil && hasCI(*sii) {
 			siiText += "\n(" + interval(sii.Lower95, sii.Upper95, func(v float64) string { return signed(v, kindOf(ind).decimals()) }) + ")"
 		}
@@ -552,7 +578,7 @@ func (d *doc) summary() {
 		}
 		rows = append(rows, tableRow{cells: []string{
 			ind.Name + "\n" + ind.ID + " · " + unitLabel(ind),
-			val(overall, fv), val(q1, fv), val(q5, fv), val(gap, fd), siiText,
+			val(overall, fv), val(q1, fv), val(q5, fv), summary(gap), siiText,
 			compareQuintiles(ind, q1, q5, gap),
 		}})
 	}
@@ -640,7 +666,7 @@ func (d *doc) indicator(ind Indicator, domain string) {
 	}
 
 	d.box(d.keyFinding(ind, rs))
-	if rs.find(metrics.IMDQuintile, "1") != nil || firstOf(rs, metrics.IMDQuintile) != nil {
+	if firstOf(rs, metrics.IMDQuintile) != nil {
 		d.imdChart(ind, rs)
 	}
 
@@ -690,9 +716,6 @@ func (d *doc) indicator(ind Indicator, domain string) {
 			iv = "–"
 		}
 		interp := summaryInterpretation(r)
-		if r.Note != "" {
-			interp += ". " + r.Note
-		}
 		sum = append(sum, tableRow{
 			cells: []string{groupLabel(r.Breakdown, r.Group), summaryValue(ind, r, r.Value), iv, interp},
 			bold:  strings.Contains(interp, "excludes"),
@@ -708,8 +731,11 @@ func (d *doc) indicator(ind Indicator, domain string) {
 			{"What the interval shows", 70, "L"},
 		}, sum)
 	}
-	d.note("* withheld by disclosure control or not published (see note); – not available. " +
-		"Significant results (95% interval excludes 0 for differences, 1 for ratios) are in bold.")
+	legend := "* withheld by disclosure control or not published (see note); – not available."
+	if len(sum) > 0 {
+		legend += " Significant results (95% interval excludes 0 for differences, 1 for ratios) are in bold."
+	}
+	d.note(legend)
 }
 
 // keyFinding is the sentence in the box at the top of an indicator's page.
@@ -889,6 +915,10 @@ func (d *doc) annex() {
 	d.startSection("annex", "Annex: indicator definitions")
 	d.para("Evidence level: C, confirmed from a published definition tied to NHS England's statement; P, probable " +
 		"(a Core20PLUS5 area named in ICB reports); U, uncertain (an optional indicator).")
+	if len(d.inds) == 0 {
+		d.para("No indicators were published in this run.")
+		return
+	}
 	var rows []tableRow
 	for _, ind := range d.inds {
 		desc := ind.Description

@@ -25,9 +25,21 @@ func (d *doc) imdChart(ind Indicator, rows []metrics.Row) {
 			overall = r
 		}
 	}
+	labels := make([]string, 5)
+	valueW := 30.0 // value and interval text, widened to fit it
+	d.font(fontCond, "", 8)
+	for i, r := range q {
+		if r == nil || math.IsNaN(r.Value) {
+			continue
+		}
+		labels[i] = formatValue(ind, r.Value)
+		if !math.IsNaN(r.Lower95) && !math.IsNaN(r.Upper95) {
+			labels[i] += " (" + formatPlain(ind, r.Lower95) + " to " + formatPlain(ind, r.Upper95) + ")"
+		}
+		valueW = max(valueW, f.GetStringWidth(labels[i])+3)
+	}
 	const (
 		labelW = 30.0 // quintile labels
-		valueW = 38.0 // value and interval text
 		barH   = 5.2
 		step   = 7.6
 		above  = 7.0 // room for the overall label
@@ -115,7 +127,6 @@ func (d *doc) imdChart(ind Indicator, rows []metrics.Row) {
 		x0, x1 := xOf(0), xOf(r.Value)
 		d.fill(colBar)
 		f.Rect(min(x0, x1), y, math.Abs(x1-x0), barH, "F")
-		label := formatValue(ind, r.Value)
 		if !math.IsNaN(r.Lower95) && !math.IsNaN(r.Upper95) {
 			a, b := xOf(r.Lower95), xOf(r.Upper95)
 			d.draw(colText)
@@ -123,12 +134,11 @@ func (d *doc) imdChart(ind Indicator, rows []metrics.Row) {
 			f.Line(a, yc, b, yc)
 			f.Line(a, yc-1.5, a, yc+1.5)
 			f.Line(b, yc-1.5, b, yc+1.5)
-			label += " (" + formatPlain(ind, r.Lower95) + " to " + formatPlain(ind, r.Upper95) + ")"
 		}
 		d.font(fontCond, "", 8)
 		d.text(colText)
 		f.SetXY(plotX+plotW+1, y)
-		f.CellFormat(valueW-1, barH, label, "", 0, "L", false, 0, "")
+		f.CellFormat(valueW-1, barH, labels[i], "", 0, "L", false, 0, "")
 	}
 
 	// Zero axis, then the overall value.

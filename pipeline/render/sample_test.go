@@ -57,7 +57,9 @@ func sampleInput() Input {
 		add(prop(er1, metrics.IMDQuintile, string(rune('1'+i)), c[0], c[1]), nil)
 	}
 	add(prop(er1, metrics.IMDQuintile, "Unknown", 50, 150), nil)
-	add(summary(er1, metrics.GroupGap, 12.846, 10.89, 14.80), nil)
+	gap := summary(er1, metrics.GroupGap, 12.846, 10.89, 14.80)
+	gap.Note = "95% interval lies wholly above 0"
+	add(gap, nil)
 	add(summary(er1, metrics.GroupRatio, 1.7783, 1.61, 1.96), nil)
 	add(summary(er1, metrics.GroupSII, -15.62, -18.1, -13.2), nil)
 	add(summary(er1, metrics.GroupRII, 0.472, 0.41, 0.54), nil)
@@ -105,9 +107,11 @@ func sampleInput() Input {
 	add(summary(er2, metrics.GroupRII, 0.4402, 0.42, 0.46), nil)
 	add(dsr(metrics.Ethnic, "White", 50210, 602000, 7988.2), nil)
 	notPub := metrics.Row{IndicatorID: er2, Breakdown: metrics.Ethnic, Group: "Mixed",
-		Numerator: 5, Denominator: 9800, Value: na, Lower95: na, Upper95: na, Lower998: na, Upper998: na,
+		Numerator: na, Denominator: 9800, Value: na, Lower95: na, Upper95: na, Lower998: na, Upper998: na,
 		Method: "Dobson", Note: "DSR not published: fewer than 10 events"}
-	add(notPub, nil)
+	rawNotPub := notPub
+	rawNotPub.Numerator = 5
+	add(notPub, &rawNotPub)
 	add(dsr(metrics.Ethnic, "Asian or Asian British", 6120, 71000, 9120.4), nil)
 	add(dsr(metrics.Ethnic, "Black or Black British", 2890, 31000, 10480.9), nil)
 	uo := dsr(metrics.Ethnic, "Other ethnic groups", 6, 8900, 71.2)
@@ -115,12 +119,14 @@ func sampleInput() Input {
 		Numerator: na, Denominator: 8900, Value: na, Lower95: na, Upper95: na, Lower998: na, Upper998: na,
 		Method: "Dobson", Suppressed: true, Note: "numerator of 1 to 7 suppressed"}, &uo)
 	add(dsr(metrics.Ethnic, "Not stated", 1400, 12000, 11020.3), nil)
-	add(ratio(er2, "Mixed", na, na, na), nil)
+	noRatio := ratio(er2, "Mixed", na, na, na)
+	noRatio.Note = "not computed: no published rate for Mixed"
+	add(noRatio, nil)
 	add(ratio(er2, "Asian or Asian British", 1.1417, 1.11, 1.17), nil)
 	add(ratio(er2, "Black or Black British", 1.3121, 1.26, 1.36), nil)
 	for i, g := range []string{"0-17", "18-34", "35-49", "50-64", "65-79", "80+"} {
 		v := []float64{4210.5, 5120.8, 5988.1, 7802.6, 13450.2, 31020.7}[i]
-		add(dsr(metrics.AgeBand, g, v*1.2, 120000, v), nil)
+		add(dsr(metrics.AgeBand, g, math.Round(v*1.2), 120000, v), nil)
 	}
 	add(dsr(metrics.Sex, "Male", 30120, 368000, 8310.4), nil)
 	add(dsr(metrics.Sex, "Female", 31105, 373990, 7942.2), nil)

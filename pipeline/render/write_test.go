@@ -255,3 +255,5 @@ func TestStatementText(t *testing.T) {
 		t.Error("page count alias {nb} was not replaced")
 	}
 }
+
+func mkdir(dir, name string) error { return os.Mkdir(filepath.Join(dir, name), 0o755) }

@@ -138,3 +138,10 @@ func ident(s string) string   { return `"` + strings.ReplaceAll(s, `"`, `""`) + 
 func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func nan() float64 { return math.NaN() }
+
+// Version returns DuckDB's version, for the manifest.
+func (e *Engine) Version(ctx context.Context) (string, error) {
+	var v string
+	err := e.db.QueryRowContext(ctx, "SELECT version()").Scan(&v)
+	return v, err
+}

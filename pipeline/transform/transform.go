@@ -26,7 +26,7 @@ type Cell struct {
 // Quality counts records with unusable equality fields, per source (Indicator
 // "") and per indicator (over the rows the indicator counts).
 type Quality struct {
-	Source, Indicator                              string
+	Source, Indicator                           string
 	Records, NotStated, NotKnown, Blank, NoLSOA int64
 }
 

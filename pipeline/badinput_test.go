@@ -1,0 +1,147 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"hiis/pipeline"
+	"hiis/pipeline/config"
+	"hiis/pipeline/diag"
+	"hiis/pipeline/extract"
+)
+
+const miniIMD = "\ufeffLSOA code (2011),LSOA name (2011),Local Authority District code (2019),Local Authority District name (2019),Index of Multiple Deprivation (IMD) Rank,Index of Multiple Deprivation (IMD) Decile\r\n" +
+	"E01990001,A 001A,E07990001,A,\"1,000\",1\r\n" +
+	"E01990002,A 001B,E07990001,A,\"30,000\",10\r\n"
+
+const miniConfig = `hiis: ">=0.1.0"
+organisation: {code: QXX, name: Test ICB, kind: icb}
+period: {label: 2025/26, start: 2025-04-01, end: 2026-03-31}
+reference:
+  imd: {path: imd.csv, edition: test}
+sources:
+  wlmds: {kind: wlmds, path: wlmds.csv, max_reject_share: 0.5}
+indicators:
+  dir: indicators
+  only: [ER-1a]
+`
+
+const wlmdsHeader = "lsoa,ethnic_category,age,sex,pathway_id,waiting_list_type,weeks_waiting,census_date\n"
+
+// miniProject writes a one-indicator project with the given waiting list
+// extract and returns its config path.
+func miniProject(t *testing.T, cfg, wlmds string) string {
+	t.Helper()
+	dir := t.TempDir()
+	ind, err := os.ReadFile(filepath.Join(root, "indicators", "ER-1a.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"config.yaml": cfg, "imd.csv": miniIMD, "wlmds.csv": wlmds, "indicators/ER-1a.yaml": string(ind)}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "config.yaml")
+}
+
+func goodRows(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		lsoa := []string{"E01990001", "E01990002", "", "W01000001"}[i%4]
+		b.WriteString(lsoa + ",A,40,1,P" + strings.Repeat("x", i%3) + ",IRTT," + []string{"3", "20", "60"}[i%3] + ",2026-03-29\n")
+	}
+	return b.String()
+}
+
+func runMini(t *testing.T, cfgPath string) (string, error) {
+	t.Helper()
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(filepath.Dir(cfgPath), "out")
+	_, err = pipeline.Run(context.Background(), cfg, pipeline.Options{Out: out})
+	return out, err
+}
+
+func TestBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cfg     string
+		wlmds   string
+		want    string // in the error; "" means the run succeeds
+		asError any    // error type the failure must unwrap to
+		rejects string // in restricted/rejects/wlmds.csv when the run succeeds
+	}{
+		{name: "missing column", cfg: miniConfig, wlmds: strings.Replace(wlmdsHeader, ",weeks_waiting", "", 1) + "E01990001,A,40,1,P1,IRTT,2026-03-29\n",
+			want: `wlmds.csv: line 1: missing column "weeks_waiting" required by source kind wlmds`, asError: new(*extract.InputError)},
+		{name: "empty file", cfg: miniConfig, wlmds: "", want: "wlmds.csv: file is empty", asError: new(*extract.InputError)},
+		{name: "header only", cfg: miniConfig, wlmds: wlmdsHeader, want: "no data rows after the header", asError: new(*extract.InputError)},
+		{name: "unparseable line", cfg: miniConfig, wlmds: wlmdsHeader + goodRows(20) + "E01990001,A,40,1,\"P9,IRTT,3,2026-03-29\n",
+			rejects: `22,,"extraneous or missing "" in quoted-field"`},
+		{name: "wrong type", cfg: miniConfig, wlmds: wlmdsHeader + goodRows(10) + "E01990001,A,40,1,P9,IRTT,three,2026-03-29\n" + goodRows(5),
+			rejects: `12,weeks_waiting,"""three"" is not a whole number"`},
+		{name: "bad date and age", cfg: miniConfig, wlmds: wlmdsHeader + "E01990001,A,4o,1,P9,IRTT,3,2026-03-29\nE01990001,A,40,1,P9,IRTT,3,29th March\n" + goodRows(30),
+			rejects: "2,age,\"\"\"4o\"\" is not a whole number\""},
+		{name: "too many rejects", cfg: miniConfig, wlmds: wlmdsHeader + goodRows(2) + strings.Repeat("E01990001,A,x,1,P9,IRTT,3,2026-03-29\n", 3),
+			want: "3 of 5 rows of wlmds.csv rejected (60.00%), above the limit of 50.00%", asError: new(*extract.RejectShareError)},
+		{name: "unknown key", cfg: miniConfig + "colour: blue\n", wlmds: wlmdsHeader + goodRows(5),
+			want: `config.yaml:11:1: error: unknown key "colour"`, asError: new(*diag.Error)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfgPath := miniProject(t, tc.cfg, tc.wlmds)
+			out, err := runMini(t, cfgPath)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("run failed: %v", err)
+				}
+				b, err := os.ReadFile(filepath.Join(out, "restricted", "rejects", "wlmds.csv"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(b), tc.rejects) {
+					t.Fatalf("rejects file:\n%s\nwant a line containing %q", b, tc.rejects)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v\nwant it to contain %q", err, tc.want)
+			}
+			if !errors.As(err, tc.asError) {
+				t.Fatalf("error %T does not unwrap to %T", err, tc.asError)
+			}
+		})
+	}
+}
+
+// TestFailedRunManifest checks that a failed run leaves only a manifest
+// naming the stage that failed, and no outputs that look complete.
+func TestFailedRunManifest(t *testing.T) {
+	cfgPath := miniProject(t, miniConfig, "")
+	out, err := runMini(t, cfgPath)
+	if err == nil {
+		t.Fatal("run of an empty extract succeeded")
+	}
+	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"status": "failed"`, `"stage": "extract"`, "file is empty"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("manifest lacks %s:\n%s", want, b)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "statement.pdf")); err == nil {
+		t.Error("a failed run left statement.pdf")
+	}
+}

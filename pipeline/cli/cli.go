@@ -1,0 +1,141 @@
+// Package cli is the hiis command line: it parses flags, calls one pipeline
+// function per command and maps the error to an exit code in one place.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+
+	"hiis/pipeline"
+	"hiis/pipeline/config"
+	"hiis/pipeline/diag"
+	"hiis/pipeline/extract"
+	"hiis/pipeline/version"
+)
+
+// Exit codes (DESIGN.md).
+const (
+	ExitOK       = 0 // success
+	ExitChecks   = 1 // the run finished but checks failed, or the input data failed a check
+	ExitInvalid  = 2 // invalid configuration or usage: nothing ran
+	ExitInternal = 3 // internal error
+)
+
+// DefaultConfig is the committed fixture run.
+const DefaultConfig = "config/fixture.yaml"
+
+// ExitError carries an exit code chosen by a command.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Main runs the command line with args and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitCode(err)
+	fmt.Fprintln(stderr, message(err))
+	return code
+}
+
+// ExitCode maps an error to the exit code DESIGN.md fixes.
+func ExitCode(err error) int {
+	var ee *ExitError
+	var de *diag.Error
+	var ie *pipeline.InvalidError
+	var rse *extract.RejectShareError
+	var input *extract.InputError
+	var ue *usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.Code
+	case errors.As(err, &de), errors.As(err, &ie), errors.As(err, &ue):
+		return ExitInvalid
+	case errors.As(err, &rse), errors.As(err, &input):
+		return ExitChecks
+	}
+	return ExitInternal
+}
+
+func message(err error) string {
+	var de *diag.Error
+	if errors.As(err, &de) {
+		n := len(de.List)
+		s := de.Error()
+		if n > 1 {
+			s += fmt.Sprintf("\n%d problems", n)
+		}
+		return s
+	}
+	var se *pipeline.StageError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("hiis: %s failed: %v", se.Stage, se.Err)
+	}
+	return "hiis: " + err.Error()
+}
+
+// usageError is a command line that cannot run.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "hiis",
+		Short:         "Health Inequalities Information Statement pipeline",
+		Long:          "hiis turns an NHS body's source extracts into its annual Health Inequalities Information Statement:\na statement PDF, a data pack (XLSX, CSV, Parquet) and a manifest of hashes.",
+		Version:       version.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{fmt.Errorf("%w (see hiis %s --help)", err, c.Name())}
+	})
+	root.AddCommand(validateCmd(), planCmd(), runCmd(), indicatorsCmd())
+	for _, c := range root.Commands() {
+		c.Args = func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &usageError{fmt.Errorf("hiis %s takes no arguments, got %q (see hiis %s --help)", c.Name(), args, c.Name())}
+			}
+			return nil
+		}
+	}
+	return root
+}
+
+func loadConfig(path string) (*config.Run, error) {
+	cfg, err := config.Load(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, &usageError{fmt.Errorf("config %s not found; pass --config FILE (run from the project folder to use %s)", path, DefaultConfig)}
+	}
+	return cfg, err
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

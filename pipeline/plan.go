@@ -1,0 +1,139 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"hiis/pipeline/config"
+	"hiis/pipeline/extract"
+)
+
+// Step is one stage of a planned run.
+type Step struct {
+	Stage   string // extract, transform, measure, disclose, render
+	Name    string // the source or indicator, or "" for the whole stage
+	Action  string // what will happen and why
+	Inputs  []string
+	Outputs []string
+}
+
+// OutputFiles are the files every successful run writes in its run folder,
+// besides restricted/rejects/<source>.csv.
+var OutputFiles = []string{
+	"statement.pdf", "metrics.csv", "metrics.parquet", "datapack.xlsx", "data-quality.csv",
+	"restricted/metrics_unsuppressed.csv", "restricted/README.txt", "manifest.json",
+}
+
+// Plan says what Run would do with cfg, without writing anything: for each
+// source whether its snapshot will be built or reused (and which hash
+// changed), each indicator's transform, and the outputs.
+func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
+	r := &run{cfg: cfg, opt: opt}
+	inds, err := LoadIndicators(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.indicators = inds
+	out := opt.Out
+	if out == "" {
+		out = filepath.Join(cfg.Dir, cfg.Output)
+	}
+	work := opt.Work
+	if work == "" {
+		work = filepath.Join(filepath.Dir(out), "work")
+	}
+	snapDir := filepath.Join(work, "snapshots")
+	imdPath, err := cfg.Resolve(cfg.Reference.IMD.Path)
+	if err != nil {
+		return nil, &InvalidError{err}
+	}
+	imd, err := checkPin(imdPath, cfg.Reference.IMD.SHA256, "reference.imd")
+	if err != nil {
+		return nil, err
+	}
+	var steps []Step
+	for _, name := range r.usedSources() {
+		s := cfg.Sources[name]
+		input, err := cfg.Resolve(s.Path)
+		if err != nil {
+			return nil, &InvalidError{err}
+		}
+		if s.SHA256 != "" {
+			if _, err := checkPin(input, s.SHA256, "sources."+name); err != nil {
+				return nil, err
+			}
+		}
+		key, inputHash, exists, err := extract.Plan(s, input, imd.SHA256, snapDir)
+		if err != nil {
+			return nil, &InvalidError{fmt.Errorf("sources.%s: %w", name, err)}
+		}
+		action := "reuse: input, source spec and IMD lookup unchanged"
+		switch {
+		case opt.Force:
+			action = "run: --force rebuilds it"
+		case !exists:
+			action = "run: " + whyRebuild(snapDir, name, inputHash, imd.SHA256)
+		}
+		steps = append(steps, Step{Stage: "extract", Name: name, Action: action,
+			Inputs:  []string{fmt.Sprintf("%s (%s, sha256 %s)", input, s.Kind, short(inputHash)), fmt.Sprintf("%s (IMD lookup, sha256 %s)", imdPath, short(imd.SHA256))},
+			Outputs: []string{filepath.Join(snapDir, name+"-"+short(key)+"….parquet")}})
+	}
+	for _, ind := range inds {
+		in := []string{"snapshot of " + ind.Source}
+		if ind.Population != nil {
+			in = append(in, "snapshot of "+ind.Population.Source+" (population)")
+		}
+		steps = append(steps, Step{Stage: "transform", Name: ind.ID, Action: "run: " + ind.Measure + " by " + strings.Join(append([]string{"overall"}, ind.Breakdowns...), ", "),
+			Inputs: append(in, ind.Files()...), Outputs: []string{"numerators and denominators per group"}})
+	}
+	steps = append(steps,
+		Step{Stage: "measure", Action: fmt.Sprintf("run: values, 95%% and 99.8%% limits, gaps, ratios, SII/RII (%d repetitions)", cfg.Statistics.SIIRepetitions)},
+		Step{Stage: "disclose", Action: "run: disclosure control"},
+	)
+	var outs []string
+	for _, f := range OutputFiles {
+		outs = append(outs, filepath.Join(out, f))
+	}
+	steps = append(steps, Step{Stage: "render", Action: "run: statement, data pack and manifest", Outputs: outs})
+	return steps, nil
+}
+
+// whyRebuild compares a source's newest existing snapshot with what a run
+// would build, to say which hash changed.
+func whyRebuild(dir, name, inputHash, imdHash string) string {
+	metas, _ := filepath.Glob(filepath.Join(dir, name+"-*.json"))
+	type prev struct {
+		path string
+		mod  int64
+	}
+	var ps []prev
+	for _, m := range metas {
+		if st, err := os.Stat(m); err == nil {
+			ps = append(ps, prev{m, st.ModTime().UnixNano()})
+		}
+	}
+	if len(ps) == 0 {
+		return "no snapshot of this source yet"
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].mod > ps[j].mod })
+	var last extract.Result
+	if b, err := os.ReadFile(ps[0].path); err == nil {
+		_ = json.Unmarshal(b, &last)
+	}
+	if last.InputSHA256 != "" && last.InputSHA256 != inputHash {
+		return fmt.Sprintf("input changed (sha256 %s → %s)", short(last.InputSHA256), short(inputHash))
+	}
+	return "source spec, IMD lookup (sha256 " + short(imdHash) + ") or hiis snapshot format changed"
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
