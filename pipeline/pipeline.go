@@ -15,7 +15,6 @@ import (
 
 	"hiis/pipeline/config"
 	"hiis/pipeline/disclose"
-	"hiis/pipeline/manifest"
 	"hiis/pipeline/measure"
 	"hiis/pipeline/render"
 )
@@ -111,6 +110,9 @@ func (r *run) render() error {
 	if err := r.copyRejects(); err != nil {
 		return err
 	}
+	if err := r.writeBundle(); err != nil {
+		return fmt.Errorf("writing the bundle: %w", err)
+	}
 	for _, f := range files {
 		if err := r.addOutput(f); err != nil {
 			return err
@@ -145,5 +147,3 @@ func replaceDir(tmp, out string) error {
 	}
 	return nil
 }
-
-var _ = manifest.Name

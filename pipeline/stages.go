@@ -82,6 +82,12 @@ func newRun(cfg *config.Run, opt Options) (*run, error) {
 // run's folder holds only its manifest (and any rejects), never outputs that
 // look complete.
 func (r *run) finish(runErr error) error {
+	var invalid *InvalidError
+	if errors.As(runErr, &invalid) {
+		// Nothing ran: leave the run folder as it was.
+		os.RemoveAll(r.tmp)
+		return runErr
+	}
 	if runErr != nil {
 		r.man.Status = "failed"
 		stage := r.current
@@ -205,6 +211,19 @@ func (r *run) load() error {
 	r.inputs = map[string]string{}
 	for _, name := range r.usedSources() {
 		s := cfg.Sources[name]
+		if pin := cfg.Snapshots[name]; pin != nil {
+			// A pinned snapshot stands in for the extract: check it is intact.
+			for _, f := range [][3]string{{"path", pin.Path, pin.SHA256}, {"rejects", pin.Rejects, pin.RejectsSHA256}} {
+				p, err := cfg.Resolve(f[1])
+				if err != nil {
+					return &InvalidError{fmt.Errorf("snapshots.%s.%s: %w", name, f[0], err)}
+				}
+				if _, err := checkPin(p, f[2], "snapshots."+name+"."+f[0]); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		p, err := cfg.Resolve(s.Path)
 		if err != nil {
 			return &InvalidError{fmt.Errorf("sources.%s.path: %w", name, err)}
@@ -278,6 +297,16 @@ func (r *run) extract(ctx context.Context) error {
 	var rejectErrs []error
 	for _, name := range r.usedSources() {
 		s := r.cfg.Sources[name]
+		if pin := r.cfg.Snapshots[name]; pin != nil {
+			snap, _ := r.cfg.Resolve(pin.Path)
+			rej, _ := r.cfg.Resolve(pin.Rejects)
+			r.extracts = append(r.extracts, extract.Result{Source: name, Kind: s.Kind, Input: s.Path, InputSHA256: pin.InputSHA256,
+				Snapshot: snap, SnapshotSHA256: pin.SHA256, Rejects: rej, RejectsSHA256: pin.RejectsSHA256,
+				Rows: pin.Rows, Rejected: pin.Rejected, Reused: true})
+			r.progress.done(name, r.extracts[len(r.extracts)-1])
+			r.man.Sources = append(r.man.Sources, manifestSource(name, s.Kind, s.Path, r.extracts[len(r.extracts)-1]))
+			continue
+		}
 		res, err := extract.Run(ctx, s, r.inputs[name], r.cfg.RejectLimit(s), extract.Options{
 			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, Version: version.Version, Force: r.opt.Force,
 			Progress: func(n int64) { r.progress.count(name, n) },
@@ -290,15 +319,19 @@ func (r *run) extract(ctx context.Context) error {
 		}
 		r.progress.done(name, res)
 		r.extracts = append(r.extracts, res)
-		r.man.Sources = append(r.man.Sources, manifest.Source{
-			Name: name, Kind: s.Kind,
-			Input:    manifest.File{Path: r.rel(res.Input), SHA256: res.InputSHA256},
-			Snapshot: manifest.File{Path: "snapshots/" + filepath.Base(res.Snapshot), SHA256: res.SnapshotSHA256},
-			Rejects:  manifest.File{Path: "restricted/rejects/" + name + ".csv", SHA256: res.RejectsSHA256},
-			Rows:     res.Rows, Rejected: res.Rejected,
-		})
+		r.man.Sources = append(r.man.Sources, manifestSource(name, s.Kind, r.rel(res.Input), res))
 	}
 	return errors.Join(rejectErrs...)
+}
+
+func manifestSource(name, kind, input string, res extract.Result) manifest.Source {
+	return manifest.Source{
+		Name: name, Kind: kind,
+		Input:    manifest.File{Path: input, SHA256: res.InputSHA256},
+		Snapshot: manifest.File{Path: SnapshotDir + "/" + filepath.Base(res.Snapshot), SHA256: res.SnapshotSHA256},
+		Rejects:  manifest.File{Path: "restricted/rejects/" + name + ".csv", SHA256: res.RejectsSHA256},
+		Rows:     res.Rows, Rejected: res.Rejected,
+	}
 }
 
 func (r *run) transform(ctx context.Context) error {

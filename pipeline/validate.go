@@ -38,7 +38,7 @@ func Validate(ctx context.Context, cfg *config.Run) ([]*indicator.Indicator, err
 	var snaps []transform.Snapshot
 	for _, name := range cfg.SourceNames() {
 		s := cfg.Sources[name]
-		if p, err := cfg.Resolve(s.Path); err == nil {
+		if p, err := cfg.Resolve(s.Path); err == nil && cfg.Snapshots[name] == nil {
 			if _, err := os.Stat(p); err != nil {
 				l.Add(cfg.Pos.Of("sources."+name+".path"), "sources.%s.path: %v", name, err)
 			}

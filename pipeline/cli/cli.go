@@ -111,8 +111,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see hiis %s --help)", err, c.Name())}
 	})
-	root.AddCommand(validateCmd(), planCmd(), runCmd(), indicatorsCmd())
+	root.AddCommand(validateCmd(), planCmd(), runCmd(), indicatorsCmd(), verifyCmd(), diffCmd())
 	for _, c := range root.Commands() {
+		if c.Args != nil {
+			continue
+		}
 		c.Args = func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return &usageError{fmt.Errorf("hiis %s takes no arguments, got %q (see hiis %s --help)", c.Name(), args, c.Name())}

@@ -32,23 +32,27 @@ type Run struct {
 	Output       string             `yaml:"output"`
 	Extract      ExtractPolicy      `yaml:"extract"`
 	Statistics   Statistics         `yaml:"statistics"`
-	Pos          diag.Positions     `yaml:"-"` // where each key stands, for later checks
+	// Snapshots pins existing snapshots to use instead of extracting; hiis
+	// writes them into a run's bundle so that it can be re-run without the
+	// original extracts.
+	Snapshots map[string]*SnapshotPin `yaml:"snapshots"`
+	Pos       diag.Positions          `yaml:"-"` // where each key stands, for later checks
 }
 
 // Organisation is the publishing body.
 type Organisation struct {
-	Code string `yaml:"code" hiis:"required"`
-	Name string `yaml:"name" hiis:"required"`
-	Kind string `yaml:"kind" hiis:"required"` // icb or trust
-	Pos  diag.Pos
+	Code string   `yaml:"code" hiis:"required"`
+	Name string   `yaml:"name" hiis:"required"`
+	Kind string   `yaml:"kind" hiis:"required"` // icb or trust
+	Pos  diag.Pos `yaml:"-"`
 }
 
 // Period is the reporting period; Start and End are inclusive dates.
 type Period struct {
-	Label string `yaml:"label" hiis:"required"`
-	Start string `yaml:"start" hiis:"required"`
-	End   string `yaml:"end" hiis:"required"`
-	Pos   diag.Pos
+	Label string   `yaml:"label" hiis:"required"`
+	Start string   `yaml:"start" hiis:"required"`
+	End   string   `yaml:"end" hiis:"required"`
+	Pos   diag.Pos `yaml:"-"`
 }
 
 // Reference holds the reference data files.
@@ -63,8 +67,8 @@ type IMDFile struct {
 	Edition string `yaml:"edition" hiis:"required"` // e.g. "English Indices of Deprivation 2019 (LSOA 2011)"
 	// Direction says which end decile 1 is in the file: most_deprived (the
 	// official files) or least_deprived.
-	Direction string `yaml:"decile_1"`
-	Pos       diag.Pos
+	Direction string   `yaml:"decile_1"`
+	Pos       diag.Pos `yaml:"-"`
 }
 
 // Source is one input extract.
@@ -79,7 +83,19 @@ type Source struct {
 	// rows read (default from extract.max_reject_share).
 	MaxRejectShare *float64 `yaml:"max_reject_share"`
 	Name           string   `yaml:"-"`
-	Pos            diag.Pos
+	Pos            diag.Pos `yaml:"-"`
+}
+
+// SnapshotPin names an existing snapshot of a source, with the counts its
+// extract reported.
+type SnapshotPin struct {
+	Path          string `yaml:"path" hiis:"required"`
+	SHA256        string `yaml:"sha256" hiis:"required"`
+	Rejects       string `yaml:"rejects" hiis:"required"`
+	RejectsSHA256 string `yaml:"rejects_sha256" hiis:"required"`
+	InputSHA256   string `yaml:"input_sha256" hiis:"required"`
+	Rows          int64  `yaml:"rows"`
+	Rejected      int64  `yaml:"rejected"`
 }
 
 // IndicatorSelection says where indicator definitions live and which run.
@@ -89,21 +105,21 @@ type IndicatorSelection struct {
 	Enable   []string `yaml:"enable"`           // ids switched on in addition
 	Disable  []string `yaml:"disable"`          // ids switched off
 	Only     []string `yaml:"only"`             // if set, exactly these ids
-	Pos      diag.Pos
+	Pos      diag.Pos `yaml:"-"`
 }
 
 // Disclosure is the disclosure-control policy.
 type Disclosure struct {
-	Rule      string `yaml:"rule"`      // nhs_digital (default), below5, below10
-	Secondary *bool  `yaml:"secondary"` // default true
-	Pos       diag.Pos
+	Rule      string   `yaml:"rule"`      // nhs_digital (default), below5, below10
+	Secondary *bool    `yaml:"secondary"` // default true
+	Pos       diag.Pos `yaml:"-"`
 }
 
 // Narrative is a block of text the organisation writes for the statement.
 type Narrative struct {
-	Title string `yaml:"title" hiis:"required"`
-	Text  string `yaml:"text" hiis:"required"`
-	Pos   diag.Pos
+	Title string   `yaml:"title" hiis:"required"`
+	Text  string   `yaml:"text" hiis:"required"`
+	Pos   diag.Pos `yaml:"-"`
 }
 
 // ExtractPolicy holds defaults for every source.
@@ -297,6 +313,24 @@ func (r *Run) validate(l *diag.List) {
 			l.Add(at(key+".max_reject_share"), "sources.%s.max_reject_share: %v is not between 0 and 1", name, *s.MaxRejectShare)
 		}
 	}
+	for _, name := range sortedKeys(r.Snapshots) {
+		key := "snapshots." + name
+		if _, ok := r.Sources[name]; !ok {
+			l.Add(at(key), "%s: no source %q is configured", key, name)
+		}
+		pin := r.Snapshots[name]
+		checkSHA(l, at(key+".sha256"), key+".sha256", pin.SHA256)
+		checkSHA(l, at(key+".rejects_sha256"), key+".rejects_sha256", pin.RejectsSHA256)
+		checkSHA(l, at(key+".input_sha256"), key+".input_sha256", pin.InputSHA256)
+		for field, p := range map[string]string{"path": pin.Path, "rejects": pin.Rejects} {
+			if p == "" {
+				continue
+			}
+			if _, err := r.Resolve(p); err != nil {
+				l.Add(at(key+"."+field), "%s.%s: %v", key, field, err)
+			}
+		}
+	}
 	if len(r.Sources) == 0 && r.Sources != nil {
 		l.Add(at("sources"), "sources: no sources configured")
 	}
@@ -312,6 +346,15 @@ func (r *Run) validate(l *diag.List) {
 	if r.Output == "" {
 		r.Output = "out"
 	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func checkSHA(l *diag.List, pos diag.Pos, field, v string) {

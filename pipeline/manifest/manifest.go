@@ -24,6 +24,7 @@ type Manifest struct {
 	Reference  []Reference `json:"reference"`
 	Sources    []Source    `json:"sources"`
 	Outputs    []File      `json:"outputs"`
+	Bundle     []File      `json:"bundle"` // pinned config, definitions, reference files, snapshots
 	Metrics    Counts      `json:"metrics"`
 }
 
@@ -95,6 +96,7 @@ func (m *Manifest) Sort() {
 	sort.Slice(m.Reference, func(i, j int) bool { return m.Reference[i].Name < m.Reference[j].Name })
 	sort.Slice(m.Sources, func(i, j int) bool { return m.Sources[i].Name < m.Sources[j].Name })
 	sort.Slice(m.Outputs, func(i, j int) bool { return m.Outputs[i].Path < m.Outputs[j].Path })
+	sort.Slice(m.Bundle, func(i, j int) bool { return m.Bundle[i].Path < m.Bundle[j].Path })
 }
 
 // Marshal renders the manifest as indented JSON with a final newline.

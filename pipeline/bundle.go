@@ -1,0 +1,120 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+
+	"hiis/pipeline/config"
+)
+
+// Bundle layout inside a run folder.
+const (
+	BundleDir    = "bundle"             // pinned config, indicator definitions, reference files
+	BundleConfig = "bundle/config.yaml" // the pinned config
+	SnapshotDir  = "snapshots"          // the Parquet snapshots the run used
+)
+
+// writeBundle makes the run folder self-contained: the snapshots, the
+// indicator definitions and reference files it used, and a pinned config
+// that re-runs from them without the original extracts.
+func (r *run) writeBundle() error {
+	cfg := r.cfg
+	copyIn := func(src, rel string) (string, error) {
+		dst := filepath.Join(r.tmp, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			return "", err
+		}
+		hf, err := hashFile(dst)
+		if err != nil {
+			return "", err
+		}
+		hf.Path = rel
+		r.man.Bundle = append(r.man.Bundle, hf)
+		return hf.SHA256, nil
+	}
+	pinned := config.Run{
+		Hiis:         cfg.Hiis,
+		Organisation: cfg.Organisation,
+		Period:       cfg.Period,
+		DataRoot:     "..",
+		Disclosure:   cfg.Disclosure,
+		Narrative:    cfg.Narrative,
+		Output:       "..",
+		Extract:      cfg.Extract,
+		Statistics:   cfg.Statistics,
+		Sources:      map[string]*config.Source{},
+		Snapshots:    map[string]*config.SnapshotPin{},
+	}
+	imdRel := "bundle/reference/" + filepath.Base(cfg.Reference.IMD.Path)
+	imdPath, _ := cfg.Resolve(cfg.Reference.IMD.Path)
+	sum, err := copyIn(imdPath, imdRel)
+	if err != nil {
+		return err
+	}
+	pinned.Reference.IMD = cfg.Reference.IMD
+	pinned.Reference.IMD.Path = "reference/" + filepath.Base(cfg.Reference.IMD.Path)
+	pinned.Reference.IMD.SHA256 = sum
+
+	var ids []string
+	for _, ind := range r.indicators {
+		ids = append(ids, ind.ID)
+		for _, f := range ind.Files() {
+			if _, err := copyIn(f, "bundle/indicators/"+filepath.Base(f)); err != nil {
+				return err
+			}
+		}
+	}
+	sort.Strings(ids)
+	pinned.Indicators = config.IndicatorSelection{Dir: "indicators", Only: ids}
+
+	for _, res := range r.extracts {
+		s := *cfg.Sources[res.Source]
+		s.Path = filepath.Base(res.Input)
+		s.SHA256 = res.InputSHA256
+		pinned.Sources[res.Source] = &s
+		snapRel := SnapshotDir + "/" + filepath.Base(res.Snapshot)
+		snapSum, err := copyIn(res.Snapshot, snapRel)
+		if err != nil {
+			return err
+		}
+		pinned.Snapshots[res.Source] = &config.SnapshotPin{
+			Path: "../" + snapRel, SHA256: snapSum,
+			Rejects: "../restricted/rejects/" + res.Source + ".csv", RejectsSHA256: res.RejectsSHA256,
+			InputSHA256: res.InputSHA256, Rows: res.Rows, Rejected: res.Rejected,
+		}
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Pinned by hiis from %s: re-run with `hiis verify` on the run folder,\n# or `hiis run --config %s`. Inputs are read from the snapshots below.\n",
+		filepath.Base(cfg.File), BundleConfig)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&pinned); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	dst := filepath.Join(r.tmp, filepath.FromSlash(BundleConfig))
+	if err := os.WriteFile(dst, b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	hf, err := hashFile(dst)
+	if err != nil {
+		return err
+	}
+	hf.Path = BundleConfig
+	r.man.Bundle = append(r.man.Bundle, hf)
+	return nil
+}
