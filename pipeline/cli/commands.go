@@ -102,12 +102,17 @@ func runCmd() *cobra.Command {
 
 func indicatorsCmd() *cobra.Command {
 	var dir string
+	var markdown bool
 	c := &cobra.Command{
 		Use:   "indicators",
 		Short: "List the indicator catalogue",
 		RunE: func(c *cobra.Command, _ []string) error {
 			all, err := indicator.Load(dir)
 			if err != nil {
+				return err
+			}
+			if markdown {
+				_, err := c.OutOrStdout().Write(indicator.Markdown(all))
 				return err
 			}
 			w := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
@@ -123,5 +128,6 @@ func indicatorsCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "indicators", "folder of indicator definitions")
+	c.Flags().BoolVar(&markdown, "markdown", false, "print the catalogue as Markdown (indicators/README.md)")
 	return c
 }

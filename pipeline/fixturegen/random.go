@@ -22,7 +22,7 @@ const (
 	streamTalking
 	streamCancer
 	streamAggregate
-	streamBadRows
+	streamLDInpatients
 )
 
 // rng wraps a seeded PCG generator with the draws the generator needs.

@@ -110,7 +110,7 @@ func Load(dir string) ([]*Indicator, error) {
 	if err := l.Err(); err != nil {
 		return nil, err
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	Sort(all)
 	return all, nil
 }
 
@@ -292,4 +292,74 @@ func ParseAgeBands(labels []string) ([]AgeBand, error) {
 		return nil, fmt.Errorf("age bands must end with an open band like 80+")
 	}
 	return out, nil
+}
+
+// DomainOrder is the order of domains in NHS England's statement; other
+// domains follow in name order.
+var DomainOrder = []string{
+	"Elective recovery",
+	"Urgent and emergency care for children and young people",
+	"Respiratory",
+	"Mental health",
+	"Cancer",
+	"Cardiovascular disease",
+	"Diabetes",
+	"Oral health",
+	"Learning disability and autism",
+	"Smoking cessation",
+	"Maternity",
+}
+
+// Sort orders indicators by domain (DomainOrder), then by id with numbers
+// compared as numbers (CVD-2 before CVD-10).
+func Sort(inds []*Indicator) {
+	rank := func(d string) int {
+		for i, x := range DomainOrder {
+			if x == d {
+				return i
+			}
+		}
+		return len(DomainOrder)
+	}
+	sort.SliceStable(inds, func(i, j int) bool {
+		a, b := inds[i], inds[j]
+		if ra, rb := rank(a.Domain), rank(b.Domain); ra != rb {
+			return ra < rb
+		}
+		if a.Domain != b.Domain {
+			return a.Domain < b.Domain
+		}
+		return naturalLess(a.ID, b.ID)
+	})
+}
+
+// naturalLess compares strings with runs of digits compared as numbers.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }

@@ -2,7 +2,6 @@ package indicator
 
 import (
 	"fmt"
-	"sort"
 
 	"hiis/pipeline/config"
 	"hiis/pipeline/diag"
@@ -55,7 +54,7 @@ func Select(run *config.Run, all []*Indicator) ([]*Indicator, error) {
 	if err := l.Err(); err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	Sort(out)
 	return out, nil
 }
 

@@ -115,6 +115,10 @@ func estimate(ind *indicator.Indicator, k groupKey, g *group) (metrics.Row, erro
 		r = missing("no rows for this group")
 	case ind.Measure == indicator.Count:
 		r = countRow(num)
+	case ind.Population != nil && unmatched(k) != "":
+		// Events whose LSOA, ethnicity, age or sex is unknown have no
+		// matching population: a rate would divide unlike things.
+		r = missing("no rate: " + unmatched(k) + " not recorded, so no population matches")
 	case math.IsNaN(den) || den <= 0:
 		r = missing("no denominator for this group")
 	case ind.Measure == indicator.Proportion:
@@ -170,6 +174,22 @@ func countEstimate(x float64) stats.Estimate {
 	return toEstimate(r)
 }
 
+// unmatched names the unknown field of a group that collects records with
+// it unknown ("" for a real group).
+func unmatched(k groupKey) string {
+	switch {
+	case k.breakdown == metrics.IMDQuintile && k.group == "Unknown":
+		return "LSOA"
+	case k.breakdown == metrics.AgeBand && k.group == "Unknown":
+		return "age"
+	case k.breakdown == metrics.Ethnic && ethnicUnrecorded[k.group]:
+		return "ethnicity"
+	case k.breakdown == metrics.Sex && k.group == "Other or not known":
+		return "sex (male or female)"
+	}
+	return ""
+}
+
 // ethnicUnrecorded are the ethnic groups whose standardised rates are not
 // published (METHODS.md): their people cannot be placed in a group.
 var ethnicUnrecorded = map[string]bool{"Not stated": true, "Not known": true}
@@ -185,9 +205,6 @@ func dsr(ind *indicator.Indicator, k groupKey, g *group, num, den float64) (metr
 		r := fromEstimate(e)
 		r.Note = "crude rate within the age band"
 		return r, nil
-	}
-	if k.breakdown == metrics.Ethnic && ethnicUnrecorded[k.group] {
-		return missing("not standardised: ethnic group not recorded"), nil
 	}
 	var strata []stats.Stratum
 	var used, lost float64
