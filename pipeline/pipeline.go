@@ -26,6 +26,9 @@ type Options struct {
 	Force    bool      // rebuild snapshots even when unchanged
 	Progress io.Writer // where progress goes (stderr); nil for none
 	TTY      bool      // Progress is a terminal: redraw counters in place
+	// OnRows, if set, is called as each source's extract advances, with
+	// the rows read so far (for progress displays and tests).
+	OnRows func(source string, rows int64)
 }
 
 // Summary is what a finished run reports.

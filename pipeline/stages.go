@@ -309,7 +309,12 @@ func (r *run) extract(ctx context.Context) error {
 		}
 		res, err := extract.Run(ctx, s, r.inputs[name], r.cfg.RejectLimit(s), extract.Options{
 			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, Version: version.Version, Force: r.opt.Force,
-			Progress: func(n int64) { r.progress.count(name, n) },
+			Progress: func(n int64) {
+				r.progress.count(name, n)
+				if r.opt.OnRows != nil {
+					r.opt.OnRows(name, n)
+				}
+			},
 		})
 		var rse *extract.RejectShareError
 		if errors.As(err, &rse) {

@@ -32,6 +32,10 @@ import (
 // changes, so old snapshots are not reused by mistake.
 const FormatVersion = "hiis-snapshot-1"
 
+// progressEvery is how many rows pass between cancellation checks and
+// progress reports.
+const progressEvery = 8192
+
 // Result says what extract did with one source.
 type Result struct {
 	Source         string `json:"source"`
@@ -320,7 +324,7 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			continue // an empty line carries no row
 		}
 		res.Rows++
-		if res.Rows%65536 == 0 {
+		if res.Rows%progressEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("extract %s: stopped at line %d: %w", src.Name, line, err)
 			}
