@@ -145,3 +145,64 @@ func TestFailedRunManifest(t *testing.T) {
 		t.Error("a failed run left statement.pdf")
 	}
 }
+
+// TestCustomIndicator: adding an indicator is adding a file. LOCAL-1 exists
+// only in testdata, with its own extract, and the pipeline reports it.
+func TestCustomIndicator(t *testing.T) {
+	out := mustRun(t, filepath.Join("testdata", "custom", "config.yaml"), t.TempDir())
+	rows := readMetrics(t, filepath.Join(out, "metrics.csv"))
+	got := map[string]int{}
+	for _, r := range rows {
+		if r.IndicatorID != "LOCAL-1" {
+			t.Fatalf("unexpected indicator %s", r.IndicatorID)
+		}
+		got[r.Breakdown]++
+	}
+	for _, b := range []string{"overall", "imd_quintile", "imd_summary", "ethnic_group", "ethnic_ratio", "age_band", "sex"} {
+		if got[b] == 0 {
+			t.Errorf("LOCAL-1 has no %s rows", b)
+		}
+	}
+}
+
+// TestPlan: plan writes nothing and says for each extract whether it runs or
+// is reused, and which hash changed.
+func TestPlan(t *testing.T) {
+	cfgPath := miniProject(t, miniConfig, wlmdsHeader+goodRows(10))
+	dir := filepath.Dir(cfgPath)
+	opt := pipeline.Options{Out: filepath.Join(dir, "out"), Work: filepath.Join(dir, "work")}
+	action := func() string {
+		steps, err := pipeline.Plan(context.Background(), mustLoad(t, cfgPath), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if steps[0].Stage != "extract" || steps[0].Name != "wlmds" {
+			t.Fatalf("first step %+v, want the wlmds extract", steps[0])
+		}
+		return steps[0].Action
+	}
+	if a := action(); a != "run: no snapshot of this source yet" {
+		t.Errorf("before any run: %q", a)
+	}
+	for _, p := range []string{opt.Out, opt.Work} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("plan created %s", p)
+		}
+	}
+	if _, err := pipeline.Run(context.Background(), mustLoad(t, cfgPath), opt); err != nil {
+		t.Fatal(err)
+	}
+	if a := action(); !strings.HasPrefix(a, "reuse:") {
+		t.Errorf("after a run: %q", a)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wlmds.csv"), []byte(wlmdsHeader+goodRows(11)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if a := action(); !strings.HasPrefix(a, "run: input changed (sha256 ") {
+		t.Errorf("after the input changed: %q", a)
+	}
+	opt.Force = true
+	if a := action(); a != "run: --force rebuilds it" {
+		t.Errorf("with --force: %q", a)
+	}
+}

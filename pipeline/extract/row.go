@@ -17,11 +17,25 @@ import (
 type normaliser struct {
 	kind source.Kind
 	imd  *refdata.IMD
-	out  []parquet.Value // reused per row: values indexed by snapshot column
+	pos  map[string]int // kind column name -> index in text
+	text []string       // reused per row: trimmed values of the kind's columns
 }
 
 func newNormaliser(kind source.Kind, imd *refdata.IMD) *normaliser {
-	return &normaliser{kind: kind, imd: imd}
+	n := &normaliser{kind: kind, imd: imd, pos: map[string]int{}, text: make([]string, len(kind.Columns))}
+	for i, c := range kind.Columns {
+		n.pos[c.Name] = i
+	}
+	return n
+}
+
+// field returns the current row's trimmed value of a kind column ("" when
+// the kind has no such column).
+func (n *normaliser) field(name string) string {
+	if i, ok := n.pos[name]; ok {
+		return n.text[i]
+	}
+	return ""
 }
 
 // row checks rec and returns its snapshot row, or the field and reason it is
@@ -39,13 +53,12 @@ func (n *normaliser) row(rec []string, line int, idx map[string]int, width int, 
 		}
 		row[c.index] = v.Level(0, 1, c.index)
 	}
-	text := map[string]string{}
-	for _, c := range n.kind.Columns {
+	for ci, c := range n.kind.Columns {
 		raw := ""
 		if i, ok := idx[c.Name]; ok {
 			raw = strings.TrimSpace(rec[i])
 		}
-		text[c.Name] = raw
+		n.text[ci] = raw
 		if raw == "" {
 			if !c.Blank && !c.Optional {
 				return nil, c.Name, "blank, but a value is required"
@@ -63,10 +76,10 @@ func (n *normaliser) row(rec []string, line int, idx map[string]int, width int, 
 
 	switch n.kind.Level {
 	case source.Aggregate:
-		return n.aggregate(row, text, set)
+		return n.aggregate(row, set)
 	}
 	// Equality columns of record-level and population sources.
-	if a := text["age"]; a != "" {
+	if a := n.field("age"); a != "" {
 		age, _ := strconv.Atoi(a)
 		if age < 0 || age > 130 {
 			return nil, "age", fmt.Sprintf("%d is not an age from 0 to 130", age)
@@ -77,14 +90,14 @@ func (n *normaliser) row(rec []string, line int, idx map[string]int, width int, 
 		set("age_band", str("Unknown"))
 		set("esp_band", str("Unknown"))
 	}
-	if p, ok := text["people"]; ok && strings.HasPrefix(p, "-") {
+	if p := n.field("people"); strings.HasPrefix(p, "-") {
 		return nil, "people", fmt.Sprintf("%s is negative", p)
 	}
-	code, group, _ := Ethnicity(text["ethnic_category"])
+	code, group, _ := Ethnicity(n.field("ethnic_category"))
 	set("ethnic_code", str(code))
 	set("ethnic_group", str(group))
-	set("sex_group", str(Sex(text["sex"])))
-	if dec, q, ok := Deprivation(n.imd, text["lsoa"]); ok {
+	set("sex_group", str(Sex(n.field("sex"))))
+	if dec, q, ok := Deprivation(n.imd, n.field("lsoa")); ok {
 		set("imd_decile", parquet.Int64Value(int64(dec)))
 		set("imd_quintile", str(q))
 	} else {
@@ -129,13 +142,14 @@ var aggregateBreakdowns = map[string]bool{
 }
 
 // aggregate checks the group columns of an already-counted row.
-func (n *normaliser) aggregate(row parquet.Row, text map[string]string, set func(string, parquet.Value)) (parquet.Row, string, string) {
-	b := strings.ToLower(text["breakdown"])
+func (n *normaliser) aggregate(row parquet.Row, set func(string, parquet.Value)) (parquet.Row, string, string) {
+	text := func(name string) string { return n.field(name) }
+	b := strings.ToLower(text("breakdown"))
 	if !aggregateBreakdowns[b] {
-		return nil, "breakdown", fmt.Sprintf("%q is not overall, imd_quintile, ethnic_group, age_band or sex", text["breakdown"])
+		return nil, "breakdown", fmt.Sprintf("%q is not overall, imd_quintile, ethnic_group, age_band or sex", text("breakdown"))
 	}
 	set("breakdown", str(b))
-	g := text["group"]
+	g := text("group")
 	switch b {
 	case metrics.Overall:
 		g = metrics.GroupAll
@@ -172,13 +186,13 @@ func (n *normaliser) aggregate(row parquet.Row, text map[string]string, set func
 		}
 	}
 	set("group", str(g))
-	num, _ := strconv.ParseFloat(strings.ReplaceAll(text["numerator"], ",", ""), 64)
-	den, _ := strconv.ParseFloat(strings.ReplaceAll(text["denominator"], ",", ""), 64)
+	num, _ := strconv.ParseFloat(strings.ReplaceAll(text("numerator"), ",", ""), 64)
+	den, _ := strconv.ParseFloat(strings.ReplaceAll(text("denominator"), ",", ""), 64)
 	switch {
 	case num < 0:
-		return nil, "numerator", fmt.Sprintf("%s is negative", text["numerator"])
+		return nil, "numerator", fmt.Sprintf("%s is negative", text("numerator"))
 	case den < 0:
-		return nil, "denominator", fmt.Sprintf("%s is negative", text["denominator"])
+		return nil, "denominator", fmt.Sprintf("%s is negative", text("denominator"))
 	}
 	return row, "", ""
 }
