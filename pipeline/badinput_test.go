@@ -41,7 +41,11 @@ func miniProject(t *testing.T, cfg, wlmds string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := map[string]string{"config.yaml": cfg, "imd.csv": miniIMD, "wlmds.csv": wlmds, "indicators/ER-1a.yaml": string(ind)}
+	macros, err := os.ReadFile(filepath.Join(root, "templates", "sql", "macros.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"config.yaml": cfg, "imd.csv": miniIMD, "wlmds.csv": wlmds, "indicators/ER-1a.yaml": string(ind), "templates/sql/macros.sql": string(macros)}
 	for name, body := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -204,5 +208,27 @@ func TestPlan(t *testing.T) {
 	opt.Force = true
 	if a := action(); a != "run: --force rebuilds it" {
 		t.Errorf("with --force: %q", a)
+	}
+}
+
+// TestExpressionsCannotReachFiles: indicator SQL runs with DuckDB's external
+// access disabled, so an expression cannot read a file.
+func TestExpressionsCannotReachFiles(t *testing.T) {
+	cfgPath := miniProject(t, miniConfig, wlmdsHeader+goodRows(10))
+	p := filepath.Join(filepath.Dir(cfgPath), "indicators", "ER-1a.yaml")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := strings.Replace(string(b), "denominator: count(*)", "denominator: count(*) + (SELECT count(*) FROM read_csv('/etc/passwd'))", 1)
+	if evil == string(b) {
+		t.Fatal("the test could not plant its expression")
+	}
+	if err := os.WriteFile(p, []byte(evil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runMini(t, cfgPath)
+	if err == nil || !strings.Contains(err.Error(), "file system operations are disabled") {
+		t.Fatalf("run with an expression reading /etc/passwd: %v", err)
 	}
 }

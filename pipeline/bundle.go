@@ -78,6 +78,20 @@ func (r *run) writeBundle() error {
 	}
 	sort.Strings(ids)
 	pinned.Indicators = config.IndicatorSelection{Dir: "indicators", Only: ids}
+	tdir, err := cfg.TemplatesDir()
+	if err != nil {
+		return err
+	}
+	files, err := templateFiles(tdir)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if _, err := copyIn(filepath.Join(tdir, filepath.FromSlash(f)), "bundle/templates/"+f); err != nil {
+			return err
+		}
+	}
+	pinned.Templates = "templates"
 
 	for _, res := range r.extracts {
 		s := *cfg.Sources[res.Source]

@@ -42,6 +42,7 @@ type run struct {
 	indicators   []*indicator.Indicator
 	imd          *refdata.IMD
 	imdHash      string
+	macros       string // templates/sql/macros.sql
 	policy       disclose.Policy
 	inputs       map[string]string // source name -> resolved input path
 	extracts     []extract.Result
@@ -185,6 +186,9 @@ func (r *run) load() error {
 			r.man.Indicators = append(r.man.Indicators, hf)
 		}
 	}
+	if r.macros, err = r.loadTemplates(); err != nil {
+		return &InvalidError{err}
+	}
 	rule, err := disclose.ParseRule(cfg.Disclosure.Rule)
 	if err != nil {
 		return &InvalidError{fmt.Errorf("%s: disclosure.rule: %w", cfg.File, err)}
@@ -239,6 +243,57 @@ func (r *run) load() error {
 		r.inputs[name] = p
 	}
 	return nil
+}
+
+// loadTemplates reads the SQL macros and hashes every template file into
+// the manifest.
+func (r *run) loadTemplates() (string, error) {
+	dir, err := r.cfg.TemplatesDir()
+	if err != nil {
+		return "", fmt.Errorf("%s: templates: %w", r.cfg.File, err)
+	}
+	files, err := templateFiles(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		hf, err := hashFile(filepath.Join(dir, filepath.FromSlash(f)))
+		if err != nil {
+			return "", err
+		}
+		hf.Path = "templates/" + f
+		r.man.Templates = append(r.man.Templates, hf)
+	}
+	return ReadMacros(r.cfg)
+}
+
+// ReadMacros reads the run's SQL helper macros.
+func ReadMacros(cfg *config.Run) (string, error) {
+	dir, err := cfg.TemplatesDir()
+	if err != nil {
+		return "", fmt.Errorf("%s: templates: %w", cfg.File, err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(config.MacrosFile)))
+	if err != nil {
+		return "", fmt.Errorf("%s: templates: %w (set templates: to the folder holding %s)", cfg.File, err, config.MacrosFile)
+	}
+	return string(b), nil
+}
+
+// templateFiles lists the files under a templates folder, slash-separated
+// and sorted.
+func templateFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files = append(files, filepath.ToSlash(rel))
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
 }
 
 // LoadIndicators reads the run's indicator folder and selects the ones it
@@ -350,7 +405,7 @@ func (r *run) transform(ctx context.Context) error {
 		}
 	}
 	start, end := r.cfg.Period.Start, r.cfg.Period.End
-	eng, err := transform.Open(ctx, snaps, transform.Period{Start: start, End: end})
+	eng, err := transform.Open(ctx, snaps, transform.Period{Start: start, End: end}, r.macros)
 	if err != nil {
 		return err
 	}

@@ -47,8 +47,11 @@ func Validate(ctx context.Context, cfg *config.Run) ([]*indicator.Indicator, err
 			snaps = append(snaps, transform.Snapshot{Name: name, Kind: k})
 		}
 	}
-	if inds != nil {
-		sqlProblems, err := transform.Check(ctx, inds, snaps, transform.Period{Start: cfg.Period.Start, End: cfg.Period.End})
+	macros, err := ReadMacros(cfg)
+	if err != nil {
+		l.Add(cfg.Pos.Of("templates"), "%v", err)
+	} else if inds != nil {
+		sqlProblems, err := transform.Check(ctx, inds, snaps, transform.Period{Start: cfg.Period.Start, End: cfg.Period.End}, macros)
 		if err != nil {
 			return nil, err
 		}

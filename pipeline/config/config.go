@@ -27,6 +27,9 @@ type Run struct {
 	Reference    Reference          `yaml:"reference" hiis:"required"`
 	Sources      map[string]*Source `yaml:"sources" hiis:"required"`
 	Indicators   IndicatorSelection `yaml:"indicators" hiis:"required"`
+	// Templates is the templates folder (sql/macros.sql ...); default
+	// "templates" beside the indicators folder.
+	Templates string `yaml:"templates"`
 	Disclosure   Disclosure         `yaml:"disclosure"`
 	Narrative    []Narrative        `yaml:"narrative"`
 	Output       string             `yaml:"output"`
@@ -153,6 +156,18 @@ func (r *Run) RejectLimit(s *Source) float64 {
 	}
 	return DefaultMaxRejectShare
 }
+
+// TemplatesDir returns the templates folder the run uses.
+func (r *Run) TemplatesDir() (string, error) {
+	t := r.Templates
+	if t == "" {
+		t = filepath.Join(filepath.Dir(filepath.Clean(r.Indicators.Dir)), "templates")
+	}
+	return r.Resolve(t)
+}
+
+// MacrosFile is the SQL helper macros file inside the templates folder.
+const MacrosFile = "sql/macros.sql"
 
 // SourceNames returns the source names sorted.
 func (r *Run) SourceNames() []string {

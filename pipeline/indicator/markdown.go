@@ -84,7 +84,7 @@ func Markdown(all []*Indicator) []byte {
 	for _, c := range source.Normalised {
 		p("| `%s` | %s |\n", c.Name, c.Doc)
 	}
-	p("\nHelpers available in expressions: `in_period(date)`, `period_start()`, `period_end()`, `icd3(code)` and `icd4(code)` (ICD-10 without the dot), `opcs3(code)`.\n")
+	p("\nHelpers available in expressions: `period_start()` and `period_end()` from the run config, and the macros in `templates/sql/macros.sql`: `in_period(date)`, `icd3(code)` and `icd4(code)` (ICD-10 without the dot), `opcs3(code)`, `emergency_admission(method)`, `elective_admission(method)`. A body can add its own macros there.\n")
 	return b.Bytes()
 }
 

@@ -14,14 +14,14 @@ import (
 // run's sources, so that an unknown column or a malformed expression is
 // reported at the indicator file's line before anything runs. snaps need no
 // Path.
-func Check(ctx context.Context, inds []*indicator.Indicator, snaps []Snapshot, period Period) (diag.List, error) {
+func Check(ctx context.Context, inds []*indicator.Indicator, snaps []Snapshot, period Period, macros string) (diag.List, error) {
 	empty := make([]Snapshot, len(snaps))
 	kinds := map[string]source.Kind{}
 	for i, s := range snaps {
 		empty[i] = Snapshot{Name: s.Name, Kind: s.Kind}
 		kinds[s.Name] = s.Kind
 	}
-	e, err := Open(ctx, empty, period)
+	e, err := Open(ctx, empty, period, macros)
 	if err != nil {
 		return nil, err
 	}

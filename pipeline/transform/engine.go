@@ -39,7 +39,10 @@ type Engine struct {
 // Open loads the snapshots into an in-memory DuckDB, defines the helper
 // macros (in_period, icd3, opcs3 ...), then shuts every door to the outside:
 // enable_external_access false, lock_configuration true.
-func Open(ctx context.Context, snaps []Snapshot, period Period) (*Engine, error) {
+//
+// macros is SQL (statements separated by ';', as in templates/sql/macros.sql)
+// run after the period macros are defined.
+func Open(ctx context.Context, snaps []Snapshot, period Period, macros string) (*Engine, error) {
 	connector, err := duckdb.NewConnector("", nil)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
@@ -60,7 +63,8 @@ func Open(ctx context.Context, snaps []Snapshot, period Period) (*Engine, error)
 		}
 		setup = append(setup, fmt.Sprintf("CREATE TABLE %s AS SELECT %s FROM read_parquet(%s)", ident(s.Name), selectList(s.Kind), literal(filepath.ToSlash(s.Path))))
 	}
-	setup = append(setup, macros(period)...)
+	setup = append(setup, periodMacros(period)...)
+	setup = append(setup, SplitSQL(macros)...)
 	setup = append(setup,
 		"SET enable_external_access = false",
 		"SET lock_configuration = true",
@@ -121,17 +125,39 @@ func emptyTable(s Snapshot) string {
 	return fmt.Sprintf("CREATE TABLE %s (%s)", ident(s.Name), strings.Join(parts, ", "))
 }
 
-// macros are the helpers indicator expressions may use.
-func macros(p Period) []string {
+// periodMacros define the reporting period for expressions.
+func periodMacros(p Period) []string {
 	return []string{
 		fmt.Sprintf("CREATE MACRO period_start() AS DATE %s", literal(p.Start)),
 		fmt.Sprintf("CREATE MACRO period_end() AS DATE %s", literal(p.End)),
-		"CREATE MACRO in_period(d) AS d BETWEEN period_start() AND period_end()",
-		// icd3('J45.9') = 'J45'; opcs3('F09.1') = 'F09'.
-		"CREATE MACRO icd3(code) AS left(upper(replace(trim(code), '.', '')), 3)",
-		"CREATE MACRO opcs3(code) AS left(upper(replace(trim(code), '.', '')), 3)",
-		"CREATE MACRO icd4(code) AS left(upper(replace(trim(code), '.', '')), 4)",
 	}
+}
+
+// SplitSQL splits a SQL file into statements at semicolons that end a line,
+// dropping comment-only and empty statements.
+func SplitSQL(text string) []string {
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		var keep []string
+		for _, line := range strings.Split(cur.String(), "\n") {
+			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {
+				keep = append(keep, line)
+			}
+		}
+		if stmt := strings.TrimSpace(strings.Join(keep, "\n")); stmt != "" {
+			out = append(out, stmt)
+		}
+		cur.Reset()
+	}
+	for _, line := range strings.Split(text, "\n") {
+		cur.WriteString(line + "\n")
+		if strings.HasSuffix(strings.TrimSpace(line), ";") {
+			flush()
+		}
+	}
+	flush()
+	return out
 }
 
 func ident(s string) string   { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
