@@ -16,6 +16,7 @@ COPY --from=build /out/hiis /usr/local/bin/hiis
 # `docker run IMAGE run` works out of the box; mount your own at /work.
 WORKDIR /opt/hiis
 COPY indicators ./indicators
+COPY templates ./templates
 COPY config ./config
 COPY fixtures ./fixtures
 USER 65534:65534

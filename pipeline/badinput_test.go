@@ -232,3 +232,17 @@ func TestExpressionsCannotReachFiles(t *testing.T) {
 		t.Fatalf("run with an expression reading /etc/passwd: %v", err)
 	}
 }
+
+// TestVersionRangeStopsBeforeWriting: a config made for another hiis version
+// is refused before anything is written.
+func TestVersionRangeStopsBeforeWriting(t *testing.T) {
+	cfgPath := miniProject(t, strings.Replace(miniConfig, `hiis: ">=0.1.0"`, `hiis: ">=9.0.0 <10.0.0"`, 1), wlmdsHeader+goodRows(5))
+	out, err := runMini(t, cfgPath)
+	var inv *pipeline.InvalidError
+	if !errors.As(err, &inv) || !strings.Contains(err.Error(), "made for hiis >=9.0.0 <10.0.0") {
+		t.Fatalf("error %v, want an invalid-config error naming the range", err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("the refused run created its run folder")
+	}
+}

@@ -59,3 +59,24 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestDiffExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"diff", "testdata/metrics_a.csv", "testdata/metrics_a.csv"}, ExitOK, "0 changed; 0 over"},
+		{[]string{"diff", "testdata/metrics_a.csv", "testdata/metrics_b.csv"}, ExitChecks, "! X-1 imd_quintile 1: value 12.5 → 12.6 (+0.1, +0.8%)"},
+		{[]string{"diff", "--tolerance", "0.01", "testdata/metrics_a.csv", "testdata/metrics_b.csv"}, ExitOK, "~ X-1 imd_quintile 1"},
+		{[]string{"diff", "testdata/metrics_a.csv"}, ExitInvalid, "takes 2 argument(s)"},
+		{[]string{"verify", "testdata"}, ExitInvalid, "is not a hiis run folder"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+				t.Errorf("exit %d, output:\n%s%s\nwant exit %d and %q", code, stdout, stderr, tc.code, tc.want)
+			}
+		})
+	}
+}
