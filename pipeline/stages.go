@@ -212,6 +212,22 @@ func (r *run) load() error {
 	hf.Path = r.rel(imdPath)
 	r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "imd", Edition: cfg.Reference.IMD.Edition, File: hf, Rows: len(r.imd.Areas)})
 
+	// Bind every indicator's SQL against empty tables now, so a mistake in
+	// an expression stops the run before the slow extract, with its position.
+	var shapes []transform.Snapshot
+	for _, name := range r.usedSources() {
+		if k, err := source.Lookup(cfg.Sources[name].Kind); err == nil {
+			shapes = append(shapes, transform.Snapshot{Name: name, Kind: k})
+		}
+	}
+	problems, err := transform.Check(context.Background(), inds, shapes, transform.Period{Start: cfg.Period.Start, End: cfg.Period.End}, r.macros)
+	if err != nil {
+		return err
+	}
+	if err := problems.Err(); err != nil {
+		return &InvalidError{err}
+	}
+
 	r.inputs = map[string]string{}
 	for _, name := range r.usedSources() {
 		s := cfg.Sources[name]
