@@ -29,12 +29,12 @@ type Run struct {
 	Indicators   IndicatorSelection `yaml:"indicators" hiis:"required"`
 	// Templates is the templates folder (sql/macros.sql ...); default
 	// "templates" beside the indicators folder.
-	Templates string `yaml:"templates"`
-	Disclosure   Disclosure         `yaml:"disclosure"`
-	Narrative    []Narrative        `yaml:"narrative"`
-	Output       string             `yaml:"output"`
-	Extract      ExtractPolicy      `yaml:"extract"`
-	Statistics   Statistics         `yaml:"statistics"`
+	Templates  string        `yaml:"templates"`
+	Disclosure Disclosure    `yaml:"disclosure"`
+	Narrative  []Narrative   `yaml:"narrative"`
+	Output     string        `yaml:"output"`
+	Extract    ExtractPolicy `yaml:"extract"`
+	Statistics Statistics    `yaml:"statistics"`
 	// Snapshots pins existing snapshots to use instead of extracting; hiis
 	// writes them into a run's bundle so that it can be re-run without the
 	// original extracts.
