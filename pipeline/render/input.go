@@ -38,6 +38,10 @@ type DataQuality struct {
 	EthnicNotKnown  int64 // code 99
 	EthnicBlank     int64 // blank or not a valid code
 	NoValidLSOA     int64 // no LSOA, or not in the IMD lookup
+	// Previous holds the same counts from the previous year's run, when the
+	// run config names one and it has this source (and indicator); nil
+	// otherwise. The 2025 statement asks for the change since last year.
+	Previous *DataQuality
 }
 
 // SourceSummary is what extract did with one source.
