@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"hiis/pipeline/config"
-	"hiis/pipeline/disclose"
 	"hiis/pipeline/measure"
 	"hiis/pipeline/render"
 )
@@ -72,10 +71,7 @@ func Run(ctx context.Context, cfg *config.Run, opt Options) (sum Summary, err er
 	}); err != nil {
 		return sum, err
 	}
-	if err = r.stage("disclose", func() (e error) {
-		r.published, r.suppressed, e = disclose.Apply(r.unsuppressed, r.policy, r.measures())
-		return e
-	}); err != nil {
+	if err = r.stage("disclose", r.disclose); err != nil {
 		return sum, err
 	}
 	if err = r.stage("render", func() error { return r.render() }); err != nil {

@@ -41,7 +41,7 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 	r.indicators = inds
 	out := opt.Out
 	if out == "" {
-		out = filepath.Join(cfg.Dir, cfg.Output)
+		out = cfg.OutputDir()
 	}
 	work := opt.Work
 	if work == "" {

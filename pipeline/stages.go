@@ -56,7 +56,7 @@ type run struct {
 func newRun(cfg *config.Run, opt Options) (*run, error) {
 	out := opt.Out
 	if out == "" {
-		out = filepath.Join(cfg.Dir, cfg.Output)
+		out = cfg.OutputDir()
 	}
 	out, err := filepath.Abs(out)
 	if err != nil {
@@ -438,12 +438,31 @@ func (r *run) measureOptions() measure.Options {
 		SIIRepetitions: r.cfg.Statistics.SIIRepetitions, Seed: r.cfg.Statistics.Seed}
 }
 
-func (r *run) measures() map[string]disclose.Measure {
-	m := map[string]disclose.Measure{}
+// disclose applies disclosure control to every indicator whose counts are
+// of people; indicators declaring `disclosure: none` (counts of settings or
+// organisations) are published as computed.
+func (r *run) disclose() error {
+	measures := map[string]disclose.Measure{}
+	exempt := map[string]bool{}
 	for _, ind := range r.indicators {
-		m[ind.ID] = disclose.Measure(ind.Measure)
+		measures[ind.ID] = disclose.Measure(ind.Measure)
+		exempt[ind.ID] = ind.Disclosure == "none"
 	}
-	return m
+	var controlled, free []metrics.Row
+	for _, row := range r.unsuppressed {
+		if exempt[row.IndicatorID] {
+			free = append(free, row)
+		} else {
+			controlled = append(controlled, row)
+		}
+	}
+	published, n, err := disclose.Apply(controlled, r.policy, measures)
+	if err != nil {
+		return err
+	}
+	r.published, r.suppressed = append(published, free...), n
+	metrics.Sort(r.published)
+	return nil
 }
 
 func (r *run) renderInput() render.Input {

@@ -157,6 +157,15 @@ func (r *Run) RejectLimit(s *Source) float64 {
 	return DefaultMaxRejectShare
 }
 
+// OutputDir returns the run folder the config names: an absolute path as
+// it is, a relative one from the config's folder.
+func (r *Run) OutputDir() string {
+	if filepath.IsAbs(r.Output) {
+		return filepath.Clean(r.Output)
+	}
+	return filepath.Join(r.Dir, r.Output)
+}
+
 // TemplatesDir returns the templates folder the run uses.
 func (r *Run) TemplatesDir() (string, error) {
 	t := r.Templates
@@ -360,6 +369,9 @@ func (r *Run) validate(l *diag.List) {
 	}
 	if r.Output == "" {
 		r.Output = "out"
+	}
+	if _, err := r.Resolve(r.Output); err != nil {
+		l.Add(at("output"), "output: %v", err)
 	}
 }
 

@@ -503,7 +503,9 @@ func finish(in, out *metrics.Row, s state, nt *notes) int {
 		return 0
 	}
 	note := nt.of(s)
-	if out.Note != "" {
+	// A withheld summary's own note describes its hidden interval ("lies
+	// wholly above 0"), so it is replaced, not kept.
+	if out.Note != "" && s.summary == "" {
 		note = out.Note + "; " + note
 	}
 	out.Note = note

@@ -58,6 +58,13 @@ type Indicator struct {
 	Polarity    string      `yaml:"polarity"` // lower_is_better, higher_is_better, or none
 	Breakdowns  []string    `yaml:"breakdowns"`
 	AgeBands    []string    `yaml:"age_bands"`
+	// MeasureByBreakdown overrides the measure for some breakdowns, between
+	// crude_rate and dsr only: MH-1 is a crude rate but standardised by
+	// ethnic group.
+	MeasureByBreakdown map[string]string `yaml:"measure_by_breakdown"`
+	// Disclosure is "" to apply the run's disclosure policy, or "none" when
+	// the counts are not of people (hospital settings, organisations).
+	Disclosure string `yaml:"disclosure"`
 	// Codes document the clinical and administrative codes the expressions
 	// use (ICD-10, OPCS-4, admission methods, thresholds), for the annex.
 	Codes map[string]string `yaml:"codes"`
@@ -204,9 +211,46 @@ func (ind *Indicator) check(l *diag.List) {
 			l.Add(at("sql"), "sql file %s: %v", ind.SQL, err)
 		}
 	}
+	for _, b := range sortedKeys(ind.MeasureByBreakdown) {
+		m := ind.MeasureByBreakdown[b]
+		key := "measure_by_breakdown." + b
+		switch {
+		case !contains(BreakdownNames, b):
+			l.Add(at(key), "measure_by_breakdown: %q is not one of %s", b, strings.Join(BreakdownNames, ", "))
+		case m != CrudeRate && m != DSR:
+			l.Add(at(key), "measure_by_breakdown.%s: %q must be crude_rate or dsr", b, m)
+		case ind.Measure != CrudeRate && ind.Measure != DSR:
+			l.Add(at(key), "measure_by_breakdown needs a crude_rate or dsr indicator, not %s", ind.Measure)
+		case ind.Population == nil:
+			l.Add(at(key), "measure_by_breakdown needs a population")
+		}
+	}
+	switch ind.Disclosure {
+	case "", "none":
+	default:
+		l.Add(at("disclosure"), "disclosure %q is not none (leave it out to apply the run's policy)", ind.Disclosure)
+	}
 	if ind.Unit == "" {
 		ind.Unit = DefaultUnit(ind.Measure, ind.Multiplier)
 	}
+}
+
+// MeasureFor returns the measure of one breakdown ("overall" included).
+func (ind *Indicator) MeasureFor(breakdown string) string {
+	if m, ok := ind.MeasureByBreakdown[breakdown]; ok {
+		return m
+	}
+	return ind.Measure
+}
+
+// Standardised reports whether any breakdown is a directly standardised rate.
+func (ind *Indicator) Standardised() bool {
+	for _, b := range append([]string{"overall"}, ind.Breakdowns...) {
+		if ind.MeasureFor(b) == DSR {
+			return true
+		}
+	}
+	return false
 }
 
 // SQLPath is the path of the indicator's SQL file.

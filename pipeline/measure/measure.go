@@ -110,10 +110,11 @@ func estimate(ind *indicator.Indicator, k groupKey, g *group) (metrics.Row, erro
 		num, den = g.total.Numerator, g.total.Denominator
 	}
 	var r metrics.Row
+	measure := ind.MeasureFor(k.breakdown)
 	switch {
 	case g.total == nil:
 		r = missing("no rows for this group")
-	case ind.Measure == indicator.Count:
+	case measure == indicator.Count:
 		r = countRow(num)
 	case ind.Population != nil && unmatched(k) != "":
 		// Events whose LSOA, ethnicity, age or sex is unknown have no
@@ -121,7 +122,7 @@ func estimate(ind *indicator.Indicator, k groupKey, g *group) (metrics.Row, erro
 		r = missing("no rate: " + unmatched(k) + " not recorded, so no population matches")
 	case math.IsNaN(den) || den <= 0:
 		r = missing("no denominator for this group")
-	case ind.Measure == indicator.Proportion:
+	case measure == indicator.Proportion:
 		if num > den {
 			r = missing(fmt.Sprintf("numerator %s exceeds denominator %s", metrics.FormatNumber(num), metrics.FormatNumber(den)))
 			break
@@ -131,22 +132,22 @@ func estimate(ind *indicator.Indicator, k groupKey, g *group) (metrics.Row, erro
 			return r, err
 		}
 		r = fromEstimate(e)
-	case ind.Measure == indicator.CrudeRate:
+	case measure == indicator.CrudeRate:
 		e, err := stats.Rate(num, den, ind.Multiplier)
 		if err != nil {
 			return r, err
 		}
 		r = fromEstimate(e)
-	case ind.Measure == indicator.RatioToBaseline:
+	case measure == indicator.RatioToBaseline:
 		r = fromEstimate(ratioOfCounts(num, den, ind.Multiplier))
-	case ind.Measure == indicator.DSR:
+	case measure == indicator.DSR:
 		var err error
 		r, err = dsr(ind, k, g, num, den)
 		if err != nil {
 			return r, err
 		}
 	default:
-		return r, fmt.Errorf("measure %q is not computed", ind.Measure)
+		return r, fmt.Errorf("measure %q is not computed", measure)
 	}
 	r.Numerator, r.Denominator = num, den
 	return r, nil
@@ -274,9 +275,12 @@ func summaries(ind *indicator.Indicator, est map[groupKey]metrics.Row, opt Optio
 		gap.Method = "difference, normal approximation"
 		gap.Note = significance(gap, 0, "quintile 1 minus quintile 5")
 		add(metrics.IMDSummary, metrics.GroupGap, gap)
-		ratio := fromEstimate(stats.RatioOf(toEstimate(q1), toEstimate(q5)))
-		ratio.Method = "ratio, log-normal approximation"
-		ratio.Note = significance(ratio, 1, "quintile 1 / quintile 5")
+		ratio := missing("undefined: quintile 5 is 0")
+		if q5.Value != 0 {
+			ratio = fromEstimate(stats.RatioOf(toEstimate(q1), toEstimate(q5)))
+			ratio.Method = "ratio, log-normal approximation"
+			ratio.Note = significance(ratio, 1, "quintile 1 / quintile 5")
+		}
 		add(metrics.IMDSummary, metrics.GroupRatio, ratio)
 	} else if hasBreakdown(est, metrics.IMDQuintile) {
 		add(metrics.IMDSummary, metrics.GroupGap, missing("needs values for quintiles 1 and 5"))
@@ -300,6 +304,8 @@ func summaries(ind *indicator.Indicator, est map[groupKey]metrics.Row, opt Optio
 			var ratio metrics.Row
 			if math.IsNaN(r.Value) {
 				ratio = missing("no value for this group")
+			} else if white.Value == 0 {
+				ratio = missing("undefined: the White group's value is 0")
 			} else {
 				ratio = fromEstimate(stats.RatioOf(toEstimate(r), toEstimate(white)))
 				ratio.Method = "ratio, log-normal approximation"

@@ -100,7 +100,7 @@ FROM %s WHERE %s AND breakdown IN (%s) GROUP BY breakdown, "group"`,
 	var parts []part
 	for _, bd := range breakdowns {
 		parts = append(parts, part{bd, "''"})
-		if ind.Measure == indicator.DSR && bd != metrics.AgeBand {
+		if ind.MeasureFor(bd) == indicator.DSR && bd != metrics.AgeBand {
 			parts = append(parts, part{bd, "sex_group || '|' || esp_band"})
 		}
 	}
