@@ -67,6 +67,14 @@ func (r *run) writeBundle() error {
 	pinned.Reference.IMD.Path = "reference/" + filepath.Base(cfg.Reference.IMD.Path)
 	pinned.Reference.IMD.SHA256 = sum
 
+	if p := cfg.PreviousDataQuality; p != "" {
+		path, _ := cfg.Resolve(p)
+		if _, err := copyIn(path, "bundle/reference/previous-data-quality.csv"); err != nil {
+			return err
+		}
+		pinned.PreviousDataQuality = "reference/previous-data-quality.csv"
+	}
+
 	var ids []string
 	for _, ind := range r.indicators {
 		ids = append(ids, ind.ID)

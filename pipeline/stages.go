@@ -43,6 +43,7 @@ type run struct {
 	imd          *refdata.IMD
 	imdHash      string
 	macros       string // templates/sql/macros.sql
+	previousDQ   map[[2]string]render.DataQuality
 	policy       disclose.Policy
 	inputs       map[string]string // source name -> resolved input path
 	extracts     []extract.Result
@@ -226,6 +227,22 @@ func (r *run) load() error {
 	}
 	if err := problems.Err(); err != nil {
 		return &InvalidError{err}
+	}
+
+	if p := cfg.PreviousDataQuality; p != "" {
+		path, err := cfg.Resolve(p)
+		if err != nil {
+			return &InvalidError{fmt.Errorf("previous_data_quality: %w", err)}
+		}
+		if r.previousDQ, err = readDataQuality(path); err != nil {
+			return &InvalidError{err}
+		}
+		hf, err := hashFile(path)
+		if err != nil {
+			return err
+		}
+		hf.Path = r.rel(path)
+		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "previous_data_quality", Edition: "last year's data-quality.csv", File: hf, Rows: len(r.previousDQ)})
 	}
 
 	r.inputs = map[string]string{}
@@ -483,8 +500,12 @@ func (r *run) renderInput() render.Input {
 			Measure: ind.Measure, Unit: ind.Unit, Multiplier: ind.Multiplier, Polarity: ind.Polarity})
 	}
 	for _, q := range r.cells.Quality {
-		in.DataQuality = append(in.DataQuality, render.DataQuality{Source: q.Source, Indicator: q.Indicator, Records: q.Records,
-			EthnicNotStated: q.NotStated, EthnicNotKnown: q.NotKnown, EthnicBlank: q.Blank, NoValidLSOA: q.NoLSOA})
+		dq := render.DataQuality{Source: q.Source, Indicator: q.Indicator, Records: q.Records,
+			EthnicNotStated: q.NotStated, EthnicNotKnown: q.NotKnown, EthnicBlank: q.Blank, NoValidLSOA: q.NoLSOA}
+		if prev, ok := r.previousDQ[[2]string{q.Source, q.Indicator}]; ok {
+			dq.Previous = &prev
+		}
+		in.DataQuality = append(in.DataQuality, dq)
 	}
 	for _, res := range r.extracts {
 		in.Sources = append(in.Sources, render.SourceSummary{Name: res.Source, Kind: res.Kind, File: filepath.Base(res.Input), Rows: res.Rows, Rejected: res.Rejected})

@@ -27,6 +27,9 @@ type Run struct {
 	Reference    Reference          `yaml:"reference" hiis:"required"`
 	Sources      map[string]*Source `yaml:"sources" hiis:"required"`
 	Indicators   IndicatorSelection `yaml:"indicators" hiis:"required"`
+	// PreviousDataQuality is last year's data-quality.csv, for the change
+	// since the previous year the statement reports (optional).
+	PreviousDataQuality string `yaml:"previous_data_quality"`
 	// Templates is the templates folder (sql/macros.sql ...); default
 	// "templates" beside the indicators folder.
 	Templates  string        `yaml:"templates"`
@@ -369,6 +372,11 @@ func (r *Run) validate(l *diag.List) {
 	}
 	if r.Output == "" {
 		r.Output = "out"
+	}
+	if r.PreviousDataQuality != "" {
+		if _, err := r.Resolve(r.PreviousDataQuality); err != nil {
+			l.Add(at("previous_data_quality"), "previous_data_quality: %v", err)
+		}
 	}
 	if _, err := r.Resolve(r.Output); err != nil {
 		l.Add(at("output"), "output: %v", err)
