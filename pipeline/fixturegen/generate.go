@@ -2,8 +2,11 @@ package fixturegen
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 )
 
 // The synthetic organisation the fixtures describe.
@@ -93,6 +96,10 @@ func build(seed uint64) ([]file, error) {
 		bad = append(bad, r.f.bad...)
 	}
 
+	prev, prevRows := previousDataQuality(record)
+	files = append(files, file{path: "previous/data-quality-2024-25.csv", data: prev, rows: prevRows, kind: "reference",
+		doc: "last year's data-quality.csv (2024/25), source level, for the change since the previous year; a little worse than this year's"})
+
 	aggs, ms := aggregateRows(seed, people)
 	aggDocs := []struct{ file, doc string }{
 		{"cvdprevent.csv", "CVDPREVENT-style counts: CVDP007HYP (CVD-1), CVDP009CHOL (CVD-2), CVDP002AF (CVD-3)"},
@@ -128,4 +135,33 @@ func build(seed uint64) ([]file, error) {
 	files = append(files, file{path: "truth.json", data: truth, doc: "true Q1/Q5 ratios and expected counts per quintile of every record-level indicator, and every multiplier used"})
 	files = append(files, file{path: "README.md", data: readme(seed, files, bad)})
 	return files, nil
+}
+
+// previousDataQuality writes the data-quality.csv a run for 2024/25 would
+// have published, source by source: 95% of this year's records, with
+// recording a little worse than this year's (Z 6%, 99 2.6%, blank 2.5%, no
+// valid LSOA 1.8%), so the statement shows improvement.
+func previousDataQuality(record []recordSource) ([]byte, int) {
+	t := newTable("source", "indicator", "records", "ethnic_not_stated", "ethnic_not_known", "ethnic_blank_or_invalid", "no_valid_lsoa",
+		"pct_ethnic_not_stated", "pct_ethnic_not_known", "pct_ethnic_blank_or_invalid", "pct_no_valid_lsoa")
+	shares := []float64{0.060, 0.026, 0.025, 0.018}
+	names := make([]string, 0, len(record))
+	rows := map[string]int{}
+	for _, r := range record {
+		names = append(names, r.kind)
+		rows[r.kind] = r.f.rows
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n := int64(math.Round(0.95 * float64(rows[name])))
+		rec := []string{name, "", strconv.FormatInt(n, 10)}
+		var pcts []string
+		for _, sh := range shares {
+			c := int64(math.Round(sh * float64(n)))
+			rec = append(rec, strconv.FormatInt(c, 10))
+			pcts = append(pcts, strconv.FormatFloat(math.Round(10000*float64(c)/float64(n))/100, 'f', -1, 64))
+		}
+		t.row(append(rec, pcts...)...)
+	}
+	return t.bytes(), t.rows
 }
