@@ -7,15 +7,10 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"hiis/pipeline/config"
-	"hiis/pipeline/measure"
-	"hiis/pipeline/render"
 )
 
 // Options controls a run.
@@ -56,26 +51,20 @@ func Run(ctx context.Context, cfg *config.Run, opt Options) (sum Summary, err er
 	}
 	defer func() { err = r.finish(err) }()
 
-	if err = r.stage("load", r.load); err != nil {
-		return sum, err
-	}
-	if err = r.stage("extract", func() error { return r.extract(ctx) }); err != nil {
-		return sum, err
-	}
-	if err = r.stage("transform", func() error { return r.transform(ctx) }); err != nil {
-		return sum, err
-	}
-	if err = r.stage("measure", func() (e error) {
-		r.unsuppressed, e = measure.Compute(r.indicators, r.cells.Cells, r.measureOptions())
-		return e
-	}); err != nil {
-		return sum, err
-	}
-	if err = r.stage("disclose", r.disclose); err != nil {
-		return sum, err
-	}
-	if err = r.stage("render", func() error { return r.render() }); err != nil {
-		return sum, err
+	for _, s := range []struct {
+		name string
+		run  func() error
+	}{
+		{"load", r.load}, // config, pins, indicators, IMD lookup
+		{"extract", func() error { return r.extract(ctx) }},     // sources → Parquet snapshots
+		{"transform", func() error { return r.transform(ctx) }}, // DuckDB SQL → numerators, denominators
+		{"measure", r.measure},                                  // values, intervals, gaps, SII
+		{"disclose", r.disclose},                                // suppression and rounding
+		{"render", r.render},                                    // PDF, data pack, bundle
+	} {
+		if err := r.stage(s.name, s.run); err != nil {
+			return sum, err
+		}
 	}
 	return r.summary(start), nil
 }
@@ -98,55 +87,5 @@ type StageError struct {
 }
 
 func (e *StageError) Error() string { return e.Err.Error() }
+
 func (e *StageError) Unwrap() error { return e.Err }
-
-func (r *run) render() error {
-	in := r.renderInput()
-	files, err := render.Write(r.tmp, in)
-	if err != nil {
-		return err
-	}
-	if err := r.copyRejects(); err != nil {
-		return err
-	}
-	if err := r.writeBundle(); err != nil {
-		return fmt.Errorf("writing the bundle: %w", err)
-	}
-	for _, f := range files {
-		if err := r.addOutput(f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// outputTemp makes the temporary folder a run writes into, beside out.
-func outputTemp(out string) (string, error) {
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
-	if err != nil {
-		return "", err
-	}
-	return tmp, os.Chmod(tmp, 0o755)
-}
-
-// replaceDir renames tmp to out, replacing an earlier run folder.
-func replaceDir(tmp, out string) error {
-	old := ""
-	if _, err := os.Stat(out); err == nil {
-		old = out + ".old"
-		os.RemoveAll(old)
-		if err := os.Rename(out, old); err != nil {
-			return fmt.Errorf("moving the previous run folder aside: %w", err)
-		}
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		return err
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
-}

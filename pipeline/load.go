@@ -1,0 +1,254 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"hiis/pipeline/config"
+	"hiis/pipeline/disclose"
+	"hiis/pipeline/indicator"
+	"hiis/pipeline/manifest"
+	"hiis/pipeline/refdata"
+	"hiis/pipeline/source"
+	"hiis/pipeline/transform"
+	"hiis/pipeline/version"
+)
+
+// InvalidError is a problem with the configuration or the reference data it
+// pins: nothing was run.
+type InvalidError struct{ Err error }
+
+func (e *InvalidError) Error() string { return e.Err.Error() }
+
+func (e *InvalidError) Unwrap() error { return e.Err }
+
+// load checks the version range and pins, reads the indicators and the IMD
+// lookup, and hashes the config and definitions into the manifest.
+func (r *run) load() error {
+	cfg := r.cfg
+	rng, err := config.ParseRange(cfg.Hiis)
+	if err != nil {
+		return &InvalidError{err}
+	}
+	v, _ := config.ParseVersion(version.Version)
+	if !rng.Contains(v) {
+		return &InvalidError{fmt.Errorf("%s: this config was made for hiis %s, and this is hiis %s", cfg.File, cfg.Hiis, version.Version)}
+	}
+	cf, err := hashFile(cfg.File)
+	if err != nil {
+		return err
+	}
+	cf.Path = filepath.ToSlash(filepath.Base(cfg.File))
+	r.man.Config = cf
+	inds, err := LoadIndicators(cfg)
+	if err != nil {
+		return &InvalidError{err}
+	}
+	r.indicators = inds
+	for _, ind := range inds {
+		r.man.Run.Indicators = append(r.man.Run.Indicators, ind.ID)
+		for _, f := range ind.Files() {
+			hf, err := hashFile(f)
+			if err != nil {
+				return err
+			}
+			hf.Path, hf.ID = r.rel(f), ind.ID
+			r.man.Indicators = append(r.man.Indicators, hf)
+		}
+	}
+	if r.macros, err = r.loadTemplates(); err != nil {
+		return &InvalidError{err}
+	}
+	rule, err := disclose.ParseRule(cfg.Disclosure.Rule)
+	if err != nil {
+		return &InvalidError{fmt.Errorf("%s: disclosure.rule: %w", cfg.File, err)}
+	}
+	r.policy = disclose.Policy{Rule: rule, Secondary: cfg.Disclosure.SecondaryOn()}
+	r.man.Run.Disclosure = disclose.Describe(r.policy)
+
+	imdPath, err := cfg.Resolve(cfg.Reference.IMD.Path)
+	if err != nil {
+		return &InvalidError{err}
+	}
+	hf, err := checkPin(imdPath, cfg.Reference.IMD.SHA256, "reference.imd")
+	if err != nil {
+		return err
+	}
+	r.imdHash = hf.SHA256
+	r.imd, err = refdata.LoadIMD(imdPath, cfg.Reference.IMD.Direction != "least_deprived")
+	if err != nil {
+		return &InvalidError{err}
+	}
+	hf.Path = r.rel(imdPath)
+	r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "imd", Edition: cfg.Reference.IMD.Edition, File: hf, Rows: len(r.imd.Areas)})
+
+	// Bind every indicator's SQL against empty tables now, so a mistake in
+	// an expression stops the run before the slow extract, with its position.
+	var shapes []transform.Snapshot
+	for _, name := range r.usedSources() {
+		if k, err := source.Lookup(cfg.Sources[name].Kind); err == nil {
+			shapes = append(shapes, transform.Snapshot{Name: name, Kind: k})
+		}
+	}
+	problems, err := transform.Check(context.Background(), inds, shapes, transform.Period{Start: cfg.Period.Start, End: cfg.Period.End}, r.macros)
+	if err != nil {
+		return err
+	}
+	if err := problems.Err(); err != nil {
+		return &InvalidError{err}
+	}
+
+	if p := cfg.PreviousDataQuality; p != "" {
+		path, err := cfg.Resolve(p)
+		if err != nil {
+			return &InvalidError{fmt.Errorf("previous_data_quality: %w", err)}
+		}
+		if r.previousDQ, err = readDataQuality(path); err != nil {
+			return &InvalidError{err}
+		}
+		hf, err := hashFile(path)
+		if err != nil {
+			return err
+		}
+		hf.Path = r.rel(path)
+		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "previous_data_quality", Edition: "last year's data-quality.csv", File: hf, Rows: len(r.previousDQ)})
+	}
+
+	r.inputs = map[string]string{}
+	for _, name := range r.usedSources() {
+		s := cfg.Sources[name]
+		if pin := cfg.Snapshots[name]; pin != nil {
+			// A pinned snapshot stands in for the extract: check it is intact.
+			for _, f := range [][3]string{{"path", pin.Path, pin.SHA256}, {"rejects", pin.Rejects, pin.RejectsSHA256}} {
+				p, err := cfg.Resolve(f[1])
+				if err != nil {
+					return &InvalidError{fmt.Errorf("snapshots.%s.%s: %w", name, f[0], err)}
+				}
+				if _, err := checkPin(p, f[2], "snapshots."+name+"."+f[0]); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		p, err := cfg.Resolve(s.Path)
+		if err != nil {
+			return &InvalidError{fmt.Errorf("sources.%s.path: %w", name, err)}
+		}
+		if _, err := os.Stat(p); err != nil {
+			return &InvalidError{fmt.Errorf("%s: sources.%s: input %w", cfg.File, name, err)}
+		}
+		if s.SHA256 != "" {
+			if _, err := checkPin(p, s.SHA256, "sources."+name); err != nil {
+				return err
+			}
+		}
+		r.inputs[name] = p
+	}
+	return nil
+}
+
+// loadTemplates reads the SQL macros and hashes every template file into
+// the manifest.
+func (r *run) loadTemplates() (string, error) {
+	dir, err := r.cfg.TemplatesDir()
+	if err != nil {
+		return "", fmt.Errorf("%s: templates: %w", r.cfg.File, err)
+	}
+	files, err := templateFiles(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		hf, err := hashFile(filepath.Join(dir, filepath.FromSlash(f)))
+		if err != nil {
+			return "", err
+		}
+		hf.Path = "templates/" + f
+		r.man.Templates = append(r.man.Templates, hf)
+	}
+	return ReadMacros(r.cfg)
+}
+
+// ReadMacros reads the run's SQL helper macros.
+func ReadMacros(cfg *config.Run) (string, error) {
+	dir, err := cfg.TemplatesDir()
+	if err != nil {
+		return "", fmt.Errorf("%s: templates: %w", cfg.File, err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(config.MacrosFile)))
+	if err != nil {
+		return "", fmt.Errorf("%s: templates: %w (set templates: to the folder holding %s)", cfg.File, err, config.MacrosFile)
+	}
+	return string(b), nil
+}
+
+// templateFiles lists the files under a templates folder, slash-separated
+// and sorted.
+func templateFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files = append(files, filepath.ToSlash(rel))
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
+}
+
+// LoadIndicators reads the run's indicator folder and selects the ones it
+// switches on, checking them against the run's sources.
+func LoadIndicators(cfg *config.Run) ([]*indicator.Indicator, error) {
+	dir, err := cfg.Resolve(cfg.Indicators.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: indicators.dir: %w", cfg.File, err)
+	}
+	all, err := indicator.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return indicator.Select(cfg, all)
+}
+
+// PinError is a pinned sha256 that does not match the file.
+type PinError struct {
+	Field, Path, Want, Got string
+}
+
+func (e *PinError) Error() string {
+	return fmt.Sprintf("%s: %s has sha256 %s, but the config pins %s; the file changed since the config was made", e.Field, e.Path, e.Got, e.Want)
+}
+
+func checkPin(path, want, field string) (manifest.File, error) {
+	hf, err := hashFile(path)
+	if err != nil {
+		return hf, &InvalidError{fmt.Errorf("%s: %w", field, err)}
+	}
+	if want != "" && !strings.EqualFold(want, hf.SHA256) {
+		return hf, &InvalidError{&PinError{Field: field + ".sha256", Path: path, Want: strings.ToLower(want), Got: hf.SHA256}}
+	}
+	return hf, nil
+}
+
+// usedSources are the sources the selected indicators read, sorted.
+func (r *run) usedSources() []string {
+	used := map[string]bool{}
+	for _, ind := range r.indicators {
+		used[ind.Source] = true
+		if ind.Population != nil {
+			used[ind.Population.Source] = true
+		}
+	}
+	var names []string
+	for n := range used {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
