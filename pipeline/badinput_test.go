@@ -246,3 +246,39 @@ func TestVersionRangeStopsBeforeWriting(t *testing.T) {
 		t.Error("the refused run created its run folder")
 	}
 }
+
+// TestPreviousDataQuality: last year's data-quality.csv is read, pinned in
+// the manifest and carried into this year's table.
+func TestPreviousDataQuality(t *testing.T) {
+	first, err := runMini(t, miniProject(t, miniConfig, wlmdsHeader+goodRows(40)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := miniProject(t, miniConfig+"previous_data_quality: last-year.csv\n", wlmdsHeader+goodRows(60))
+	b, err := os.ReadFile(filepath.Join(first, "data-quality.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(cfgPath), "last-year.csv"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runMini(t, cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(man), `"name": "previous_data_quality"`) {
+		t.Error("the manifest does not record last year's data-quality file")
+	}
+	dq, err := os.ReadFile(filepath.Join(out, "data-quality.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// wlmds had 40 records last year: the previous-year column says so.
+	if !strings.Contains(string(dq), "prev_records") || !strings.Contains(string(dq), ",40,") {
+		t.Errorf("data-quality.csv does not carry last year's counts:\n%s", dq)
+	}
+}

@@ -499,7 +499,10 @@ func finish(in, out *metrics.Row, s state, nt *notes) int {
 			n++
 		}
 	}
-	if n == 0 {
+	// A summary built on a withheld group is flagged even when it had no
+	// value to withhold: its own note ("undefined: quintile 5 is 0") would
+	// tell what the withheld group hides.
+	if n == 0 && s.summary == "" {
 		return 0
 	}
 	note := nt.of(s)

@@ -351,6 +351,10 @@ func slope(ind *indicator.Indicator, est map[groupKey]metrics.Row, opt Options) 
 		if !ok || math.IsNaN(r.Value) || math.IsNaN(r.Lower95) || math.IsNaN(r.Upper95) || math.IsNaN(r.Denominator) || r.Denominator <= 0 {
 			return missing("needs a value with a 95% interval in all five quintiles"), missing("needs a value with a 95% interval in all five quintiles")
 		}
+		if v := r.Value / scale; v <= 0 || (vt == stats.ValueProportion && v >= 1) {
+			note := fmt.Sprintf("not computed: quintile %d's value is %s, and the SII's simulation works on the log or logit scale", n, metrics.FormatNumber(r.Value))
+			return missing(note), missing(note)
+		}
 		groups = append(groups, stats.SIIGroup{Quantile: n, Population: r.Denominator,
 			Value: r.Value / scale, LowerCL: r.Lower95 / scale, UpperCL: r.Upper95 / scale, SE: math.NaN()})
 	}

@@ -16,6 +16,9 @@ var dataQualityColumns = []string{
 	"source", "indicator", "records",
 	"ethnic_not_stated", "ethnic_not_known", "ethnic_blank_or_invalid", "no_valid_lsoa",
 	"pct_ethnic_not_stated", "pct_ethnic_not_known", "pct_ethnic_blank_or_invalid", "pct_no_valid_lsoa",
+	"prev_records",
+	"prev_pct_ethnic_not_stated", "prev_pct_ethnic_not_known", "prev_pct_ethnic_blank_or_invalid", "prev_pct_no_valid_lsoa",
+	"change_pct_ethnic_not_stated", "change_pct_ethnic_not_known", "change_pct_ethnic_blank_or_invalid", "change_pct_no_valid_lsoa",
 }
 
 // restrictedReadme is restricted/README.txt.
@@ -63,17 +66,55 @@ func pct(n, d int64) float64 {
 	return math.Round(float64(n)/float64(d)*100*100) / 100
 }
 
-// dataQualityRecord is one line of data-quality.csv.
+// shares are the four unusable-field percentages of a data-quality row
+// (2 dp, NaN without records), in dataQualityColumns order.
+func (q DataQuality) shares() [4]float64 {
+	return [4]float64{
+		pct(q.EthnicNotStated, q.Records), pct(q.EthnicNotKnown, q.Records),
+		pct(q.EthnicBlank, q.Records), pct(q.NoValidLSOA, q.Records),
+	}
+}
+
+// changes are the four shares minus the previous year's, in percentage
+// points to 2 dp: the difference of the printed shares, so that the columns
+// add up. NaN where either share is missing, all NaN without Previous.
+func (q DataQuality) changes() [4]float64 {
+	var out [4]float64
+	if q.Previous == nil {
+		for i := range out {
+			out[i] = math.NaN()
+		}
+		return out
+	}
+	now, prev := q.shares(), q.Previous.shares()
+	for i := range out {
+		out[i] = math.Round((now[i]-prev[i])*100) / 100
+	}
+	return out
+}
+
+// dataQualityRecord is one line of data-quality.csv. The previous year's
+// columns are empty when q has no Previous.
 func dataQualityRecord(q DataQuality) []string {
 	it := func(n int64) string { return strconv.FormatInt(n, 10) }
-	return []string{
+	rec := []string{
 		q.Source, q.Indicator, it(q.Records),
 		it(q.EthnicNotStated), it(q.EthnicNotKnown), it(q.EthnicBlank), it(q.NoValidLSOA),
-		metrics.FormatNumber(pct(q.EthnicNotStated, q.Records)),
-		metrics.FormatNumber(pct(q.EthnicNotKnown, q.Records)),
-		metrics.FormatNumber(pct(q.EthnicBlank, q.Records)),
-		metrics.FormatNumber(pct(q.NoValidLSOA, q.Records)),
 	}
+	for _, v := range q.shares() {
+		rec = append(rec, metrics.FormatNumber(v))
+	}
+	if q.Previous == nil {
+		return append(rec, make([]string, 9)...)
+	}
+	rec = append(rec, it(q.Previous.Records))
+	for _, v := range q.Previous.shares() {
+		rec = append(rec, metrics.FormatNumber(v))
+	}
+	for _, v := range q.changes() {
+		rec = append(rec, metrics.FormatNumber(v))
+	}
+	return rec
 }
 
 // dataQualityCSV renders data-quality.csv.

@@ -297,8 +297,42 @@ func compareQuintiles(ind Indicator, q1, q5, gap *metrics.Row) string {
 		return "No significant difference between most and least deprived (95% interval of the gap includes 0)"
 	case q1 != nil && q5 != nil && hasCI(*q1) && hasCI(*q5):
 		return "No significant difference between most and least deprived (95% intervals overlap)"
+	case q1 == nil && q5 == nil:
+		return "Not assessed: no results by deprivation quintile"
+	}
+	var withheld []string
+	for i, q := range []*metrics.Row{q1, q5} {
+		if q != nil && q.Suppressed && !hasCI(*q) {
+			withheld = append(withheld, []string{"1", "5"}[i])
+		}
+	}
+	switch len(withheld) {
+	case 1:
+		return "Not assessed: quintile " + withheld[0] + " is withheld by disclosure control"
+	case 2:
+		return "Not assessed: quintiles 1 and 5 are withheld by disclosure control"
 	}
 	return "Not assessed: quintile 1 or 5 has no published interval"
+}
+
+// withheldReason is the part of a suppressed row's note that says why it
+// was withheld: from "suppressed:" to the end, or "" when the note has no
+// such part. Whatever comes before it (such as what the hidden interval
+// showed) is never returned.
+func withheldReason(r metrics.Row) string {
+	i := strings.Index(strings.ToLower(r.Note), "suppressed:")
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSpace(r.Note[i:])
+}
+
+// withheldText says that a row was withheld and, when its note says, why.
+func withheldText(r metrics.Row) string {
+	if why := withheldReason(r); why != "" {
+		return "Withheld (" + why + ")"
+	}
+	return "Withheld by disclosure control"
 }
 
 // polarityNote adds whether a significant difference is worse or better for
@@ -314,8 +348,14 @@ func polarityNote(ind Indicator, dir int) string {
 }
 
 // summaryInterpretation reads an imd_summary or ethnic_ratio row's interval;
-// without one, it gives the row's note (why it is missing).
+// without one, it gives the row's note (why it is missing), or for a row
+// withheld by disclosure control only that it was withheld and why.
 func summaryInterpretation(r metrics.Row) string {
+	if r.Suppressed && !hasCI(r) {
+		// The note may also say what the hidden interval showed: never
+		// print that next to a withheld value.
+		return withheldText(r)
+	}
 	if !hasCI(r) {
 		switch {
 		case strings.HasPrefix(strings.ToLower(r.Note), "not "):

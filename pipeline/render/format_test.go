@@ -77,6 +77,11 @@ func TestCompareQuintiles(t *testing.T) {
 			"No significant difference between most and least deprived (95% intervals overlap)"},
 		{"suppressed", lower, row(math.NaN(), math.NaN(), math.NaN()), row(20, 12, 31), nil,
 			"Not assessed: quintile 1 or 5 has no published interval"},
+		{"withheld", lower, row(30, 28, 32), &metrics.Row{Value: math.NaN(), Lower95: math.NaN(), Upper95: math.NaN(), Suppressed: true},
+			&metrics.Row{Value: math.NaN(), Lower95: math.NaN(), Upper95: math.NaN(), Suppressed: true,
+				Note: "95% interval lies wholly above 0; suppressed: an IMD quintile's value is suppressed"},
+			"Not assessed: quintile 5 is withheld by disclosure control"},
+		{"no quintiles", lower, nil, nil, nil, "Not assessed: no results by deprivation quintile"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := compareQuintiles(c.ind, c.q1, c.q5, c.gap); got != c.want {
@@ -99,6 +104,16 @@ func TestSummaryInterpretation(t *testing.T) {
 			"Significant gradient: higher in more deprived areas (interval excludes 0)"},
 		{metrics.Row{Breakdown: metrics.IMDSummary, Group: metrics.GroupRII, Value: 0.9, Lower95: 0.8, Upper95: 1.05},
 			"No significant difference (interval includes 1)"},
+		// Withheld: only that, and why; never what the hidden interval showed.
+		{metrics.Row{Breakdown: metrics.IMDSummary, Group: metrics.GroupGap, Value: math.NaN(), Lower95: math.NaN(), Upper95: math.NaN(),
+			Suppressed: true, Note: "95% interval lies wholly above 0; suppressed: an IMD quintile's value is suppressed"},
+			"Withheld (suppressed: an IMD quintile's value is suppressed)"},
+		{metrics.Row{Breakdown: metrics.EthnicRatio, Group: "Mixed / White", Value: math.NaN(), Lower95: math.NaN(), Upper95: math.NaN(),
+			Suppressed: true, Note: "95% interval includes 1: no significant difference; Suppressed: this group's or the White group's value is suppressed"},
+			"Withheld (Suppressed: this group's or the White group's value is suppressed)"},
+		{metrics.Row{Breakdown: metrics.IMDSummary, Group: metrics.GroupSII, Value: math.NaN(), Lower95: math.NaN(), Upper95: math.NaN(),
+			Suppressed: true, Note: "95% interval lies wholly below 0"},
+			"Withheld by disclosure control"},
 	} {
 		if got := summaryInterpretation(c.r); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.r.Group, got, c.want)

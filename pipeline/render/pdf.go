@@ -2,7 +2,9 @@ package render
 
 import (
 	"bytes"
+	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,19 +63,22 @@ type doc struct {
 	inds    []Indicator              // statement order: grouped by domain
 	rows    map[string][]metrics.Row // published rows by indicator id
 	section string                   // shown in the running header
+	cont    string                   // caption atop pages an indicator continues on
 	pages   map[string]int           // contents key → page, recorded in this pass
 	known   map[string]int           // the same from the previous pass
 	links   map[string]int           // contents key → internal link
 }
 
-// contentsEntry is one line of the contents on the cover.
+// contentsEntry is one line of the contents.
 type contentsEntry struct {
 	key, title string
 	level      int
 }
 
 // statementPDF renders statement.pdf. It lays the document out twice: the
-// first pass finds the page of each section for the contents on the cover.
+// first pass finds the page of each section for the contents. The contents
+// depend only on the input, not on page numbers, so both passes break pages
+// in the same places.
 func statementPDF(in Input) ([]byte, error) {
 	first, err := layout(in, nil)
 	if err != nil {
@@ -116,7 +121,14 @@ func layout(in Input, known map[string]int) (*doc, error) {
 	f.SetHeaderFunc(d.header)
 	f.SetFooterFunc(d.footer)
 
+	for _, e := range d.contents() {
+		d.links[e.key] = f.AddLink()
+	}
+	for _, ind := range d.inds {
+		d.links["ind:"+ind.ID] = f.AddLink()
+	}
 	d.cover()
+	d.contentsPage()
 	d.about()
 	d.narrative()
 	d.summary()
@@ -243,6 +255,27 @@ func (d *doc) header() {
 	f.SetLineWidth(0.3)
 	f.Line(marginX, 13.5, pageW-marginX, 13.5)
 	f.SetXY(marginX, marginTop)
+	if d.cont != "" {
+		// A page that continues an indicator names it, so that a table
+		// read on its own says what it shows.
+		d.font(fontCond, "B", 8.5)
+		d.text(colGreyDark)
+		f.CellFormat(contentW, 4.5, fit(f, d.cont, contentW), "", 1, "L", false, 0, "")
+		f.SetXY(marginX, marginTop+contHeight)
+	}
+}
+
+// contHeight is the room the continuation caption takes at the top of a page.
+const contHeight = 7.0
+
+// withoutPageBreaks runs draw with automatic page breaks off, so that what
+// it draws (a table row, a line of the contents) stays in one piece: the
+// caller has made room for it first.
+func (d *doc) withoutPageBreaks(draw func()) {
+	auto, margin := d.f.GetAutoPageBreak()
+	d.f.SetAutoPageBreak(false, margin)
+	draw()
+	d.f.SetAutoPageBreak(auto, margin)
 }
 
 func (d *doc) footer() {
@@ -289,15 +322,13 @@ func fit(f *fpdf.Fpdf, text string, w float64) string {
 
 func itoa(n int) string { return fixed(float64(n), 0) }
 
-// cover writes page 1: title block, organisation and contents.
+// cover writes page 1: title block, organisation, what the statement covers
+// and the publication note. The contents follow on a page of their own.
 func (d *doc) cover() {
 	f := d.f
 	in := d.in
 	d.section = ""
 	f.AddPage()
-	for _, e := range d.contents() {
-		d.links[e.key] = f.AddLink()
-	}
 	d.fill(colBlue)
 	f.Rect(0, 0, pageW, 112, "F")
 
@@ -323,20 +354,64 @@ func (d *doc) cover() {
 	f.SetX(marginX)
 	f.CellFormat(contentW, 5, "Organisation code "+in.Organisation.Code, "", 1, "L", false, 0, "")
 
-	f.SetY(max(f.GetY()+12, 156))
-	d.font(fontSans, "B", 12)
-	d.text(colBlue)
+	f.SetY(max(f.GetY()+10, 150))
+	d.font(fontSans, "", 10.5)
+	d.text(colText)
 	f.SetX(marginX)
-	f.CellFormat(contentW, 7, "Contents", "", 1, "L", false, 0, "")
-	d.draw(colBlue)
-	f.SetLineWidth(0.3)
-	f.Line(marginX, f.GetY()+0.5, marginX+contentW, f.GetY()+0.5)
-	f.Ln(3)
-	for _, e := range d.contents() {
-		indent, size, style := 0.0, 10.0, "B"
-		if e.level > 0 {
-			indent, size, style = 7, 9.5, ""
+	f.MultiCell(contentW, 5.5, d.coverScope(), "", "L", false)
+
+	// The note sits at the foot of the page, however many lines it takes.
+	d.font(fontSans, "", 8)
+	d.text(colGrey)
+	version := ""
+	if in.Version != "" {
+		version = " Produced with hiis " + in.Version + "."
+	}
+	note := "Published in line with NHS England's Statement on information on health inequalities " +
+		"(duty under section 13SA of the National Health Service Act 2006). Every figure in this " +
+		"statement is also in the accompanying data pack (datapack.xlsx, metrics.csv, metrics.parquet)." + version
+	const noteLine = 4.0
+	f.SetXY(marginX, min(262, bottomLimit-float64(len(d.lines(note, contentW)))*noteLine-1))
+	d.withoutPageBreaks(func() { f.MultiCell(contentW, noteLine, note, "", "L", false) })
+}
+
+// coverScope says on the cover what the statement covers.
+func (d *doc) coverScope() string {
+	domains := map[string]bool{}
+	for _, ind := range d.inds {
+		domains[domainName(ind)] = true
+	}
+	switch n := len(d.inds); n {
+	case 0:
+		return "No indicators were published in this run."
+	case 1:
+		return "1 indicator, by deprivation, ethnic group, age and sex."
+	default:
+		in := itoa(len(domains)) + " domains"
+		if len(domains) == 1 {
+			in = "1 domain"
 		}
+		return itoa(n) + " indicators in " + in + ", by deprivation, ethnic group, age and sex."
+	}
+}
+
+// contentsPage lists the sections and the domains of the results with their
+// pages, on a page of its own. Each line is kept whole: a line that does not
+// fit goes to the next page, and the contents continue there.
+func (d *doc) contentsPage() {
+	f := d.f
+	d.section = "Contents"
+	d.addPage()
+	f.Bookmark("Contents", 0, -1)
+	d.heading1("Contents")
+	for i, e := range d.contents() {
+		indent, size, style, h := 0.0, 10.5, "B", 7.2
+		if e.level > 0 {
+			indent, size, style, h = 7, 9.5, "", 6.2
+		} else if i > 0 {
+			f.Ln(1.2)
+		}
+		d.ensure(h)
 		d.font(fontSans, style, size)
 		d.text(colText)
 		page := ""
@@ -345,31 +420,21 @@ func (d *doc) cover() {
 		}
 		y := f.GetY()
 		x := marginX + indent
-		titleW := f.GetStringWidth(e.title) + 2
-		f.SetXY(x, y)
-		f.CellFormat(titleW, 6, e.title, "", 0, "L", false, d.links[e.key], "")
-		f.SetXY(marginX+contentW-12, y)
-		f.CellFormat(12, 6, page, "", 0, "R", false, d.links[e.key], "")
+		title := fit(f, e.title, contentW-indent-20)
+		titleW := f.GetStringWidth(title) + 2
+		d.withoutPageBreaks(func() {
+			f.SetXY(x, y)
+			f.CellFormat(titleW, h, title, "", 0, "L", false, d.links[e.key], "")
+			f.SetXY(marginX+contentW-12, y)
+			f.CellFormat(12, h, page, "", 0, "R", false, d.links[e.key], "")
+		})
 		d.draw(colRule)
 		f.SetLineWidth(0.3)
 		f.SetDashPattern([]float64{0.3, 1.2}, 0)
-		f.Line(x+titleW+1, y+4.3, marginX+contentW-12, y+4.3)
+		f.Line(x+titleW+1, y+h*0.68, marginX+contentW-13, y+h*0.68)
 		f.SetDashPattern(nil, 0)
-		f.SetY(y + 6.6)
+		f.SetXY(marginX, y+h)
 	}
-
-	d.font(fontSans, "", 8)
-	d.text(colGrey)
-	f.SetXY(marginX, 262)
-	version := ""
-	if in.Version != "" {
-		version = " Produced with hiis " + in.Version + "."
-	}
-	f.MultiCell(contentW, 4,
-		"Published in line with NHS England's Statement on information on health inequalities "+
-			"(duty under section 13SA of the National Health Service Act 2006). Every figure in this "+
-			"statement is also in the accompanying data pack (datapack.xlsx, metrics.csv, metrics.parquet)."+version,
-		"", "L", false)
 }
 
 // about writes the introduction and the population context.
@@ -428,7 +493,7 @@ func (d *doc) populationTables() {
 	totals := populationTotals(d.in.Population)
 	tableFor := func(breakdown string) (string, []tableRow) {
 		var rows []tableRow
-		for _, p := range d.in.Population {
+		for _, p := range sortedPopulation(d.in.Population) {
 			if p.Breakdown != breakdown {
 				continue
 			}
@@ -455,16 +520,29 @@ func (d *doc) populationTables() {
 			}
 			return s
 		}
+		if max(h(ra), h(rb))+2 > bottomLimit-marginTop-contHeight {
+			// Too long to stand side by side on one page: one after the other.
+			for _, t := range []struct {
+				title string
+				rows  []tableRow
+			}{{ta, ra}, {tb, rb}} {
+				if len(t.rows) > 0 {
+					d.tableAt(marginX, cols(t.title), t.rows, 0)
+					f.Ln(5)
+				}
+			}
+			return
+		}
 		d.ensure(max(h(ra), h(rb)) + 2)
 		y := f.GetY()
 		end := y
 		if len(ra) > 0 {
-			d.tableAt(marginX, cols(ta), ra)
+			d.tableAt(marginX, cols(ta), ra, 0)
 			end = max(end, f.GetY())
 		}
 		if len(rb) > 0 {
 			f.SetY(y)
-			d.tableAt(marginX+colW+gutter, cols(tb), rb)
+			d.tableAt(marginX+colW+gutter, cols(tb), rb, 0)
 			end = max(end, f.GetY())
 		}
 		f.SetXY(marginX, end+5)
@@ -580,10 +658,9 @@ func (d *doc) summary() {
 			ind.Name + "\n" + ind.ID + " · " + unitLabel(ind),
 			val(overall, fv), val(q1, fv), val(q5, fv), summary(gap), siiText,
 			compareQuintiles(ind, q1, q5, gap),
-		}})
+		}, link: d.links["ind:"+ind.ID]})
 	}
-	d.table(cols, rows)
-	d.note("* withheld by disclosure control or not published (see the indicator's table); – not available. " +
+	d.tableNote(cols, rows, "* withheld by disclosure control or not published (see the indicator's table); – not available. "+
 		"pp: percentage points.")
 }
 
@@ -605,42 +682,74 @@ var measureLabels = map[string]string{
 	"mean":              "mean",
 }
 
-// indicators writes a page per indicator, grouped by domain.
+// indicators writes the results, grouped by domain. An indicator follows
+// the one before on the same page, below a rule, when its whole opening (see
+// indicatorLead) fits there, and starts a new page otherwise. Each names its
+// domain above its title; the running header names the domain of the
+// indicator that starts or continues on the page.
 func (d *doc) indicators() {
 	if len(d.inds) == 0 {
 		return
 	}
+	f := d.f
+	d.startSection("indicators", "Results by indicator")
+	d.para("Each indicator has the same layout: its definition, a key finding comparing the most and least " +
+		"deprived fifths of neighbourhoods, a chart by IMD quintile with 95% confidence intervals, a table of every " +
+		"group (by deprivation, ethnic group, age band and sex, where the data allow) and the summary measures of " +
+		"inequality. Indicators are grouped by domain, as in the summary table.")
 	domain := "\x00"
 	for i, ind := range d.inds {
 		dom := domainName(ind)
-		d.section = "Results by indicator · " + dom
-		d.addPage()
-		if i == 0 {
-			d.mark("indicators", "Results by indicator", 0)
+		p := d.indicatorParts(ind)
+		d.section = dom
+		switch {
+		case i == 0 && f.GetY()+6+d.indicatorLead(p) <= bottomLimit:
+			f.Ln(6)
+		case f.GetY()+indicatorGap+d.indicatorLead(p) > bottomLimit:
+			d.addPage()
+		default:
+			f.Ln(indicatorGap/2 - 1)
+			d.draw(colRule)
+			f.SetLineWidth(0.4)
+			f.Line(marginX, f.GetY(), marginX+contentW, f.GetY())
+			f.Ln(indicatorGap/2 + 1)
 		}
 		if dom != domain {
 			domain = dom
 			d.mark("domain:"+dom, dom, 1)
 		}
-		d.f.Bookmark(ind.ID+" "+ind.Name, 2, -1)
-		d.indicator(ind, dom)
+		if link, ok := d.links["ind:"+ind.ID]; ok {
+			f.SetLink(link, f.GetY(), -1)
+		}
+		f.Bookmark(ind.ID+" "+ind.Name, 2, -1)
+		d.indicator(p)
 	}
 }
 
-func (d *doc) indicator(ind Indicator, domain string) {
-	f := d.f
+// indicatorGap is the space, with a rule across it, between two indicators
+// on the same page.
+const indicatorGap = 9.0
+
+// indicatorParts is the content of an indicator's section, worked out once
+// for measuring and for drawing.
+type indicatorParts struct {
+	ind      Indicator
+	domain   string
+	rs       rowsOf
+	meta     string
+	finding  string
+	chart    bool
+	cols     []column
+	rows     []tableRow
+	sumCols  []column
+	sum      []tableRow
+	legend   string
+	noResult string
+}
+
+func (d *doc) indicatorParts(ind Indicator) indicatorParts {
 	rs := rowsOf(d.rows[ind.ID])
-
-	d.font(fontSans, "B", 8)
-	d.text(colBlue)
-	f.SetX(marginX)
-	f.CellFormat(contentW, 4.5, strings.ToUpper(domain), "", 1, "L", false, 0, "")
-	d.font(fontSans, "B", 14)
-	d.text(colText)
-	f.SetX(marginX)
-	f.MultiCell(contentW, 6.5, ind.ID+"  "+ind.Name, "", "L", false)
-	f.Ln(0.5)
-
+	p := indicatorParts{ind: ind, domain: domainName(ind), rs: rs}
 	var meta []string
 	if ind.Evidence != "" {
 		meta = append(meta, "Evidence "+evidenceLabel(ind.Evidence))
@@ -652,36 +761,23 @@ func (d *doc) indicator(ind Indicator, domain string) {
 	if ind.Source != "" {
 		meta = append(meta, "Source: "+ind.Source)
 	}
-	d.font(fontCond, "", 8)
-	d.text(colGrey)
-	f.SetX(marginX)
-	f.MultiCell(contentW, 4, strings.Join(meta, "  ·  "), "", "L", false)
-	f.Ln(2)
-	if ind.Description != "" {
-		d.para(ind.Description)
-	}
+	p.meta = strings.Join(meta, "  ·  ")
 	if len(rs) == 0 {
-		d.para("No results were published for this indicator in this run.")
-		return
+		p.noResult = "No results were published for this indicator in this run."
+		return p
 	}
+	p.finding = d.keyFinding(ind, rs)
+	p.chart = firstOf(rs, metrics.IMDQuintile) != nil
 
-	d.box(d.keyFinding(ind, rs))
-	if firstOf(rs, metrics.IMDQuintile) != nil {
-		d.imdChart(ind, rs)
-	}
-
-	d.heading3("Results by group", 20)
-	unit := unitLabel(ind)
-	cols := []column{
-		{"Group", 46, "L"},
-		{"Numerator", 22, "R"},
-		{"Denominator", 24, "R"},
-		{"Value (" + unit + ")", 20, "R"},
+	p.cols = []column{
+		{"Group", 30, "L"},
+		{"Numerator", 17, "R"},
+		{"Denominator", 20, "R"},
+		{"Value (" + unitLabel(ind) + ")", 20, "R"},
 		{"Lower 95%", 17, "R"},
 		{"Upper 95%", 17, "R"},
-		{"Note", 34, "L"},
+		{"Note", 59, "L"},
 	}
-	var rows []tableRow
 	breakdown := ""
 	fp := func(v float64) string { return formatPlain(ind, v) }
 	for _, r := range rs {
@@ -690,18 +786,16 @@ func (d *doc) indicator(ind Indicator, domain string) {
 		}
 		if r.Breakdown != breakdown {
 			breakdown = r.Breakdown
-			rows = append(rows, tableRow{section: breakdownLabel(breakdown)})
+			p.rows = append(p.rows, tableRow{section: breakdownLabel(breakdown)})
 		}
-		rows = append(rows, tableRow{cells: []string{
+		p.rows = append(p.rows, tableRow{cells: []string{
 			groupLabel(r.Breakdown, r.Group),
 			cell(r, r.Numerator, formatCount), cell(r, r.Denominator, formatCount),
 			cell(r, r.Value, fp), cell(r, r.Lower95, fp), cell(r, r.Upper95, fp),
 			r.Note,
 		}})
 	}
-	d.table(cols, rows)
 
-	var sum []tableRow
 	breakdown = ""
 	for _, r := range rs {
 		if r.Breakdown != metrics.IMDSummary && r.Breakdown != metrics.EthnicRatio {
@@ -709,33 +803,109 @@ func (d *doc) indicator(ind Indicator, domain string) {
 		}
 		if r.Breakdown != breakdown {
 			breakdown = r.Breakdown
-			sum = append(sum, tableRow{section: breakdownLabel(breakdown)})
+			p.sum = append(p.sum, tableRow{section: breakdownLabel(breakdown)})
 		}
 		iv := interval(r.Lower95, r.Upper95, func(v float64) string { return summaryValue(ind, r, v) })
-		if iv == "" {
+		if iv == "" || (r.Suppressed && !hasCI(r)) {
 			iv = "–"
 		}
 		interp := summaryInterpretation(r)
-		sum = append(sum, tableRow{
+		p.sum = append(p.sum, tableRow{
 			cells: []string{groupLabel(r.Breakdown, r.Group), summaryValue(ind, r, r.Value), iv, interp},
-			bold:  strings.Contains(interp, "excludes"),
+			bold:  hasCI(r) && strings.Contains(interp, "excludes"),
 		})
 	}
-	if len(sum) > 0 {
-		d.f.Ln(3)
-		d.heading3("Summary measures of inequality", 20)
-		d.table([]column{
-			{"Measure", 52, "L"},
-			{"Value", 22, "R"},
-			{"95% interval", 36, "R"},
-			{"What the interval shows", 70, "L"},
-		}, sum)
+	p.sumCols = []column{
+		{"Measure", 44, "L"},
+		{"Value", 17, "R"},
+		{"95% interval", 31, "R"},
+		{"What the interval shows", 88, "L"},
 	}
-	legend := "* withheld by disclosure control or not published (see note); – not available."
-	if len(sum) > 0 {
-		legend += " Significant results (95% interval excludes 0 for differences, 1 for ratios) are in bold."
+	p.legend = "* withheld by disclosure control or not published (see note); – not available."
+	if len(p.sum) > 0 {
+		p.legend += " Significant results (95% interval excludes 0 for differences, 1 for ratios) are in bold."
 	}
-	d.note(legend)
+	return p
+}
+
+// Heights of the pieces of an indicator's opening, in mm.
+const (
+	domainLabelH = 4.5
+	titleLine    = 6.5
+	metaLine     = 4.0
+)
+
+// indicatorLead is the height of an indicator's opening, which must start on
+// one page: title, description, key finding and the chart by IMD quintile,
+// or without a chart the first rows of the results table.
+func (d *doc) indicatorLead(p indicatorParts) float64 {
+	d.font(fontSans, "B", 14)
+	h := domainLabelH + float64(len(d.lines(p.ind.ID+"  "+p.ind.Name, contentW)))*titleLine + 0.5
+	d.font(fontCond, "", 8)
+	h += float64(len(d.lines(p.meta, contentW)))*metaLine + 2
+	h += d.paraHeight(p.ind.Description)
+	if p.noResult != "" {
+		return h + d.paraHeight(p.noResult)
+	}
+	h += d.boxHeight(p.finding) + 3
+	if p.chart {
+		// The results table may start on the next page, under the
+		// continuation caption: the opening ends with the chart.
+		return h + chartHeight
+	}
+	return h + heading3H + d.resultsKeep(p)
+}
+
+// resultsKeep is what the heading of the results table keeps with it; the
+// legend follows that table when there are no summary measures.
+func (d *doc) resultsKeep(p indicatorParts) float64 {
+	after := 0.0
+	if len(p.sum) == 0 {
+		after = d.noteHeight(p.legend)
+	}
+	return d.tableKeep(p.cols, p.rows, 4, after)
+}
+
+func (d *doc) indicator(p indicatorParts) {
+	f := d.f
+	ind := p.ind
+	d.font(fontSans, "B", 8)
+	d.text(colBlue)
+	f.SetX(marginX)
+	f.CellFormat(contentW, domainLabelH, strings.ToUpper(p.domain), "", 1, "L", false, 0, "")
+	d.font(fontSans, "B", 14)
+	d.text(colText)
+	f.SetX(marginX)
+	f.MultiCell(contentW, titleLine, ind.ID+"  "+ind.Name, "", "L", false)
+	f.Ln(0.5)
+	d.font(fontCond, "", 8)
+	d.text(colGrey)
+	f.SetX(marginX)
+	f.MultiCell(contentW, metaLine, p.meta, "", "L", false)
+	f.Ln(2)
+	// From here on, a page this indicator runs onto names it at the top.
+	d.cont = ind.ID + "  " + ind.Name + " (continued)"
+	defer func() { d.cont = "" }()
+	if ind.Description != "" {
+		d.para(ind.Description)
+	}
+	if p.noResult != "" {
+		d.para(p.noResult)
+		return
+	}
+	d.box(p.finding)
+	if p.chart {
+		d.imdChart(ind, p.rs)
+	}
+	d.heading3("Results by group", d.resultsKeep(p))
+	if len(p.sum) == 0 {
+		d.tableNote(p.cols, p.rows, p.legend)
+		return
+	}
+	d.table(p.cols, p.rows)
+	d.f.Ln(3)
+	d.heading3("Summary measures of inequality", d.tableKeep(p.sumCols, p.sum, 3, d.noteHeight(p.legend)))
+	d.tableNote(p.sumCols, p.sum, p.legend)
 }
 
 // keyFinding is the sentence in the box at the top of an indicator's page.
@@ -754,6 +924,8 @@ func (d *doc) keyFinding(ind Indicator, rs rowsOf) string {
 			s += " " + unitLabel(ind)
 		}
 		s += ". "
+	} else if overall != nil && hidden(*overall, overall.Value) {
+		s = "Overall: withheld by disclosure control or not published (see the table). "
 	}
 	q1, q5 := rs.find(metrics.IMDQuintile, "1"), rs.find(metrics.IMDQuintile, "5")
 	if q1 == nil && q5 == nil {
@@ -771,7 +943,6 @@ func (d *doc) dataQuality() {
 		"They still count in the overall figures and appear in the breakdowns as separate groups (Not stated, " +
 		"Not known, Unknown). The higher these percentages, the less certain the comparisons between groups.")
 	if len(in.Sources) > 0 {
-		d.heading2("Records read per source", 20)
 		var rows []tableRow
 		for _, s := range in.Sources {
 			share := "–"
@@ -782,47 +953,95 @@ func (d *doc) dataQuality() {
 				s.Name, s.Kind, s.File, fixed(float64(s.Rows), 0), fixed(float64(s.Rejected), 0), share,
 			}})
 		}
-		d.table([]column{
+		cols := []column{
 			{"Source", 34, "L"},
 			{"Kind", 26, "L"},
 			{"File", 54, "L"},
 			{"Rows read", 24, "R"},
 			{"Rejected", 22, "R"},
 			{"% rejected", 20, "R"},
-		}, rows)
-		d.note("Rejected rows failed validation (for example an invalid date or code); the run's rejects file lists " +
+		}
+		d.heading2("Records read per source", d.tableLead(cols, rows))
+		d.tableNote(cols, rows, "Rejected rows failed validation (for example an invalid date or code); the run's rejects file lists "+
 			"each with its line number and reason.")
 	}
 	if len(in.DataQuality) > 0 {
-		d.heading2("Records with unusable equality fields", 20)
+		dq := sortedDataQuality(in.DataQuality)
+		matched := 0
+		for _, q := range dq {
+			if q.Previous != nil {
+				matched++
+			}
+		}
+		shareHeads := []string{"Ethnicity not stated (Z)", "Ethnicity not known (99)", "Ethnicity blank or invalid", "No valid LSOA"}
+		cols := []column{{"Source", 30, "L"}, {"Indicator", 22, "L"}, {"Records", 20, "R"}}
+		if matched == 0 {
+			for _, h := range shareHeads {
+				cols = append(cols, column{h, 27, "R"})
+			}
+		} else {
+			cols = []column{{"Source", 25, "L"}, {"Indicator", 16, "L"}, {"Records", 15, "R"}}
+			for _, h := range shareHeads {
+				cols = append(cols, column{h, 18, "R"}, column{"Change", 13, "R"})
+			}
+		}
 		var rows []tableRow
-		pc := func(n, t int64) string { return formatPct(pct(n, t)) }
-		for _, q := range sortedDataQuality(in.DataQuality) {
+		for _, q := range dq {
 			ind := q.Indicator
 			if ind == "" {
 				ind = "All records"
 			}
-			rows = append(rows, tableRow{cells: []string{
-				q.Source, ind, fixed(float64(q.Records), 0),
-				pc(q.EthnicNotStated, q.Records), pc(q.EthnicNotKnown, q.Records),
-				pc(q.EthnicBlank, q.Records), pc(q.NoValidLSOA, q.Records),
-			}})
+			cells := []string{q.Source, ind, fixed(float64(q.Records), 0)}
+			now, change := q.shares(), q.changes()
+			for i := range now {
+				cells = append(cells, formatPct(now[i]))
+				if matched > 0 {
+					c := "–"
+					if !math.IsNaN(change[i]) {
+						c = signed(change[i], 1) + " pp"
+					}
+					cells = append(cells, c)
+				}
+			}
+			rows = append(rows, tableRow{cells: cells})
 		}
-		d.table([]column{
-			{"Source", 30, "L"},
-			{"Indicator", 24, "L"},
-			{"Records", 24, "R"},
-			{"Ethnicity not stated (Z)", 26, "R"},
-			{"Ethnicity not known (99)", 26, "R"},
-			{"Ethnicity blank or invalid", 26, "R"},
-			{"No valid LSOA", 24, "R"},
-		}, rows)
-		d.note("Percentages of the records of each source (and of the records each indicator uses). " +
-			"The counts are in data-quality.csv and the data pack.")
+		var change string
+		if matched == 0 {
+			change = "No previous year's run was supplied, so changes since last year are not shown."
+		} else {
+			prev := "the previous year's run"
+			if p := previousPeriod(in.Period); p != "" {
+				prev += " (" + p + ")"
+			}
+			change = "Each change is this year's share minus the share for the same source and indicator in " + prev +
+				", in percentage points (pp); a fall means fewer records with unusable fields."
+			if matched < len(dq) {
+				change += " Last year's figures were supplied for " + itoa(matched) + " of the " + itoa(len(dq)) +
+					" rows; the others show –."
+			}
+		}
+		d.heading2("Records with unusable equality fields", d.paraHeight(change)+d.tableLead(cols, rows))
+		d.para(change)
+		d.tableNote(cols, rows, "Percentages of the records of each source (and of the records each indicator uses). "+
+			"The counts, and last year's figures where supplied, are in data-quality.csv and the data pack.")
 	}
 	if len(in.Sources) == 0 && len(in.DataQuality) == 0 {
 		d.para("No data-quality figures were supplied for this run.")
 	}
+}
+
+// previousPeriod is the reporting period before p when p reads like
+// "2025/26" (giving "2024/25"), else "".
+func previousPeriod(p string) string {
+	if len(p) != 7 || p[4] != '/' {
+		return ""
+	}
+	y, err1 := strconv.Atoi(p[:4])
+	yy, err2 := strconv.Atoi(p[5:])
+	if err1 != nil || err2 != nil || (y+1)%100 != yy || y < 1001 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%02d", y-1, y%100)
 }
 
 // ethnicMapping is the NHS Data Dictionary ethnic category to group mapping.
@@ -920,21 +1139,25 @@ func (d *doc) annex() {
 		return
 	}
 	var rows []tableRow
+	domain := "\x00"
 	for _, ind := range d.inds {
+		if dom := domainName(ind); dom != domain {
+			domain = dom
+			rows = append(rows, tableRow{section: dom})
+		}
 		desc := ind.Description
 		if ind.Source != "" {
 			desc = strings.TrimSpace(desc + " Source: " + ind.Source + ".")
 		}
 		rows = append(rows, tableRow{cells: []string{
-			ind.ID, ind.Name, domainName(ind), evidenceLabel(ind.Evidence), unitLabel(ind), desc,
-		}})
+			ind.ID, ind.Name, evidenceLabel(ind.Evidence), unitLabel(ind), desc,
+		}, link: d.links["ind:"+ind.ID]})
 	}
 	d.table([]column{
 		{"ID", 15, "L"},
-		{"Indicator", 40, "L"},
-		{"Domain", 25, "L"},
-		{"Evidence", 18, "L"},
-		{"Unit", 17, "L"},
-		{"Description", 65, "L"},
+		{"Indicator", 44, "L"},
+		{"Evidence", 19, "L"},
+		{"Unit", 18, "L"},
+		{"Description", 84, "L"},
 	}, rows)
 }

@@ -7,6 +7,16 @@ import (
 	"hiis/pipeline/metrics"
 )
 
+// The IMD chart's vertical layout, in mm.
+const (
+	chartTitleH = 5.0
+	chartAbove  = 7.0 // room for the overall label
+	chartBarH   = 4.8
+	chartStep   = 7.0 // bar and gap
+	chartBelow  = 11  // tick labels and axis title
+	chartHeight = chartTitleH + chartAbove + 5*chartStep + chartBelow
+)
+
 // imdChart draws a horizontal bar chart of an indicator by IMD quintile with
 // 95% interval whiskers and a dashed line at the overall value, as vector
 // graphics. Quintiles without a value are labelled, not drawn.
@@ -40,19 +50,19 @@ func (d *doc) imdChart(ind Indicator, rows []metrics.Row) {
 	}
 	const (
 		labelW = 30.0 // quintile labels
-		barH   = 5.2
-		step   = 7.6
-		above  = 7.0 // room for the overall label
-		below  = 11  // tick labels and axis title
+		barH   = chartBarH
+		step   = chartStep
+		above  = chartAbove
+		below  = chartBelow
 	)
 	plotX := marginX + labelW
 	plotW := contentW - labelW - valueW
-	d.ensure(6 + above + 5*step + below)
+	d.ensure(chartHeight)
 
 	d.font(fontSans, "B", 9)
 	d.text(colText)
 	f.SetX(marginX)
-	f.CellFormat(contentW, 5, "By IMD quintile, with 95% confidence intervals", "", 1, "L", false, 0, "")
+	f.CellFormat(contentW, chartTitleH, "By IMD quintile, with 95% confidence intervals", "", 1, "L", false, 0, "")
 	top := f.GetY() + above
 	bottom := top + 5*step
 

@@ -195,3 +195,39 @@ func sampleInput() Input {
 		},
 	}
 }
+
+// withPrevious gives the sample's data-quality rows last year's counts, as a
+// run config naming the previous year's run would: the wlmds rows have
+// usable ones, the whole sus_apc source had no records then, and the
+// sus_apc indicator row has no counterpart.
+func withPrevious(in Input) Input {
+	dq := append([]DataQuality(nil), in.DataQuality...)
+	for i, q := range dq {
+		switch {
+		case q.Source == "wlmds":
+			dq[i].Previous = &DataQuality{Source: q.Source, Indicator: q.Indicator,
+				Records: 17200, EthnicNotStated: 1030, EthnicNotKnown: 450, EthnicBlank: 60, NoValidLSOA: 170}
+		case q.Source == "sus_apc" && q.Indicator == "":
+			dq[i].Previous = &DataQuality{Source: q.Source}
+		}
+	}
+	in.DataQuality = dq
+	return in
+}
+
+// withSuppressedSummary withholds ER-1a's absolute gap the way disclosure
+// control does when an IMD quintile is suppressed, leaving in its note what
+// the hidden interval showed.
+func withSuppressedSummary(in Input) Input {
+	rows := append([]metrics.Row(nil), in.Metrics...)
+	for i, r := range rows {
+		if r.IndicatorID == "ER-1a" && r.Breakdown == metrics.IMDSummary && r.Group == metrics.GroupGap {
+			r.Value, r.Lower95, r.Upper95 = metrics.NA, metrics.NA, metrics.NA
+			r.Suppressed = true
+			r.Note = "95% interval lies wholly above 0; suppressed: an IMD quintile's value is suppressed"
+			rows[i] = r
+		}
+	}
+	in.Metrics = rows
+	return in
+}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,14 +90,80 @@ func TestDataQualityCSV(t *testing.T) {
 	dir := mustWrite(t, sampleInput())
 	got := strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(dir, "data-quality.csv")))), "\n")
 	want := []string{
-		"source,indicator,records,ethnic_not_stated,ethnic_not_known,ethnic_blank_or_invalid,no_valid_lsoa,pct_ethnic_not_stated,pct_ethnic_not_known,pct_ethnic_blank_or_invalid,pct_no_valid_lsoa",
-		"sus_apc,,248102,6120,9342,96,2301,2.47,3.77,0.04,0.93",
-		"sus_apc,ER-2b,61230,1400,2210,15,612,2.29,3.61,0.02,1",
-		"wlmds,,18450,1100,420,80,150,5.96,2.28,0.43,0.81",
-		"wlmds,ER-1a,18450,1100,420,80,150,5.96,2.28,0.43,0.81",
+		dataQualityHeader,
+		"sus_apc,,248102,6120,9342,96,2301,2.47,3.77,0.04,0.93,,,,,,,,,",
+		"sus_apc,ER-2b,61230,1400,2210,15,612,2.29,3.61,0.02,1,,,,,,,,,",
+		"wlmds,,18450,1100,420,80,150,5.96,2.28,0.43,0.81,,,,,,,,,",
+		"wlmds,ER-1a,18450,1100,420,80,150,5.96,2.28,0.43,0.81,,,,,,,,,",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("data-quality.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+const dataQualityHeader = "source,indicator,records,ethnic_not_stated,ethnic_not_known,ethnic_blank_or_invalid,no_valid_lsoa," +
+	"pct_ethnic_not_stated,pct_ethnic_not_known,pct_ethnic_blank_or_invalid,pct_no_valid_lsoa," +
+	"prev_records,prev_pct_ethnic_not_stated,prev_pct_ethnic_not_known,prev_pct_ethnic_blank_or_invalid,prev_pct_no_valid_lsoa," +
+	"change_pct_ethnic_not_stated,change_pct_ethnic_not_known,change_pct_ethnic_blank_or_invalid,change_pct_no_valid_lsoa"
+
+// With last year's counts, data-quality.csv and the data pack give them and
+// the change in percentage points (this year's printed share minus last
+// year's); rows without them, or without last year's records, leave those
+// columns empty.
+func TestDataQualityPrevious(t *testing.T) {
+	dir := mustWrite(t, withPrevious(sampleInput()))
+	got := strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(dir, "data-quality.csv")))), "\n")
+	want := []string{
+		dataQualityHeader,
+		"sus_apc,,248102,6120,9342,96,2301,2.47,3.77,0.04,0.93,0,,,,,,,,",
+		"sus_apc,ER-2b,61230,1400,2210,15,612,2.29,3.61,0.02,1,,,,,,,,,",
+		"wlmds,,18450,1100,420,80,150,5.96,2.28,0.43,0.81,17200,5.99,2.62,0.35,0.99,-0.03,-0.34,0.08,-0.18",
+		"wlmds,ER-1a,18450,1100,420,80,150,5.96,2.28,0.43,0.81,17200,5.99,2.62,0.35,0.99,-0.03,-0.34,0.08,-0.18",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("data-quality.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	x, err := excelize.OpenFile(filepath.Join(dir, "datapack.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("Data quality")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := strings.Join(rows[0], ","); h != dataQualityHeader {
+		t.Errorf("Data quality sheet header %q, want %q", h, dataQualityHeader)
+	}
+	for i, w := range want[1:] {
+		// GetRows drops trailing empty cells.
+		if g, w := strings.Join(rows[i+1], ","), strings.TrimRight(w, ","); g != w {
+			t.Errorf("Data quality sheet row %d: %q, want %q", i+2, g, w)
+		}
+	}
+	typ, err := x.GetCellType("Data quality", "T4") // wlmds change_pct_no_valid_lsoa
+	if err != nil || (typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber) {
+		t.Errorf("change cell type %v (%v), want a number", typ, err)
+	}
+}
+
+func TestDataQualityNoPreviousInDataPack(t *testing.T) {
+	dir := mustWrite(t, sampleInput())
+	x, err := excelize.OpenFile(filepath.Join(dir, "datapack.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("Data quality")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := strings.Join(rows[0], ","); h != dataQualityHeader {
+		t.Errorf("Data quality sheet header %q, want %q", h, dataQualityHeader)
+	}
+	if n := len(rows[1]); n != 11 {
+		t.Errorf("Data quality sheet row 2 has %d cells (%q), want 11: no previous year's", n, rows[1])
 	}
 }
 
@@ -253,6 +320,94 @@ func TestStatementText(t *testing.T) {
 	}
 	if strings.Contains(text, "{nb}") {
 		t.Error("page count alias {nb} was not replaced")
+	}
+}
+
+// statementText renders the statement of in and returns its text with runs
+// of spaces and newlines folded, skipping the test without pdftotext.
+func statementText(t *testing.T, in Input, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not on PATH (apt-get install poppler-utils): statement text not checked")
+	}
+	dir := mustWrite(t, in)
+	args = append(append([]string{"-layout"}, args...), filepath.Join(dir, "statement.pdf"), "-")
+	out, err := exec.Command("pdftotext", args...).Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+func TestStatementDataQualityChange(t *testing.T) {
+	absent := statementText(t, sampleInput())
+	if !strings.Contains(absent, "No previous year's run was supplied, so changes since last year are not shown.") {
+		t.Error("without last year's counts, the statement does not say that changes are not shown")
+	}
+	if strings.Contains(absent, " pp)") || strings.Contains(absent, "Change ") {
+		t.Error("without last year's counts, the statement shows changes")
+	}
+	present := statementText(t, withPrevious(sampleInput()))
+	for _, s := range []string{
+		"in the previous year's run (2024/25), in percentage points (pp)",
+		"Last year's figures were supplied for 3 of the 4 rows",
+		// wlmds: shares 5.96, 2.28, 0.43, 0.81 against 5.99, 2.62, 0.35, 0.99.
+		"6.0% 0.0 pp 2.3% −0.3 pp 0.4% +0.1 pp 0.8% −0.2 pp",
+	} {
+		if !strings.Contains(present, s) {
+			t.Errorf("with last year's counts, the statement lacks %q", s)
+		}
+	}
+	if strings.Contains(present, "No previous year's run was supplied") {
+		t.Error("with last year's counts, the statement says none was supplied")
+	}
+}
+
+// A withheld summary measure says only that it was withheld and why, never
+// what its hidden interval showed.
+func TestStatementWithheldSummary(t *testing.T) {
+	text := statementText(t, withSuppressedSummary(sampleInput()))
+	if !strings.Contains(text, "Withheld (suppressed: an IMD quintile's value is suppressed)") {
+		t.Error("the withheld gap does not say why it was withheld")
+	}
+	for _, s := range []string{"wholly above", "Not assessed: 95%"} {
+		if strings.Contains(text, s) {
+			t.Errorf("the statement prints %q for a withheld value", s)
+		}
+	}
+}
+
+// Contents of any length stay whole: each line on one page, the cover's
+// note on the cover.
+func TestStatementLongContents(t *testing.T) {
+	in := sampleInput()
+	var inds []Indicator
+	for i, ind := range in.Indicators {
+		for k := 0; k < 12; k++ {
+			c := ind
+			c.Domain = fmt.Sprintf("Domain %02d of the %d", i*12+k, len(in.Indicators)*12)
+			if k > 0 {
+				c.ID = fmt.Sprintf("%s-%d", ind.ID, k)
+			}
+			inds = append(inds, c)
+		}
+	}
+	in.Indicators = inds
+	cover := statementText(t, in, "-f", "1", "-l", "1")
+	if !strings.Contains(cover, "Published in line with NHS England") || strings.Contains(cover, "Domain 00") {
+		t.Errorf("cover page reads %q", cover)
+	}
+	contents := statementText(t, in, "-f", "2", "-l", "3")
+	for i := range len(inds) {
+		d := fmt.Sprintf("Domain %02d of the %d", i, len(inds))
+		if n := strings.Count(contents, d); n != 1 {
+			t.Errorf("%q is %d times in the contents, want once", d, n)
+		}
+	}
+	for _, s := range []string{"Contents", "Data quality", "Annex: indicator definitions"} {
+		if !strings.Contains(contents, s) {
+			t.Errorf("contents lack %q", s)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -314,16 +315,30 @@ func (p *xlsxPack) dataQuality() error {
 	}
 	r := 2
 	num := func(v float64) any {
-		if math.IsNaN(v) {
+		switch {
+		case math.IsNaN(v):
 			return nil
+		case v == 0:
+			return 0.0 // not -0 (a change of nothing)
 		}
 		return v
 	}
 	for _, q := range sortedDataQuality(p.in.DataQuality) {
-		if err := p.row(s, r, q.Source, q.Indicator, q.Records,
-			q.EthnicNotStated, q.EthnicNotKnown, q.EthnicBlank, q.NoValidLSOA,
-			num(pct(q.EthnicNotStated, q.Records)), num(pct(q.EthnicNotKnown, q.Records)),
-			num(pct(q.EthnicBlank, q.Records)), num(pct(q.NoValidLSOA, q.Records))); err != nil {
+		vals := []any{q.Source, q.Indicator, q.Records,
+			q.EthnicNotStated, q.EthnicNotKnown, q.EthnicBlank, q.NoValidLSOA}
+		for _, v := range q.shares() {
+			vals = append(vals, num(v))
+		}
+		if q.Previous != nil {
+			vals = append(vals, q.Previous.Records)
+			for _, v := range q.Previous.shares() {
+				vals = append(vals, num(v))
+			}
+			for _, v := range q.changes() {
+				vals = append(vals, num(v))
+			}
+		}
+		if err := p.row(s, r, vals...); err != nil {
 			return err
 		}
 		r++
@@ -342,7 +357,11 @@ func (p *xlsxPack) dataQuality() error {
 	if err := p.f.SetColWidth(s, "A", "B", 18); err != nil {
 		return err
 	}
-	if err := p.f.SetColWidth(s, "C", "K", 14); err != nil {
+	last, err := excelize.ColumnNumberToName(len(dataQualityColumns))
+	if err != nil {
+		return err
+	}
+	if err := p.f.SetColWidth(s, "C", last, 14); err != nil {
 		return err
 	}
 	return p.freezeTop(s)
@@ -357,7 +376,7 @@ func (p *xlsxPack) population() error {
 		return err
 	}
 	totals := populationTotals(p.in.Population)
-	for i, pr := range p.in.Population {
+	for i, pr := range sortedPopulation(p.in.Population) {
 		var share any
 		if t := totals[pr.Breakdown]; t > 0 {
 			share = pct(pr.People, t)
@@ -373,6 +392,18 @@ func (p *xlsxPack) population() error {
 		return err
 	}
 	return p.freezeTop(s)
+}
+
+// sortedPopulation returns the population rows in the order of the metrics
+// table: breakdowns as there, groups in natural order (IMD quintiles 1 to 5,
+// White first among ethnic groups, Male before Female, Unknown last).
+func sortedPopulation(pop []PopulationRow) []PopulationRow {
+	out := append([]PopulationRow(nil), pop...)
+	sort.SliceStable(out, func(i, j int) bool {
+		return metrics.Less(metrics.Row{Breakdown: out[i].Breakdown, Group: out[i].Group},
+			metrics.Row{Breakdown: out[j].Breakdown, Group: out[j].Group})
+	})
+	return out
 }
 
 // populationTotals sums people per breakdown.
