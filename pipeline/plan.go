@@ -99,6 +99,9 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 	for _, f := range OutputFiles {
 		outs = append(outs, filepath.Join(out, f))
 	}
+	outs = append(outs, filepath.Join(out, "restricted", "rejects")+"/<source>.csv",
+		filepath.Join(out, BundleConfig)+" (with the definitions, templates and IMD lookup used)",
+		filepath.Join(out, SnapshotDir)+"/ (the snapshots, for hiis verify)")
 	steps = append(steps, Step{Stage: "render", Action: "run: statement, data pack and manifest", Outputs: outs})
 	return steps, nil
 }
