@@ -5,7 +5,9 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY pipeline ./pipeline
 ENV CGO_ENABLED=1
-RUN go build -trimpath -o /out/hiis ./pipeline/cmd/hiis
+# The source revision goes into every manifest: docker build --build-arg REVISION=$(git rev-parse HEAD) .
+ARG REVISION=unknown
+RUN go build -trimpath -ldflags "-X hiis/pipeline/version.Revision=${REVISION}" -o /out/hiis ./pipeline/cmd/hiis
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -128,15 +129,27 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestFailedRunManifest checks that a failed run leaves only a manifest
-// naming the stage that failed, and no outputs that look complete.
+// TestFailedRunManifest checks that a failed run leaves the previous run
+// folder as it was and writes a manifest naming the stage that failed to
+// <out>.failed, with no outputs that look complete.
 func TestFailedRunManifest(t *testing.T) {
-	cfgPath := miniProject(t, miniConfig, "")
+	cfgPath := miniProject(t, miniConfig, wlmdsHeader+goodRows(20))
 	out, err := runMini(t, cfgPath)
-	if err == nil {
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := os.ReadFile(filepath.Join(out, "statement.pdf"))
+	if err := os.WriteFile(filepath.Join(filepath.Dir(cfgPath), "wlmds.csv"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runMini(t, cfgPath); err == nil {
 		t.Fatal("run of an empty extract succeeded")
 	}
-	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if kept, _ := os.ReadFile(filepath.Join(out, "statement.pdf")); !bytes.Equal(kept, good) {
+		t.Error("the failed run changed the previous run's statement")
+	}
+	failed := pipeline.FailedDir(out)
+	b, err := os.ReadFile(filepath.Join(failed, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +158,38 @@ func TestFailedRunManifest(t *testing.T) {
 			t.Errorf("manifest lacks %s:\n%s", want, b)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, "statement.pdf")); err == nil {
+	if _, err := os.Stat(filepath.Join(failed, "statement.pdf")); err == nil {
 		t.Error("a failed run left statement.pdf")
+	}
+	// A later successful run clears the stale failure report.
+	os.WriteFile(filepath.Join(filepath.Dir(cfgPath), "wlmds.csv"), []byte(wlmdsHeader+goodRows(20)), 0o644)
+	if _, err := runMini(t, cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(failed); err == nil {
+		t.Error("a successful run left the old failure report")
+	}
+}
+
+// TestRefusesForeignOutput: hiis replaces only its own run folders, and
+// never a folder that holds the config or the inputs.
+func TestRefusesForeignOutput(t *testing.T) {
+	cfgPath := miniProject(t, miniConfig, wlmdsHeader+goodRows(20))
+	dir := filepath.Dir(cfgPath)
+	foreign := filepath.Join(t.TempDir(), "thesis")
+	os.MkdirAll(foreign, 0o755)
+	os.WriteFile(filepath.Join(foreign, "chapter1.txt"), []byte("precious"), 0o644)
+	for _, out := range []string{foreign, dir, filepath.Dir(dir)} {
+		_, err := pipeline.Run(context.Background(), mustLoad(t, cfgPath), pipeline.Options{Out: out, Work: filepath.Join(t.TempDir(), "w")})
+		if err == nil {
+			t.Errorf("--out %s was accepted", out)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(foreign, "chapter1.txt")); err != nil || string(b) != "precious" {
+		t.Fatal("a run deleted a folder that was not a run folder")
+	}
+	if _, err := os.Stat(cfgPath); err != nil {
+		t.Fatal("a run deleted its own config")
 	}
 }
 

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,9 +15,9 @@ import (
 
 // Bundle layout inside a run folder.
 const (
-	BundleDir    = "bundle"             // pinned config, indicator definitions, reference files
-	BundleConfig = "bundle/config.yaml" // the pinned config
-	SnapshotDir  = "snapshots"          // the Parquet snapshots the run used
+	BundleDir    = "bundle"               // pinned config, indicator definitions, reference files
+	BundleConfig = "bundle/config.yaml"   // the pinned config
+	SnapshotDir  = "restricted/snapshots" // the record-level Parquet snapshots the run used: not for publication
 )
 
 // writeBundle makes the run folder self-contained: the snapshots, the
@@ -29,11 +30,7 @@ func (r *run) writeBundle() error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return "", err
 		}
-		b, err := os.ReadFile(src)
-		if err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(dst, b, 0o644); err != nil {
+		if err := copyFile(src, dst); err != nil {
 			return "", err
 		}
 		hf, err := hashFile(dst)
@@ -139,4 +136,23 @@ func (r *run) writeBundle() error {
 	hf.Path = BundleConfig
 	r.man.Bundle = append(r.man.Bundle, hf)
 	return nil
+}
+
+// copyFile streams src to dst, so that a national snapshot is never held in
+// memory.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copying %s: %w", src, err)
+	}
+	return out.Close()
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"hiis/pipeline/config"
+	"hiis/pipeline/diag"
 	"hiis/pipeline/disclose"
 	"hiis/pipeline/indicator"
 	"hiis/pipeline/manifest"
@@ -78,8 +80,9 @@ func (r *run) load() error {
 	if err != nil {
 		return err
 	}
-	r.imdHash = hf.SHA256
-	r.imd, err = refdata.LoadIMD(imdPath, cfg.Reference.IMD.Direction != "least_deprived")
+	cols, mostDeprivedFirst := imdReading(cfg)
+	r.imdHash = lookupKey(cfg, hf.SHA256)
+	r.imd, err = refdata.LoadIMD(imdPath, cols, mostDeprivedFirst)
 	if err != nil {
 		return &InvalidError{err}
 	}
@@ -205,11 +208,16 @@ func templateFiles(dir string) ([]string, error) {
 // LoadIndicators reads the run's indicator folder and selects the ones it
 // switches on, checking them against the run's sources.
 func LoadIndicators(cfg *config.Run) ([]*indicator.Indicator, error) {
+	at := cfg.Pos.Of("indicators.dir")
 	dir, err := cfg.Resolve(cfg.Indicators.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: indicators.dir: %w", cfg.File, err)
+		return nil, diagError(at, "indicators.dir: %v", err)
 	}
 	all, err := indicator.Load(dir)
+	var de *diag.Error
+	if err != nil && !errors.As(err, &de) {
+		return nil, diagError(at, "indicators.dir: %v", err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -251,4 +259,25 @@ func (r *run) usedSources() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// imdReading says how the config reads its IMD lookup.
+func imdReading(cfg *config.Run) (refdata.Columns, bool) {
+	c := cfg.Reference.IMD.Columns
+	return refdata.Columns{LSOA: c["lsoa"], LAD: c["lad"], Rank: c["rank"], Decile: c["decile"]}, cfg.Reference.IMD.Direction != "least_deprived"
+}
+
+// lookupKey identifies the IMD lookup as extract uses it: its bytes and how
+// they are read, so that flipping decile_1 or remapping a column rebuilds
+// the snapshots.
+func lookupKey(cfg *config.Run, sha string) string {
+	cols, mostDeprivedFirst := imdReading(cfg)
+	return fmt.Sprintf("%s|decile_1_most_deprived=%t|%+v", sha, mostDeprivedFirst, cols)
+}
+
+// diagError is one positioned problem as an error.
+func diagError(at diag.Pos, format string, args ...any) error {
+	var l diag.List
+	l.Add(at, format, args...)
+	return l.Err()
 }

@@ -1,11 +1,8 @@
 package pipeline
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,17 +16,20 @@ import (
 	"hiis/pipeline/version"
 )
 
-// finish writes the manifest and moves the run folder into place. A failed
-// run's folder holds only its manifest (and any rejects), never outputs that
-// look complete.
+// finish writes the manifest and moves the run folder into place. A
+// successful run replaces the previous run folder; a failed one leaves it
+// untouched and writes its manifest (and any rejects) to <out>.failed, so
+// nothing that looks complete is ever half-written.
 func (r *run) finish(runErr error) error {
 	var invalid *InvalidError
 	if errors.As(runErr, &invalid) {
-		// Nothing ran: leave the run folder as it was.
+		// Nothing ran: leave every folder as it was.
 		os.RemoveAll(r.tmp)
 		return runErr
 	}
+	target := r.out
 	if runErr != nil {
+		target = FailedDir(r.out)
 		r.man.Status = "failed"
 		stage := r.current
 		var se *StageError
@@ -38,29 +38,44 @@ func (r *run) finish(runErr error) error {
 		}
 		r.man.Failure = &manifest.Failure{Stage: stage, Error: runErr.Error()}
 		// Keep nothing rendered: remove everything but restricted/.
-		entries, _ := os.ReadDir(r.tmp)
+		entries, err := os.ReadDir(r.tmp)
+		if err != nil {
+			return errors.Join(runErr, err)
+		}
 		for _, e := range entries {
 			if e.Name() != "restricted" {
-				os.RemoveAll(filepath.Join(r.tmp, e.Name()))
+				if err := os.RemoveAll(filepath.Join(r.tmp, e.Name())); err != nil {
+					return errors.Join(runErr, err)
+				}
 			}
 		}
 		r.man.Outputs = nil
-		_ = r.copyRejects()
+		if err := r.copyRejects(); err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("copying the rejects files: %w", err))
+		}
 	} else {
 		r.man.Status = "ok"
 	}
 	r.man.Tool.DuckDB = r.duckdb
-	if err := r.man.Write(r.tmp); err != nil && runErr == nil {
-		runErr = err
-	}
-	if err := replaceDir(r.tmp, r.out); err != nil {
+	if err := r.man.Write(r.tmp); err != nil {
 		os.RemoveAll(r.tmp)
-		if runErr == nil {
+		return errors.Join(runErr, fmt.Errorf("writing %s: %w", manifest.Name, err))
+	}
+	if err := replaceDir(r.tmp, target); err != nil {
+		os.RemoveAll(r.tmp)
+		return errors.Join(runErr, err)
+	}
+	if runErr == nil {
+		// An earlier failure report is stale once a run succeeds.
+		if err := os.RemoveAll(FailedDir(r.out)); err != nil {
 			return err
 		}
 	}
 	return runErr
 }
+
+// FailedDir is where a failed run's manifest goes, beside the run folder.
+func FailedDir(out string) string { return out + ".failed" }
 
 // rel names a path relative to the config's folder (slash-separated) so the
 // manifest reads the same on every machine.
@@ -71,19 +86,7 @@ func (r *run) rel(p string) string {
 	return filepath.ToSlash(p)
 }
 
-func hashFile(p string) (manifest.File, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return manifest.File{}, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return manifest.File{}, err
-	}
-	return manifest.File{Path: p, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
-}
+func hashFile(p string) (manifest.File, error) { return manifest.HashFile(p) }
 
 func (r *run) renderInput() render.Input {
 	cfg := r.cfg
@@ -102,9 +105,23 @@ func (r *run) renderInput() render.Input {
 			Description: strings.TrimSpace(ind.Description), Source: ind.Source, SourceKind: cfg.Sources[ind.Source].Kind,
 			Measure: ind.Measure, Unit: ind.Unit, Multiplier: ind.Multiplier, Polarity: ind.Polarity})
 	}
+	// Data-quality and population counts are about people too: they are
+	// published under the same rule as the metrics, with shares worked out
+	// before rounding and withheld with their count.
+	publish := func(v int64) float64 {
+		p, _ := disclose.Count(float64(v), r.policy.Rule)
+		return p
+	}
+	pct := func(part, whole int64) float64 {
+		if math.IsNaN(publish(part)) {
+			return math.NaN()
+		}
+		return share(float64(part), float64(whole))
+	}
 	for _, q := range r.cells.Quality {
-		dq := render.DataQuality{Source: q.Source, Indicator: q.Indicator, Records: q.Records,
-			EthnicNotStated: q.NotStated, EthnicNotKnown: q.NotKnown, EthnicBlank: q.Blank, NoValidLSOA: q.NoLSOA}
+		dq := render.DataQuality{Source: q.Source, Indicator: q.Indicator, Records: publish(q.Records),
+			EthnicNotStated: publish(q.NotStated), EthnicNotKnown: publish(q.NotKnown), EthnicBlank: publish(q.Blank), NoValidLSOA: publish(q.NoLSOA),
+			PctNotStated: pct(q.NotStated, q.Records), PctNotKnown: pct(q.NotKnown, q.Records), PctBlank: pct(q.Blank, q.Records), PctNoValidLSOA: pct(q.NoLSOA, q.Records)}
 		if prev, ok := r.previousDQ[[2]string{q.Source, q.Indicator}]; ok {
 			dq.Previous = &prev
 		}
@@ -115,7 +132,7 @@ func (r *run) renderInput() render.Input {
 	}
 	var total, q1 int64
 	for _, p := range r.cells.Population {
-		in.Population = append(in.Population, render.PopulationRow{Breakdown: p.Breakdown, Group: p.Group, People: p.People})
+		in.Population = append(in.Population, render.PopulationRow{Breakdown: p.Breakdown, Group: p.Group, People: publish(p.People)})
 		if p.Breakdown == metrics.IMDQuintile {
 			total += p.People
 			if p.Group == "1" {
@@ -143,11 +160,7 @@ func (r *run) copyRejects() error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
-		b, err := os.ReadFile(res.Rejects)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(dst, b, 0o644); err != nil {
+		if err := copyFile(res.Rejects, dst); err != nil {
 			return err
 		}
 		if err := r.addOutput(filepath.ToSlash(rel)); err != nil {
@@ -213,12 +226,19 @@ func outputTemp(out string) (string, error) {
 	return tmp, os.Chmod(tmp, 0o755)
 }
 
-// replaceDir renames tmp to out, replacing an earlier run folder.
+// replaceDir renames tmp to out, replacing an earlier run folder. It
+// refuses to replace a folder that is not a hiis run folder (one with a
+// manifest.json), so a mistyped --out cannot delete someone's files.
 func replaceDir(tmp, out string) error {
 	old := ""
 	if _, err := os.Stat(out); err == nil {
+		if _, err := os.Stat(filepath.Join(out, manifest.Name)); err != nil {
+			return fmt.Errorf("%s exists and is not a hiis run folder (it has no %s); choose another output folder or remove it", out, manifest.Name)
+		}
 		old = out + ".old"
-		os.RemoveAll(old)
+		if err := os.RemoveAll(old); err != nil {
+			return err
+		}
 		if err := os.Rename(out, old); err != nil {
 			return fmt.Errorf("moving the previous run folder aside: %w", err)
 		}

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"flag"
 	"os"
 	"path/filepath"
@@ -72,6 +73,28 @@ func TestFixtureRun(t *testing.T) {
 				if v >= 1 && v <= 7 {
 					t.Errorf("%s %s %s: published count %v lies in 1–7", r.IndicatorID, r.Breakdown, r.Group, v)
 				}
+			}
+		}
+	}
+}
+
+// TestPublishedDataQualityDisclosed: data-quality counts are about people
+// too, so none in data-quality.csv lies in 1–7 either.
+func TestPublishedDataQualityDisclosed(t *testing.T) {
+	out := mustRun(t, fixtureConfig, t.TempDir())
+	f, err := os.Open(filepath.Join(out, "data-quality.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs[1:] {
+		for i := 2; i <= 6; i++ { // records and the four counts
+			if v, err := strconv.ParseFloat(rec[i], 64); err == nil && v >= 1 && v <= 7 {
+				t.Errorf("data-quality.csv %s %s %s = %v lies in 1–7", rec[0], rec[1], recs[0][i], v)
 			}
 		}
 	}

@@ -39,13 +39,9 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 		return nil, err
 	}
 	r.indicators = inds
-	out := opt.Out
-	if out == "" {
-		out = cfg.OutputDir()
-	}
-	work := opt.Work
-	if work == "" {
-		work = filepath.Join(filepath.Dir(out), "work")
+	out, work, err := folders(cfg, opt)
+	if err != nil {
+		return nil, err
 	}
 	snapDir := filepath.Join(work, "snapshots")
 	imdPath, err := cfg.Resolve(cfg.Reference.IMD.Path)
@@ -59,6 +55,12 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 	var steps []Step
 	for _, name := range r.usedSources() {
 		s := cfg.Sources[name]
+		if pin := cfg.Snapshots[name]; pin != nil {
+			snap, _ := cfg.Resolve(pin.Path)
+			steps = append(steps, Step{Stage: "extract", Name: name, Action: "reuse: the config pins this snapshot (a bundle)",
+				Inputs: []string{fmt.Sprintf("%s (sha256 %s)", snap, short(pin.SHA256))}})
+			continue
+		}
 		input, err := cfg.Resolve(s.Path)
 		if err != nil {
 			return nil, &InvalidError{err}
@@ -68,7 +70,7 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 				return nil, err
 			}
 		}
-		key, inputHash, exists, err := extract.Plan(s, input, imd.SHA256, snapDir)
+		key, inputHash, exists, err := extract.Plan(s, input, lookupKey(cfg, imd.SHA256), snapDir)
 		if err != nil {
 			return nil, &InvalidError{fmt.Errorf("sources.%s: %w", name, err)}
 		}

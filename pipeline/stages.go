@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"hiis/pipeline/config"
 	"hiis/pipeline/disclose"
@@ -47,21 +49,17 @@ type run struct {
 }
 
 func newRun(cfg *config.Run, opt Options) (*run, error) {
-	out := opt.Out
-	if out == "" {
-		out = cfg.OutputDir()
-	}
-	out, err := filepath.Abs(out)
+	out, work, err := folders(cfg, opt)
 	if err != nil {
 		return nil, err
 	}
-	work := opt.Work
-	if work == "" {
-		work = filepath.Join(filepath.Dir(out), "work")
+	if err := checkTarget(cfg, out, work); err != nil {
+		return nil, &InvalidError{err}
 	}
 	r := &run{cfg: cfg, opt: opt, out: out, work: work, progress: progress{w: opt.Progress, tty: opt.TTY}}
 	r.man = manifest.Manifest{
-		Tool:   manifest.Tool{Name: "hiis", Version: version.Version, Revision: version.Revision, Go: runtime.Version()},
+		Tool: manifest.Tool{Name: "hiis", Version: version.Version, Revision: version.Revision, Go: runtime.Version(),
+			Platform: runtime.GOOS + "/" + runtime.GOARCH},
 		Status: "running",
 		Run: manifest.Run{Organisation: cfg.Organisation.Code, Period: cfg.Period.Label, PeriodStart: cfg.Period.Start, PeriodEnd: cfg.Period.End,
 			Seed: cfg.Statistics.Seed, Repetitions: cfg.Statistics.SIIRepetitions},
@@ -70,6 +68,55 @@ func newRun(cfg *config.Run, opt Options) (*run, error) {
 		return nil, fmt.Errorf("creating the run folder beside %s: %w", out, err)
 	}
 	return r, nil
+}
+
+// folders returns the run folder and the work folder: from the options,
+// else the config's output and "work" beside it.
+func folders(cfg *config.Run, opt Options) (out, work string, err error) {
+	out = opt.Out
+	if out == "" {
+		out = cfg.OutputDir()
+	}
+	if out, err = filepath.Abs(out); err != nil {
+		return "", "", err
+	}
+	work = opt.Work
+	if work == "" {
+		work = filepath.Join(filepath.Dir(out), "work")
+	}
+	return out, work, nil
+}
+
+// checkTarget refuses a run folder that would hold, or sit inside, the
+// config's folder, the data root, an input or the work folder: replacing it
+// would delete them.
+func checkTarget(cfg *config.Run, out, work string) error {
+	guarded := []string{cfg.Dir, work}
+	if cfg.DataRoot != "" {
+		dr := cfg.DataRoot
+		if !filepath.IsAbs(dr) {
+			dr = filepath.Join(cfg.Dir, dr)
+		}
+		guarded = append(guarded, dr)
+	}
+	for _, name := range cfg.SourceNames() {
+		if p, err := cfg.Resolve(cfg.Sources[name].Path); err == nil {
+			guarded = append(guarded, p)
+		}
+	}
+	for _, g := range guarded {
+		g, _ = filepath.Abs(g)
+		if within(out, g) {
+			return fmt.Errorf("output folder %s would contain or replace %s; choose a folder of its own", out, g)
+		}
+	}
+	return nil
+}
+
+// within reports whether path lies inside (or is) root.
+func within(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func (r *run) extract(ctx context.Context) error {
@@ -130,7 +177,17 @@ func (r *run) transform(ctx context.Context) error {
 		}
 	}
 	start, end := r.cfg.Period.Start, r.cfg.Period.End
-	eng, err := transform.Open(ctx, snaps, transform.Period{Start: start, End: end}, r.macros)
+	// An on-disk database in the work folder lets DuckDB spill to disk on
+	// national extracts; it is scratch, removed when the transform ends.
+	if err := os.MkdirAll(r.work, 0o755); err != nil {
+		return err
+	}
+	scratch, err := os.MkdirTemp(r.work, "transform-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	eng, err := transform.Open(ctx, snaps, transform.Period{Start: start, End: end}, r.macros, filepath.Join(scratch, "transform.duckdb"))
 	if err != nil {
 		return err
 	}
@@ -153,21 +210,25 @@ func (r *run) measure() (err error) {
 // of people; indicators declaring `disclosure: none` (counts of settings or
 // organisations) are published as computed.
 func (r *run) disclose() error {
-	measures := map[string]disclose.Measure{}
-	exempt := map[string]bool{}
+	byID := map[string]*indicator.Indicator{}
 	for _, ind := range r.indicators {
-		measures[ind.ID] = disclose.Measure(ind.Measure)
-		exempt[ind.ID] = ind.Disclosure == "none"
+		byID[ind.ID] = ind
+	}
+	// The measure of each row decides what a suppressed count hides: age
+	// bands of a standardised rate are crude rates, and some indicators
+	// standardise only some breakdowns.
+	measureOf := func(id, breakdown string) disclose.Measure {
+		return disclose.Measure(measure.Computed(byID[id], breakdown))
 	}
 	var controlled, free []metrics.Row
 	for _, row := range r.unsuppressed {
-		if exempt[row.IndicatorID] {
-			free = append(free, row)
+		if byID[row.IndicatorID].Disclosure == "none" {
+			free = append(free, row) // counts of settings or organisations, not people
 		} else {
 			controlled = append(controlled, row)
 		}
 	}
-	published, n, err := disclose.Apply(controlled, r.policy, measures)
+	published, n, err := disclose.Apply(controlled, r.policy, measureOf)
 	if err != nil {
 		return err
 	}

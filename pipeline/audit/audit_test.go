@@ -91,7 +91,7 @@ func TestVerify(t *testing.T) {
 	t.Run("damaged snapshot", func(t *testing.T) {
 		cp := filepath.Join(t.TempDir(), "b")
 		copyTree(t, run, cp)
-		snaps, _ := filepath.Glob(filepath.Join(cp, "snapshots", "wlmds-*.parquet"))
+		snaps, _ := filepath.Glob(filepath.Join(cp, "restricted", "snapshots", "wlmds-*.parquet"))
 		if len(snaps) != 1 {
 			t.Fatalf("found %d wlmds snapshots", len(snaps))
 		}
@@ -101,7 +101,7 @@ func TestVerify(t *testing.T) {
 		rep := verify(t, cp)
 		var out bytes.Buffer
 		rep.Print(&out)
-		name := "snapshots/" + filepath.Base(snaps[0])
+		name := pipeline.SnapshotDir + "/" + filepath.Base(snaps[0])
 		if rep.OK() || !strings.Contains(out.String(), "snapshot damaged: "+name) {
 			t.Fatalf("verify did not name the damaged snapshot %s:\n%s", name, out.String())
 		}
@@ -127,6 +127,20 @@ func TestVerify(t *testing.T) {
 			t.Error("verify passed an edited definition")
 		}
 	})
+}
+
+func TestVerifyTamperedOutput(t *testing.T) {
+	cp := filepath.Join(t.TempDir(), "b")
+	copyTree(t, freshRun(t), cp)
+	p := filepath.Join(cp, "metrics.csv")
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, bytes.Replace(b, []byte(",QXX,overall,All,"), []byte(",QXX,overall,All,1"), 1), 0o644)
+	rep := verify(t, cp)
+	var out bytes.Buffer
+	rep.Print(&out)
+	if rep.OK() || !strings.Contains(out.String(), "output changed after the run: metrics.csv") {
+		t.Fatalf("verify passed a run folder whose metrics.csv was edited:\n%s", out.String())
+	}
 }
 
 func TestWrongIMDPinStopsBeforeWriting(t *testing.T) {

@@ -13,7 +13,6 @@ import (
 
 	"hiis/pipeline"
 	"hiis/pipeline/config"
-	"hiis/pipeline/extract"
 	"hiis/pipeline/manifest"
 	"hiis/pipeline/version"
 )
@@ -28,6 +27,7 @@ type FileDiff struct {
 type Report struct {
 	Bundle  string
 	Damaged []FileDiff // bundle files (snapshots, definitions, pinned config) that differ from the manifest
+	Changed []FileDiff // the run folder's own outputs that differ from the manifest
 	Outputs []FileDiff // re-run outputs that differ from the manifest
 	Rows    DiffResult // metric rows that moved, when metrics.csv differs
 	Causes  []string   // likely causes, most likely first
@@ -36,7 +36,7 @@ type Report struct {
 
 // OK reports whether the re-run reproduced every output byte for byte.
 func (r *Report) OK() bool {
-	return r.RunErr == nil && len(r.Damaged) == 0 && len(r.Outputs) == 0
+	return r.RunErr == nil && len(r.Damaged) == 0 && len(r.Changed) == 0 && len(r.Outputs) == 0
 }
 
 // Verify re-runs a run folder's bundle (its pinned config, definitions and
@@ -55,12 +55,8 @@ func Verify(ctx context.Context, bundle string) (*Report, error) {
 	if len(old.Bundle) == 0 {
 		return nil, fmt.Errorf("%s: the manifest lists no bundle files; it was written by a hiis without bundles", bundle)
 	}
-	for _, f := range old.Bundle {
-		got, err := fileSHA(filepath.Join(bundle, filepath.FromSlash(f.Path)))
-		if err != nil || got != f.SHA256 {
-			rep.Damaged = append(rep.Damaged, FileDiff{Path: f.Path, Want: f.SHA256, Got: got})
-		}
-	}
+	rep.Damaged = checkFiles(bundle, old.Bundle)
+	rep.Changed = checkFiles(bundle, old.Outputs)
 	tmp, err := os.MkdirTemp("", "hiis-verify-")
 	if err != nil {
 		return nil, err
@@ -79,23 +75,31 @@ func Verify(ctx context.Context, bundle string) (*Report, error) {
 		}
 		rep.Outputs = compareOutputs(old.Outputs, now.Outputs)
 		if changed(rep.Outputs, "metrics.csv") {
-			a, errA := ReadMetrics(filepath.Join(bundle, "metrics.csv"))
-			b, errB := ReadMetrics(filepath.Join(out, "metrics.csv"))
-			if errA == nil && errB == nil {
-				rep.Rows = Diff(a, b, 0)
+			a, err := ReadMetrics(filepath.Join(bundle, "metrics.csv"))
+			if err != nil {
+				return nil, err
 			}
+			b, err := ReadMetrics(filepath.Join(out, "metrics.csv"))
+			if err != nil {
+				return nil, err
+			}
+			rep.Rows = Diff(a, b, 0)
 		}
 	}
 	rep.Causes = causes(old, now, rep)
 	return rep, nil
 }
 
-func fileSHA(p string) (string, error) {
-	r, err := extract.HashFile(p)
-	if err != nil {
-		return "", err
+// checkFiles lists the files under dir whose sha256 is not the recorded one.
+func checkFiles(dir string, files []manifest.File) []FileDiff {
+	var diffs []FileDiff
+	for _, f := range files {
+		got, err := manifest.HashFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		if err != nil || got.SHA256 != f.SHA256 {
+			diffs = append(diffs, FileDiff{Path: f.Path, Want: f.SHA256, Got: got.SHA256})
+		}
 	}
-	return r, nil
+	return diffs
 }
 
 func compareOutputs(want, got []manifest.File) []FileDiff {
@@ -148,10 +152,17 @@ func causes(old, now *manifest.Manifest, rep *Report) []string {
 			cs = append(cs, fmt.Sprintf("bundle file changed: %s %s", d.Path, what))
 		}
 	}
+	for _, d := range rep.Changed {
+		what := "is missing"
+		if d.Got != "" {
+			what = fmt.Sprintf("has sha256 %s, the manifest records %s", short(d.Got), short(d.Want))
+		}
+		cs = append(cs, fmt.Sprintf("output changed after the run: %s %s", d.Path, what))
+	}
 	if now == nil {
 		now = &manifest.Manifest{Tool: manifest.Tool{Version: version.Version, Go: runtime.Version()}}
 	}
-	for _, v := range [][3]string{{"hiis", old.Tool.Version, now.Tool.Version}, {"Go", old.Tool.Go, now.Tool.Go}, {"DuckDB", old.Tool.DuckDB, now.Tool.DuckDB}} {
+	for _, v := range [][3]string{{"hiis", old.Tool.Version, now.Tool.Version}, {"Go", old.Tool.Go, now.Tool.Go}, {"DuckDB", old.Tool.DuckDB, now.Tool.DuckDB}, {"platform", old.Tool.Platform, now.Tool.Platform}} {
 		if v[2] != "" && v[1] != v[2] {
 			cs = append(cs, fmt.Sprintf("%s version differs: the bundle was made with %s, this is %s", v[0], v[1], v[2]))
 		}
@@ -181,6 +192,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "verify %s: DIFFERENT\n", r.Bundle)
 	for _, d := range r.Damaged {
 		fmt.Fprintf(w, "  bundle file %s: sha256 %s, manifest %s\n", d.Path, orMissing(d.Got), short(d.Want))
+	}
+	for _, d := range r.Changed {
+		fmt.Fprintf(w, "  output %s in the run folder: sha256 %s, manifest %s\n", d.Path, orMissing(d.Got), short(d.Want))
 	}
 	if r.RunErr != nil {
 		fmt.Fprintf(w, "  the re-run failed: %v\n", r.RunErr)

@@ -73,8 +73,11 @@ type IMDFile struct {
 	Edition string `yaml:"edition" hiis:"required"` // e.g. "English Indices of Deprivation 2019 (LSOA 2011)"
 	// Direction says which end decile 1 is in the file: most_deprived (the
 	// official files) or least_deprived.
-	Direction string   `yaml:"decile_1"`
-	Pos       diag.Pos `yaml:"-"`
+	Direction string `yaml:"decile_1"`
+	// Columns maps lsoa, lad, rank and decile to the file's headers when
+	// they are not those of IMD 2019's File_1 (IMD 2025 keys on 2021 LSOAs).
+	Columns map[string]string `yaml:"columns"`
+	Pos     diag.Pos          `yaml:"-"`
 }
 
 // Source is one input extract.
@@ -199,8 +202,9 @@ func (r *Run) PeriodDates() (start, end time.Time) {
 }
 
 // Resolve turns a path from the config into a file path: relative paths are
-// taken from the config's folder. Resolved paths must stay inside the config's
-// folder tree or the data root.
+// taken from the config's folder. Resolved paths, after following symbolic
+// links, must stay inside the config's folder or the data root, so that a
+// config cannot reach files elsewhere.
 func (r *Run) Resolve(p string) (string, error) {
 	if p == "" {
 		return "", fmt.Errorf("empty path")
@@ -210,23 +214,40 @@ func (r *Run) Resolve(p string) (string, error) {
 		abs = filepath.Join(r.Dir, p)
 	}
 	abs = filepath.Clean(abs)
+	real := realPath(abs)
 	roots := r.roots()
 	for _, root := range roots {
-		if rel, err := filepath.Rel(root, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		if within(realPath(root), real) {
 			return abs, nil
 		}
 	}
 	return "", fmt.Errorf("path %q is outside the allowed folders (%s); set data_root to allow another folder", p, strings.Join(roots, ", "))
 }
 
-// roots are the folders config paths may resolve inside: the project folder
-// above config/ (so the committed config can name fixtures/), the config's
-// own folder, and the data root.
+// within reports whether path lies inside (or is) root.
+func within(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// realPath follows symbolic links in the longest existing prefix of p.
+func realPath(p string) string {
+	rest := ""
+	for dir := p; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest)
+		}
+		if filepath.Dir(dir) == dir {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
+}
+
+// roots are the folders config paths may resolve inside: the config's own
+// folder and the data root.
 func (r *Run) roots() []string {
 	roots := []string{r.Dir}
-	if filepath.Base(r.Dir) == "config" {
-		roots = []string{filepath.Dir(r.Dir)}
-	}
 	if r.DataRoot != "" {
 		dr := r.DataRoot
 		if !filepath.IsAbs(dr) {
@@ -299,6 +320,13 @@ func (r *Run) validate(l *diag.List) {
 		l.Add(at("reference.imd.decile_1"), "reference.imd.decile_1: %q is not most_deprived or least_deprived", r.Reference.IMD.Direction)
 	}
 	checkSHA(l, at("reference.imd.sha256"), "reference.imd.sha256", r.Reference.IMD.SHA256)
+	for _, k := range sortedKeys(r.Reference.IMD.Columns) {
+		switch k {
+		case "lsoa", "lad", "rank", "decile":
+		default:
+			l.Add(at("reference.imd.columns."+k), "reference.imd.columns: %q is not lsoa, lad, rank or decile", k)
+		}
+	}
 	if r.Reference.IMD.Path != "" {
 		if _, err := r.Resolve(r.Reference.IMD.Path); err != nil {
 			l.Add(at("reference.imd.path"), "reference.imd.path: %v", err)

@@ -6,7 +6,7 @@
 // "Disclosure control").
 //
 // Apply is a pure function: it never changes its input, and the same rows,
-// policy and measures always give the same output, in the same order.
+// policy and measure function always give the same output, in the same order.
 //
 // # What is a count
 //
@@ -23,6 +23,14 @@
 // zero).
 //
 // # What a suppressed count hides
+//
+// What a row's value is decides what a suppressed count hides, and that is
+// decided per row, not per indicator: Apply asks the caller's measure function
+// for the measure of each indicator × breakdown. An indicator may be a crude
+// rate overall but a dsr by ethnic group (measure_by_breakdown), and the age
+// bands of a dsr indicator are crude rates within the band, not standardised
+// rates: the measure function must say crude_rate for them, or a suppressed
+// numerator could be recovered as the published rate × denominator.
 //
 // For proportion, crude_rate, count, ratio_to_baseline and mean rows a
 // suppressed numerator or denominator also withholds the Value and the four
@@ -124,15 +132,15 @@ type Measure string
 const (
 	Proportion      Measure = "proportion"
 	CrudeRate       Measure = "crude_rate"
-	DSR             Measure = "dsr" // directly standardised rate: value survives suppressed counts
-	Count           Measure = "count"
+	DSR             Measure = "dsr"   // directly standardised rate: value survives suppressed counts
+	CountMeasure    Measure = "count" // event count: the value is a count too (Count is the rule for one count)
 	RatioToBaseline Measure = "ratio_to_baseline"
 	Mean            Measure = "mean"
 )
 
 func (m Measure) valid() bool {
 	switch m {
-	case Proportion, CrudeRate, DSR, Count, RatioToBaseline, Mean:
+	case Proportion, CrudeRate, DSR, CountMeasure, RatioToBaseline, Mean:
 		return true
 	}
 	return false
@@ -158,8 +166,30 @@ func paramsFor(r Rule) (params, error) {
 	return params{}, fmt.Errorf("unknown disclosure rule %q (want %s, %s or %s)", r, NHSDigital, Below5, Below10)
 }
 
+// Count applies rule r to one count, as Apply does to the numerators and
+// denominators of the metrics table, so that other published counts
+// (data-quality tables, population context) follow the same rule. It returns
+// the published value and whether the count was withheld (then published is
+// NaN). NaN (missing) stays NaN and is not withheld; 0 stays 0; a count with
+// 0 < |v| below the rule's threshold (8, 5 or 10) is withheld; under
+// NHSDigital ("" included) any other count is rounded to the nearest 5 with
+// math.Round(v/5)*5, under Below5 and Below10 it is kept as it is.
+//
+// An unknown rule (one ParseRule rejects) withholds every count that is not
+// NaN: the rule is not known, so nothing can be shown safely.
+func Count(v float64, r Rule) (published float64, withheld bool) {
+	p, err := paramsFor(r)
+	if err != nil {
+		if math.IsNaN(v) {
+			return v, false
+		}
+		return math.NaN(), true
+	}
+	return p.count(v)
+}
+
 // count applies the rule to one count: the published value and whether it
-// was suppressed.
+// was suppressed (see Count).
 func (p params) count(v float64) (float64, bool) {
 	if math.IsNaN(v) || v == 0 {
 		return v, false
@@ -241,7 +271,7 @@ func countCell(r *metrics.Row, col int) *float64 {
 type table struct {
 	ids     map[bdKey]int
 	keys    []bdKey
-	measure []Measure // per breakdown, its indicator's measure
+	measure []Measure // per indicator × breakdown, its measure
 	start   []int
 	members []int
 }
@@ -254,8 +284,9 @@ func (t *table) rowsOf(k bdKey) []int {
 	return t.members[t.start[b]:t.start[b+1]]
 }
 
-// index builds the table and checks measures and duplicate rows.
-func index(rows []metrics.Row, measures map[string]Measure) (*table, error) {
+// index builds the table and checks measures and duplicate rows. measureOf
+// is called once per indicator × breakdown (nil: no row has a measure).
+func index(rows []metrics.Row, measureOf func(indicatorID, breakdown string) Measure) (*table, error) {
 	t := &table{ids: make(map[bdKey]int)}
 	of := make([]int, len(rows))
 	for i := range rows {
@@ -263,12 +294,15 @@ func index(rows []metrics.Row, measures map[string]Measure) (*table, error) {
 		k := bdKey{indKey{r.Organisation, r.Period, r.IndicatorID}, r.Breakdown}
 		b, ok := t.ids[k]
 		if !ok {
-			m, ok := measures[r.IndicatorID]
-			if !ok {
-				return nil, fmt.Errorf("indicator %q has no measure", r.IndicatorID)
+			var m Measure
+			if measureOf != nil {
+				m = measureOf(r.IndicatorID, r.Breakdown)
+			}
+			if m == "" {
+				return nil, fmt.Errorf("indicator %q has no measure for breakdown %q", r.IndicatorID, r.Breakdown)
 			}
 			if !m.valid() {
-				return nil, fmt.Errorf("indicator %q: unknown measure %q", r.IndicatorID, string(m))
+				return nil, fmt.Errorf("indicator %q, breakdown %q: unknown measure %q", r.IndicatorID, r.Breakdown, string(m))
 			}
 			b = len(t.keys)
 			t.ids[k] = b
@@ -328,15 +362,27 @@ func index(rows []metrics.Row, measures map[string]Measure) (*table, error) {
 // the same rows in the same order. See the package documentation for the
 // rules.
 //
-// measures maps each indicator ID to its measure kind. Errors: an unknown
-// rule; a row whose indicator has no measure or an unknown measure kind; two
-// rows with the same organisation, period, indicator, breakdown and group.
-func Apply(rows []metrics.Row, p Policy, measures map[string]Measure) (out []metrics.Row, suppressed int, err error) {
+// measureOf returns the measure of the group rows of one indicator's
+// breakdown: the measure their Value was computed as, which decides what a
+// suppressed count withholds (see "What a suppressed count hides"). It must
+// answer for every indicator and breakdown in rows, summary breakdowns
+// (imd_summary, ethnic_ratio) included, where any valid measure will do:
+// summary rows follow the groups they summarise. For an indicator definition
+// that is indicator.MeasureFor(breakdown), except that the age_band rows of a
+// dsr are crude rates (measure.Computed gives exactly what package measure
+// computed). It is called once per organisation × period × indicator ×
+// breakdown, in the order they first appear in rows, and must be
+// deterministic; "" means the indicator has no measure.
+//
+// Errors: an unknown rule; a nil measureOf with rows, or a row whose
+// indicator and breakdown have no measure ("") or an unknown measure kind;
+// two rows with the same organisation, period, indicator, breakdown and group.
+func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown string) Measure) (out []metrics.Row, suppressed int, err error) {
 	pr, err := paramsFor(p.Rule)
 	if err != nil {
 		return nil, 0, err
 	}
-	t, err := index(rows, measures)
+	t, err := index(rows, measureOf)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -347,7 +393,7 @@ func Apply(rows []metrics.Row, p Policy, measures map[string]Measure) (out []met
 
 	// Primary suppression and rounding.
 	for b, k := range t.keys {
-		countValue := !isSummary(k.bd) && t.measure[b] == Count
+		countValue := !isSummary(k.bd) && t.measure[b] == CountMeasure
 		for _, i := range t.members[t.start[b]:t.start[b+1]] {
 			r := &out[i]
 			r.Numerator, st[i].num = pr.count(r.Numerator)

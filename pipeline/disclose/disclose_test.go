@@ -48,6 +48,21 @@ func sameRow(a, b metrics.Row) bool {
 	return a == b
 }
 
+// byIndicator is a measure function giving every breakdown of an indicator
+// the indicator's measure ("" for an indicator not in m).
+func byIndicator(m map[string]Measure) func(indicatorID, breakdown string) Measure {
+	return func(id, _ string) Measure { return m[id] }
+}
+
+// dsrMeasures is the measure function of a dsr indicator: its age bands are
+// crude rates within the band.
+func dsrMeasures(_, bd string) Measure {
+	if bd == metrics.AgeBand {
+		return CrudeRate
+	}
+	return DSR
+}
+
 func limitsNaN(r metrics.Row) bool {
 	return math.IsNaN(r.Lower95) && math.IsNaN(r.Upper95) && math.IsNaN(r.Lower998) && math.IsNaN(r.Upper998)
 }
@@ -119,31 +134,52 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
-func TestCountRule(t *testing.T) {
+func TestCount(t *testing.T) {
 	tests := []struct {
 		rule     Rule
 		in, want float64
+		withheld bool
 	}{
-		{NHSDigital, 0, 0}, {NHSDigital, 1, nan}, {NHSDigital, 7, nan}, {NHSDigital, 7.9, nan},
-		{NHSDigital, 0.4, nan}, {NHSDigital, 8, 10}, {NHSDigital, 12, 10}, {NHSDigital, 12.5, 15},
-		{NHSDigital, 13, 15}, {NHSDigital, 1002, 1000}, {NHSDigital, nan, nan}, {NHSDigital, -3, nan},
-		{Below5, 4, nan}, {Below5, 5, 5}, {Below5, 7, 7}, {Below5, 0, 0}, {Below5, 123, 123},
-		{Below10, 9, nan}, {Below10, 10, 10}, {Below10, 13, 13}, {Below10, 0, 0},
+		{NHSDigital, 0, 0, false}, {NHSDigital, 1, nan, true}, {NHSDigital, 7, nan, true}, {NHSDigital, 7.9, nan, true},
+		{NHSDigital, 0.4, nan, true}, {NHSDigital, 8, 10, false}, {NHSDigital, 12, 10, false}, {NHSDigital, 12.5, 15, false},
+		{NHSDigital, 13, 15, false}, {NHSDigital, 1002, 1000, false}, {NHSDigital, nan, nan, false}, {NHSDigital, -3, nan, true},
+		{NHSDigital, -13, -15, false}, {NHSDigital, 17.5, 20, false},
+		{"", 3, nan, true}, {"", 0, 0, false}, {"", 1002, 1000, false}, {"", nan, nan, false},
+		{Below5, 4, nan, true}, {Below5, 5, 5, false}, {Below5, 7, 7, false}, {Below5, 0, 0, false}, {Below5, 123, 123, false},
+		{Below5, nan, nan, false}, {Below5, 4.9, nan, true},
+		{Below10, 9, nan, true}, {Below10, 10, 10, false}, {Below10, 13, 13, false}, {Below10, 0, 0, false},
+		{Below10, nan, nan, false}, {Below10, 1, nan, true},
+		// An unknown rule fails closed: every count but a missing one is withheld.
+		{"below7", 1000, nan, true}, {"below7", 0, nan, true}, {"below7", nan, nan, false},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%v", tt.rule, tt.in), func(t *testing.T) {
-			p, err := paramsFor(tt.rule)
+			got, withheld := Count(tt.in, tt.rule)
+			if !same(got, tt.want) || withheld != tt.withheld {
+				t.Errorf("Count(%v, %q) = %v, %v; want %v, %v", tt.in, tt.rule, got, withheld, tt.want, tt.withheld)
+			}
+			if withheld != (math.IsNaN(got) && !math.IsNaN(tt.in)) {
+				t.Errorf("Count(%v, %q): withheld %v but published %v", tt.in, tt.rule, withheld, got)
+			}
+		})
+	}
+}
+
+// TestCountIsApplyRule checks that Count is the rule Apply applies to the
+// counts of a row.
+func TestCountIsApplyRule(t *testing.T) {
+	for _, rule := range []Rule{NHSDigital, Below5, Below10} {
+		for c := range 40 {
+			v := float64(c) / 2
+			out, _, err := Apply([]metrics.Row{row(metrics.Sex, "Male", v, v, nan)}, Policy{Rule: rule}, byIndicator(map[string]Measure{"i1": Proportion}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, supp := p.count(tt.in)
-			if !same(got, tt.want) {
-				t.Errorf("count(%v) = %v, want %v", tt.in, got, tt.want)
+			want, withheld := Count(v, rule)
+			if !same(out[0].Numerator, want) || !same(out[0].Denominator, want) || out[0].Suppressed != withheld {
+				t.Errorf("%s: Apply published %v (suppressed %v), Count(%v) = %v, %v", rule, out[0].Numerator, out[0].Suppressed, v, want, withheld)
 			}
-			if supp != (math.IsNaN(got) && !math.IsNaN(tt.in)) {
-				t.Errorf("count(%v) suppressed = %v", tt.in, supp)
-			}
-		})
+		}
 	}
 }
 
@@ -168,19 +204,19 @@ func TestApply(t *testing.T) {
 		name     string
 		rows     []metrics.Row
 		policy   Policy
-		measures map[string]Measure
+		measures func(indicatorID, breakdown string) Measure
 		want     []want
 		wantN    int
 	}{
 		{
 			name:   "nhs digital rounds counts and keeps values",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{row(o, "All", 103, 1002, 0.1028), row(sx, "Male", 0, 500, 0), row(sx, "Female", 103, 502, 0.2052)},
 			want: []want{{105, 1000, 0.1028, false, ""}, {0, 500, 0, false, ""}, {105, 500, 0.2052, false, ""}},
 		},
 		{
 			name:   "suppressed numerator withholds proportion",
-			policy: Policy{NHSDigital, false}, measures: prop,
+			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
 			rows: []metrics.Row{row(o, "All", 100, 1000, 0.1), row(sx, "Male", 97, 500, 0.194), row(sx, "Female", 3, 500, 0.006)},
 			want: []want{{100, 1000, 0.1, false, ""}, {95, 500, 0.194, false, ""}, {nan, 500, nan, true, primary}},
 			// numerator, value and four limits
@@ -188,13 +224,13 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "suppressed denominator withholds proportion",
-			policy: Policy{Below5, false}, measures: prop,
+			policy: Policy{Below5, false}, measures: byIndicator(prop),
 			rows: []metrics.Row{row(sx, "Male", 2, 4, 0.5)},
 			want: []want{{nan, nan, nan, true, "suppressed: numerator and denominator 1–4 (below5 rule)"}},
 		},
 		{
 			name:   "secondary picks next smallest, ties by label",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(o, "All", 133, 5000, 0.0266),
 				row(q, "1", 50, 1000, 0.05), row(q, "3", 20, 1000, 0.02), row(q, "2", 20, 1000, 0.02),
@@ -209,7 +245,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "secondary off leaves one suppressed group",
-			policy: Policy{NHSDigital, false}, measures: prop,
+			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(o, "All", 113, 5000, 0.0226),
 				row(q, "1", 50, 1000, 0.05), row(q, "2", 20, 1000, 0.02), row(q, "4", 3, 1000, 0.003), row(q, "5", 40, 1000, 0.04),
@@ -221,7 +257,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "not known is a group and is protected",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(o, "All", 247, 2000, 0.1235),
 				row(eth, "White", 200, 1500, 0.133), row(eth, "Mixed", 30, 200, 0.15),
@@ -235,7 +271,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "two suppressed groups need no secondary",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(o, "All", 108, 2000, 0.054),
 				row(sx, "Male", 100, 1000, 0.1), row(sx, "Female", 5, 990, 0.005), row(sx, "Other or not known", 3, 10, 0.3),
@@ -247,25 +283,25 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "suppressed total needs no secondary",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{row(o, "All", 6, 1000, 0.006), row(sx, "Male", 6, 500, 0.012), row(sx, "Female", 0, 500, 0)},
 			want: []want{{nan, 1000, nan, true, primary}, {nan, 500, nan, true, primary}, {0, 500, 0, false, ""}},
 		},
 		{
 			name:   "zero is the complement only when nothing else is left",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{row(o, "All", 20, 1000, 0.02), row(sx, "Female", 0, 500, 0), row(sx, "Male", 6, 500, 0.012)},
 			want: []want{{20, 1000, 0.02, false, ""}, {nan, 500, nan, true, second}, {nan, 500, nan, true, primary}},
 		},
 		{
 			name:   "no overall row is read as a known total",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{row(sx, "Male", 50, 500, 0.1), row(sx, "Female", 3, 500, 0.006)},
 			want: []want{{nan, 500, nan, true, second}, {nan, 500, nan, true, primary}},
 		},
 		{
 			name:   "secondary on the denominator column",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(o, "All", 40, 530, 0.075),
 				row(sx, "Male", 0, 5, 0), row(sx, "Female", 20, 25, 0.8), row(sx, "Other or not known", 20, 500, 0.04),
@@ -278,7 +314,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "primary and secondary on one row",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(o, "All", 30, 1000, 0.03),
 				row(sx, "Male", 4, 9, 0.44), row(sx, "Female", 26, 6, 4.3), row(sx, "Other or not known", 0, 985, 0),
@@ -292,21 +328,62 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "dsr value survives suppressed counts",
-			policy: Policy{NHSDigital, true}, measures: map[string]Measure{"i1": DSR},
+			policy: Policy{NHSDigital, true}, measures: byIndicator(map[string]Measure{"i1": DSR}),
 			rows:  []metrics.Row{row(o, "All", 30, 5000, 600), row(sx, "Male", 3, 2500, 123.4), row(sx, "Female", 27, 2500, 1080)},
 			want:  []want{{30, 5000, 600, false, ""}, {nan, 2500, 123.4, true, primary}, {nan, 2500, 1080, true, second}},
 			wantN: 2,
 		},
 		{
+			// The age bands of a dsr are crude rates within the band: a
+			// published rate × the denominator would give the count back.
+			name:   "age bands of a dsr are crude rates",
+			policy: Policy{NHSDigital, true}, measures: dsrMeasures,
+			rows: []metrics.Row{
+				row(o, "All", 30, 5000, 600),
+				row(metrics.AgeBand, "0-17", 3, 1000, 300), row(metrics.AgeBand, "18-64", 12, 3000, 400), row(metrics.AgeBand, "65+", 15, 1000, 1500),
+				row(sx, "Male", 3, 2500, 123.4), row(sx, "Female", 27, 2500, 1080),
+			},
+			want: []want{
+				{30, 5000, 600, false, ""},
+				{nan, 1000, nan, true, primary}, {nan, 3000, nan, true, second}, {15, 1000, 1500, false, ""},
+				{nan, 2500, 123.4, true, primary}, {nan, 2500, 1080, true, second},
+			},
+			// two age-band numerators with value and four limits, two sex numerators
+			wantN: 14,
+		},
+		{
+			// measure_by_breakdown: a crude rate overall and by sex, a dsr by
+			// ethnic group.
+			name:   "measure decided per breakdown",
+			policy: Policy{NHSDigital, false},
+			measures: func(id, bd string) Measure {
+				if bd == eth {
+					return DSR
+				}
+				return CrudeRate
+			},
+			rows: []metrics.Row{
+				row(o, "All", 40, 10000, 400),
+				row(eth, "White", 35, 8000, 437.5), row(eth, "Mixed", 5, 2000, 210),
+				row(sx, "Male", 4, 5000, 80), row(sx, "Female", 36, 5000, 720),
+			},
+			want: []want{
+				{40, 10000, 400, false, ""},
+				{35, 8000, 437.5, false, ""}, {nan, 2000, 210, true, primary},
+				{nan, 5000, nan, true, primary}, {35, 5000, 720, false, ""},
+			},
+			wantN: 7,
+		},
+		{
 			name:   "dsr not published upstream keeps its note",
-			policy: Policy{NHSDigital, false}, measures: map[string]Measure{"i1": DSR},
+			policy: Policy{NHSDigital, false}, measures: byIndicator(map[string]Measure{"i1": DSR}),
 			rows:  []metrics.Row{withNote(row(sx, "Male", 4, 2500, nan), true, "dsr not published: total count < 10")},
 			want:  []want{{nan, 2500, nan, true, "dsr not published: total count < 10; " + primary}},
 			wantN: 1,
 		},
 		{
 			name:   "count measure value is a count",
-			policy: Policy{NHSDigital, false}, measures: map[string]Measure{"i1": Count},
+			policy: Policy{NHSDigital, false}, measures: byIndicator(map[string]Measure{"i1": CountMeasure}),
 			rows: []metrics.Row{row(o, "All", 23, nan, 23), row(sx, "Male", 5, nan, 5), row(sx, "Female", 18, nan, 18)},
 			want: []want{
 				{25, nan, 25, false, ""},
@@ -316,7 +393,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "below10 suppresses without rounding",
-			policy: Policy{Below10, false}, measures: map[string]Measure{"i1": CrudeRate},
+			policy: Policy{Below10, false}, measures: byIndicator(map[string]Measure{"i1": CrudeRate}),
 			rows: []metrics.Row{row(o, "All", 23, 1003, 2293), row(sx, "Male", 9, 500, 1800), row(sx, "Female", 14, 503, 2783)},
 			want: []want{
 				{23, 1003, 2293, false, ""},
@@ -326,7 +403,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "imd summary withheld when a quintile is",
-			policy: Policy{NHSDigital, false}, measures: prop,
+			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(q, "1", 50, 1000, 0.05), row(q, "2", 3, 1000, 0.003),
 				row(metrics.IMDSummary, metrics.GroupGap, nan, nan, 0.01), row(metrics.IMDSummary, metrics.GroupSII, nan, nan, 0.02),
@@ -341,13 +418,13 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "imd summary of a dsr survives",
-			policy: Policy{NHSDigital, false}, measures: map[string]Measure{"i1": DSR},
+			policy: Policy{NHSDigital, false}, measures: byIndicator(map[string]Measure{"i1": DSR}),
 			rows: []metrics.Row{row(q, "2", 3, 1000, 300), row(metrics.IMDSummary, metrics.GroupRII, nan, nan, 1.5)},
 			want: []want{{nan, 1000, 300, true, primary}, {nan, nan, 1.5, false, ""}},
 		},
 		{
 			name:   "imd summary withheld when an upstream dsr was not published",
-			policy: Policy{NHSDigital, false}, measures: map[string]Measure{"i1": DSR},
+			policy: Policy{NHSDigital, false}, measures: byIndicator(map[string]Measure{"i1": DSR}),
 			rows: []metrics.Row{
 				withNote(row(q, "2", 9, 1000, nan), true, "dsr not published: total count < 10"),
 				row(metrics.IMDSummary, metrics.GroupRII, nan, nan, 1.5),
@@ -359,7 +436,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "ethnic ratio withheld with its group",
-			policy: Policy{NHSDigital, false}, measures: prop,
+			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(eth, "White", 200, 1000, 0.2), row(eth, "Mixed", 2, 100, 0.02), row(eth, "Black or Black British", 20, 100, 0.2),
 				row(metrics.EthnicRatio, "Mixed / White", nan, nan, 0.1), row(metrics.EthnicRatio, "Black or Black British / White", nan, nan, 1),
@@ -372,7 +449,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "ethnic ratios withheld with the white group",
-			policy: Policy{NHSDigital, false}, measures: prop,
+			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(eth, "White", 7, 1000, 0.007), row(eth, "Mixed", 20, 100, 0.2),
 				row(metrics.EthnicRatio, "Mixed / White", nan, nan, 28),
@@ -384,7 +461,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "counts on a summary row follow the rule, the value stays",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(metrics.EthnicRatio, "Mixed / White", 3, 1000, 1.2),
 				row(metrics.IMDSummary, metrics.GroupSII, 12, nan, 0.3),
@@ -394,7 +471,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "organisations are kept apart",
-			policy: Policy{NHSDigital, true}, measures: prop,
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(o, "All", 53, 1000, 0.053), row(sx, "Male", 50, 500, 0.1), row(sx, "Female", 3, 500, 0.006),
 				withOrg(row(o, "All", 53, 1000, 0.053), "ABC"), withOrg(row(sx, "Male", 3, 500, 0.006), "ABC"), withOrg(row(sx, "Female", 50, 500, 0.1), "ABC"),
@@ -453,14 +530,21 @@ func TestApplyErrors(t *testing.T) {
 		name     string
 		rows     []metrics.Row
 		policy   Policy
-		measures map[string]Measure
+		measures func(indicatorID, breakdown string) Measure
 		want     string
 	}{
-		{"unknown rule", []metrics.Row{r}, Policy{Rule: "below7"}, map[string]Measure{"i1": Proportion}, `unknown disclosure rule "below7"`},
-		{"indicator without measure", []metrics.Row{r}, Policy{}, map[string]Measure{"i2": Proportion}, `indicator "i1" has no measure`},
+		{"unknown rule", []metrics.Row{r}, Policy{Rule: "below7"}, byIndicator(map[string]Measure{"i1": Proportion}), `unknown disclosure rule "below7"`},
+		{"indicator without measure", []metrics.Row{r}, Policy{}, byIndicator(map[string]Measure{"i2": Proportion}), `indicator "i1" has no measure for breakdown "sex"`},
+		{"breakdown without measure", []metrics.Row{row(metrics.Overall, "All", 3, 10, 0.3), r}, Policy{},
+			func(id, bd string) Measure {
+				if bd == metrics.Overall {
+					return Proportion
+				}
+				return ""
+			}, `indicator "i1" has no measure for breakdown "sex"`},
 		{"nil measures", []metrics.Row{r}, Policy{}, nil, `indicator "i1" has no measure`},
-		{"unknown measure", []metrics.Row{r}, Policy{}, map[string]Measure{"i1": "median"}, `indicator "i1": unknown measure "median"`},
-		{"duplicate row", []metrics.Row{r, r}, Policy{}, map[string]Measure{"i1": Proportion}, "rows 1 and 2: duplicate row"},
+		{"unknown measure", []metrics.Row{r}, Policy{}, byIndicator(map[string]Measure{"i1": "median"}), `indicator "i1", breakdown "sex": unknown measure "median"`},
+		{"duplicate row", []metrics.Row{r, r}, Policy{}, byIndicator(map[string]Measure{"i1": Proportion}), "rows 1 and 2: duplicate row"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -496,7 +580,7 @@ func countHidden(in, out []metrics.Row) int {
 }
 
 var (
-	measureKinds = []Measure{Proportion, CrudeRate, DSR, Count, RatioToBaseline, Mean}
+	measureKinds = []Measure{Proportion, CrudeRate, DSR, CountMeasure, RatioToBaseline, Mean}
 	breakdowns   = []struct {
 		name   string
 		groups []string
@@ -521,24 +605,43 @@ func smallCount(rng *rand.Rand) float64 {
 
 // randomTable returns n indicators with four group breakdowns each (4n
 // indicator × breakdowns), an overall row (sometimes missing), IMD summaries
-// and ratios to White.
-func randomTable(rng *rand.Rand, n int) ([]metrics.Row, map[string]Measure) {
+// and ratios to White, and the measure function of the table. As in the
+// pipeline, the age bands of a dsr are crude rates, and some crude-rate
+// indicators are dsrs by one or more breakdowns (measure_by_breakdown), or
+// the other way round.
+func randomTable(rng *rand.Rand, n int) ([]metrics.Row, func(indicatorID, breakdown string) Measure) {
 	measures := make(map[string]Measure, n)
+	byBreakdown := map[[2]string]Measure{}
+	measureOf := func(id, bd string) Measure {
+		if m, ok := byBreakdown[[2]string{id, bd}]; ok {
+			return m
+		}
+		return measures[id]
+	}
 	var rows []metrics.Row
 	for k := range n {
 		id := fmt.Sprintf("ind%05d", k)
-		m := measureKinds[rng.IntN(len(measureKinds))]
-		measures[id] = m
+		base := measureKinds[rng.IntN(len(measureKinds))]
+		measures[id] = base
+		if base == CrudeRate || base == DSR {
+			for _, bd := range []string{metrics.Overall, metrics.IMDQuintile, metrics.Ethnic, metrics.Sex} {
+				if rng.IntN(4) == 0 {
+					byBreakdown[[2]string{id, bd}] = []Measure{CrudeRate, DSR}[rng.IntN(2)]
+				}
+			}
+			byBreakdown[[2]string{id, metrics.AgeBand}] = CrudeRate
+		}
 		mk := func(bd, group string, num, den float64) metrics.Row {
+			m := measureOf(id, bd)
 			if rng.IntN(50) == 0 {
 				num = nan
 			}
-			if m == Count && rng.IntN(2) == 0 {
+			if m == CountMeasure && rng.IntN(2) == 0 {
 				den = nan
 			}
 			val := num / den
 			switch m {
-			case Count:
+			case CountMeasure:
 				val = num
 			case DSR, CrudeRate:
 				val *= 100000
@@ -558,7 +661,7 @@ func randomTable(rng *rand.Rand, n int) ([]metrics.Row, map[string]Measure) {
 			for _, g := range bd.groups {
 				num := smallCount(rng)
 				den := num + smallCount(rng)
-				if m == DSR || m == CrudeRate {
+				if base == DSR || base == CrudeRate {
 					den = num + float64(rng.IntN(5000))
 				}
 				if b == 0 {
@@ -583,7 +686,7 @@ func randomTable(rng *rand.Rand, n int) ([]metrics.Row, map[string]Measure) {
 	}
 	// Shuffle so that order preservation and grouping are exercised.
 	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
-	return rows, measures
+	return rows, measureOf
 }
 
 func TestApplyProperties(t *testing.T) {
@@ -620,7 +723,7 @@ func TestApplyProperties(t *testing.T) {
 	}
 }
 
-func checkProperties(t *testing.T, p Policy, in, out []metrics.Row, measures map[string]Measure) {
+func checkProperties(t *testing.T, p Policy, in, out []metrics.Row, measureOf func(indicatorID, breakdown string) Measure) {
 	t.Helper()
 	pr, _ := paramsFor(p.Rule)
 	type bk struct{ ind, bd string }
@@ -634,9 +737,9 @@ func checkProperties(t *testing.T, p Policy, in, out []metrics.Row, measures map
 		if r.Breakdown == metrics.Overall {
 			overall[r.IndicatorID] = i
 		}
-		m := measures[r.IndicatorID]
+		m := measureOf(r.IndicatorID, r.Breakdown)
 		cells := []float64{r.Numerator, r.Denominator}
-		if m == Count && !isSummary(r.Breakdown) {
+		if m == CountMeasure && !isSummary(r.Breakdown) {
 			cells = append(cells, r.Value)
 		}
 		for _, c := range cells {
@@ -672,7 +775,7 @@ func checkProperties(t *testing.T, p Policy, in, out []metrics.Row, measures map
 			if !math.IsNaN(r.Value) || !limitsNaN(r) {
 				t.Errorf("row %d (%s): count suppressed but value or limits published: %v", i, m, r.Numbers())
 			}
-		case m != Count:
+		case m != CountMeasure:
 			if !same(r.Value, in[i].Value) || !same(r.Lower95, in[i].Lower95) || !same(r.Upper998, in[i].Upper998) {
 				t.Errorf("row %d: value changed without suppression: %v -> %v", i, in[i].Numbers(), r.Numbers())
 			}

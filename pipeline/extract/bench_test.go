@@ -34,7 +34,7 @@ func benchExtract(b *testing.B, src *config.Source, input string, imd *refdata.I
 // fixture (46,116 spells, NHS-style headers mapped by the config).
 func BenchmarkExtractFixtureAPC(b *testing.B) {
 	root := filepath.Join("..", "..", "fixtures")
-	imd, err := refdata.LoadIMD(filepath.Join(root, "reference", "imd_lookup.csv"), true)
+	imd, err := refdata.LoadIMD(filepath.Join(root, "reference", "imd_lookup.csv"), refdata.Columns{}, true)
 	if err != nil {
 		b.Skip(err)
 	}
@@ -63,7 +63,7 @@ func BenchmarkExtract1M(b *testing.B) {
 	}
 	w.Flush()
 	f.Close()
-	imd, err := refdata.ReadIMD(strings.NewReader(testIMD), "imd.csv", true)
+	imd, err := refdata.ReadIMD(strings.NewReader(testIMD), "imd.csv", refdata.Columns{}, true)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -123,7 +123,8 @@ func Run(ctx context.Context, src *config.Source, input string, maxReject float6
 	p := paths(opt.Dir, src.Name, key)
 	res := Result{Source: src.Name, Kind: src.Kind, Input: input, InputSHA256: inputHash, Key: key, Snapshot: p.parquet, Rejects: p.rejects}
 	if exists && !opt.Force {
-		if prev, err := readMeta(p.meta); err == nil {
+		// Reuse only an intact snapshot: a damaged one is rebuilt.
+		if prev, err := readMeta(p.meta); err == nil && intact(p.parquet, prev.SnapshotSHA256) && intact(p.rejects, prev.RejectsSHA256) {
 			res.Rows, res.Rejected, res.SnapshotSHA256, res.RejectsSHA256 = prev.Rows, prev.Rejected, prev.SnapshotSHA256, prev.RejectsSHA256
 			res.Reused = true
 			return res, checkRejects(res, input, maxReject)
@@ -150,6 +151,12 @@ func Run(ctx context.Context, src *config.Source, input string, maxReject float6
 		return res, err
 	}
 	return res, checkRejects(res, input, maxReject)
+}
+
+// intact reports whether the file at path still has the recorded sha256.
+func intact(path, want string) bool {
+	got, err := HashFile(path)
+	return err == nil && got == want
 }
 
 func readMeta(path string) (Result, error) {

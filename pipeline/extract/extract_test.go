@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/xuri/excelize/v2"
@@ -31,7 +32,7 @@ var testRows = [][]string{
 
 func mustIMD(t *testing.T) *refdata.IMD {
 	t.Helper()
-	imd, err := refdata.ReadIMD(strings.NewReader(testIMD), "imd.csv", true)
+	imd, err := refdata.ReadIMD(strings.NewReader(testIMD), "imd.csv", refdata.Columns{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,5 +183,85 @@ func TestNormalised(t *testing.T) {
 		if line != want[i] {
 			t.Errorf("row %d:\n got %s\nwant %s", i, line, want[i])
 		}
+	}
+}
+
+// TestDamagedSnapshotRebuilt: a cached snapshot whose bytes changed is not
+// reused.
+func TestDamagedSnapshotRebuilt(t *testing.T) {
+	dir := t.TempDir()
+	input := writeCSV(t, dir, testRows)
+	src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "csv"}
+	opt := Options{Dir: filepath.Join(dir, "snap"), IMD: mustIMD(t), IMDHash: "x", Version: "test"}
+	first, err := Run(context.Background(), src, input, 0, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(first.Snapshot)
+	b[len(b)/2] ^= 1
+	os.WriteFile(first.Snapshot, b, 0o644)
+	again, err := Run(context.Background(), src, input, 0, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Reused || again.SnapshotSHA256 != first.SnapshotSHA256 {
+		t.Fatalf("damaged snapshot: reused %v, sha %s, want a rebuild to %s", again.Reused, again.SnapshotSHA256, first.SnapshotSHA256)
+	}
+	if third, _ := Run(context.Background(), src, input, 0, opt); !third.Reused {
+		t.Error("an intact snapshot was not reused")
+	}
+}
+
+// TestSpreadsheetQuirks: ages written "45.0" band like 45, and XLSX rows
+// whose last cells are empty are padded, not rejected.
+func TestSpreadsheetQuirks(t *testing.T) {
+	dir := t.TempDir()
+	rows := [][]string{testRows[0], {"E01990001", "A", "45.0", "1", "P1", "IRTT", "20", ""}}
+	input := writeXLSX(t, dir, rows)
+	src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "xlsx"}
+	res, err := Run(context.Background(), src, input, 1, Options{Dir: dir, IMD: mustIMD(t), IMDHash: "x", Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rejected != 1 {
+		// census_date is required: the blank last cell is a reject for that
+		// reason, not for a short row.
+		t.Fatalf("rejected %d, want 1", res.Rejected)
+	}
+	b, _ := os.ReadFile(res.Rejects)
+	if !strings.Contains(string(b), "census_date,\"blank, but a value is required\"") {
+		t.Fatalf("rejects:\n%s", b)
+	}
+	rows[1][7] = "2026-03-29"
+	input = writeXLSX(t, t.TempDir(), rows)
+	res, err = Run(context.Background(), src, input, 0, Options{Dir: t.TempDir(), IMD: mustIMD(t), IMDHash: "x", Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		AgeBand *string `parquet:"age_band"`
+		ESPBand *string `parquet:"esp_band"`
+	}
+	got, err := parquet.ReadFile[row](res.Snapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got[0].AgeBand != "35-49" || *got[0].ESPBand != "45-49" {
+		t.Fatalf("age 45.0 banded %s / %s, want 35-49 / 45-49", *got[0].AgeBand, *got[0].ESPBand)
+	}
+}
+
+// TestParquetLogicalTypes: decimals and timestamps in a Parquet extract are
+// read as their values.
+func TestParquetLogicalTypes(t *testing.T) {
+	if got := parquetText(parquet.Int64Value(1234), parquet.Decimal(2, 10, parquet.Int64Type).Type()); got != "12.34" {
+		t.Errorf("decimal: %q", got)
+	}
+	ts := parquet.Int64Value(time.Date(2026, 3, 29, 10, 30, 0, 0, time.UTC).UnixMicro())
+	if got := parquetText(ts, parquet.Timestamp(parquet.Microsecond).Type()); got != "2026-03-29T10:30:00" {
+		t.Errorf("timestamp: %q", got)
+	}
+	if d, ok := parseDate("2026-03-29T10:30:00"); !ok || d.Format(time.DateOnly) != "2026-03-29" {
+		t.Errorf("a timestamp does not read as a date")
 	}
 }

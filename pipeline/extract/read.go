@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"os"
 	"strconv"
 	"strings"
@@ -163,11 +164,35 @@ func (r *parquetReader) Next() ([]string, int, error) {
 	return rec, r.row, nil
 }
 
-// parquetText renders a Parquet value as the text a CSV would carry.
+// parquetText renders a Parquet value as the text a CSV would carry,
+// decoding the logical types extracts use: dates, timestamps and decimals.
 func parquetText(v parquet.Value, t parquet.Type) string {
 	if lt := t.LogicalType(); lt != nil {
-		if _, ok := lt.Value.(*format.DateType); ok {
+		switch l := lt.Value.(type) {
+		case *format.DateType:
 			return time.Unix(int64(v.Int32())*86400, 0).UTC().Format(time.DateOnly)
+		case *format.TimestampType:
+			unit := time.Millisecond
+			if l.Unit.Value != nil {
+				unit = l.Unit.Value.Duration()
+			}
+			sec, frac := v.Int64()/int64(time.Second/unit), v.Int64()%int64(time.Second/unit)
+			return time.Unix(sec, frac*int64(unit)).UTC().Format("2006-01-02T15:04:05")
+		case *format.DecimalType:
+			var unscaled *big.Int
+			switch v.Kind() {
+			case parquet.Int32:
+				unscaled = big.NewInt(int64(v.Int32()))
+			case parquet.Int64:
+				unscaled = big.NewInt(v.Int64())
+			default: // big-endian two's complement bytes
+				b := v.ByteArray()
+				unscaled = new(big.Int).SetBytes(b)
+				if len(b) > 0 && b[0]&0x80 != 0 {
+					unscaled.Sub(unscaled, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+				}
+			}
+			return new(big.Rat).SetFrac(unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(l.Scale)), nil)).FloatString(int(l.Scale))
 		}
 	}
 	switch v.Kind() {
@@ -232,6 +257,10 @@ func (r *xlsxReader) Next() ([]string, int, error) {
 		}
 		if len(rec) == 0 {
 			continue // excelize reports empty rows as no cells; skip them like blank CSV lines
+		}
+		// excelize drops trailing empty cells: pad the row to the header.
+		for len(rec) < len(r.header) {
+			rec = append(rec, "")
 		}
 		return rec, r.row, nil
 	}

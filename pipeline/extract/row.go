@@ -80,7 +80,8 @@ func (n *normaliser) row(rec []string, line int, idx map[string]int, width int, 
 	}
 	// Equality columns of record-level and population sources.
 	if a := n.field("age"); a != "" {
-		age, _ := strconv.Atoi(a)
+		v, _ := parse(source.Int, a) // checked above: a whole number, "45" or "45.0"
+		age := int(v.Int64())
 		if age < 0 || age > 130 {
 			return nil, "age", fmt.Sprintf("%d is not an age from 0 to 130", age)
 		}

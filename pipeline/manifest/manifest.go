@@ -6,7 +6,11 @@ package manifest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -34,6 +38,7 @@ type Tool struct {
 	Version  string `json:"version"`
 	Revision string `json:"revision"`
 	Go       string `json:"go"`
+	Platform string `json:"platform"` // GOOS/GOARCH: floating point may differ in the last bit between them
 	DuckDB   string `json:"duckdb"`
 }
 
@@ -132,6 +137,22 @@ func Read(path string) (*Manifest, error) {
 		return nil, err
 	}
 	return &m, nil
+}
+
+// HashFile returns a file's sha256 and size; Path is left for the caller to
+// set (relative to whatever folder the manifest describes).
+func HashFile(p string) (File, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return File{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return File{}, fmt.Errorf("%s: %w", p, err)
+	}
+	return File{SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
 }
 
 // Name is the manifest's file name in a run folder.

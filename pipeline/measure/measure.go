@@ -66,10 +66,17 @@ func Compute(inds []*indicator.Indicator, cells []transform.Cell, opt Options) (
 		sort.Slice(keys, func(i, j int) bool {
 			return metrics.Less(metrics.Row{Breakdown: keys[i].breakdown, Group: keys[i].group}, metrics.Row{Breakdown: keys[j].breakdown, Group: keys[j].group})
 		})
+		var std []stdStratum
+		if ind.Standardised() {
+			var err error
+			if std, err = standard(keys, groups); err != nil {
+				return nil, fmt.Errorf("%s: %w", ind.ID, err)
+			}
+		}
 		est := map[groupKey]metrics.Row{}
 		for _, k := range keys {
 			g := groups[k]
-			r, err := estimate(ind, k, g)
+			r, err := estimate(ind, k, g, std)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s %s: %w", ind.ID, k.breakdown, k.group, err)
 			}
@@ -103,14 +110,28 @@ func missing(note string) metrics.Row {
 	return metrics.Row{Value: na, Lower95: na, Upper95: na, Lower998: na, Upper998: na, Note: note}
 }
 
-// estimate computes one group's value.
-func estimate(ind *indicator.Indicator, k groupKey, g *group) (metrics.Row, error) {
+// Computed returns the measure Compute computes for the group rows of one
+// breakdown of ind: ind.MeasureFor(breakdown), except that the age bands of a
+// dsr are crude rates within the band (a band is too narrow to standardise).
+// Disclosure control needs exactly this: a crude rate gives its numerator
+// back (rate × denominator) when the numerator is suppressed, a DSR does not.
+func Computed(ind *indicator.Indicator, breakdown string) string {
+	m := ind.MeasureFor(breakdown)
+	if m == indicator.DSR && breakdown == metrics.AgeBand {
+		return indicator.CrudeRate
+	}
+	return m
+}
+
+// estimate computes one group's value; std is the indicator's standard (nil
+// unless a breakdown is a dsr).
+func estimate(ind *indicator.Indicator, k groupKey, g *group, std []stdStratum) (metrics.Row, error) {
 	num, den := math.NaN(), math.NaN()
 	if g.total != nil {
 		num, den = g.total.Numerator, g.total.Denominator
 	}
 	var r metrics.Row
-	measure := ind.MeasureFor(k.breakdown)
+	measure := Computed(ind, k.breakdown)
 	switch {
 	case g.total == nil:
 		r = missing("no rows for this group")
@@ -124,7 +145,8 @@ func estimate(ind *indicator.Indicator, k groupKey, g *group) (metrics.Row, erro
 		r = missing("no denominator for this group")
 	case measure == indicator.Proportion:
 		if num > den {
-			r = missing(fmt.Sprintf("numerator %s exceeds denominator %s", metrics.FormatNumber(num), metrics.FormatNumber(den)))
+			// No numbers in the note: they would pass disclosure control.
+			r = missing("numerator exceeds denominator")
 			break
 		}
 		e, err := stats.Proportion(num, den, ind.Multiplier)
@@ -138,11 +160,14 @@ func estimate(ind *indicator.Indicator, k groupKey, g *group) (metrics.Row, erro
 			return r, err
 		}
 		r = fromEstimate(e)
+		if ind.MeasureFor(k.breakdown) == indicator.DSR {
+			r.Note = "crude rate within the age band"
+		}
 	case measure == indicator.RatioToBaseline:
 		r = fromEstimate(ratioOfCounts(num, den, ind.Multiplier))
 	case measure == indicator.DSR:
 		var err error
-		r, err = dsr(ind, k, g, num, den)
+		r, err = dsr(ind, k, g, std, num)
 		if err != nil {
 			return r, err
 		}
@@ -195,34 +220,163 @@ func unmatched(k groupKey) string {
 // published (METHODS.md): their people cannot be placed in a group.
 var ethnicUnrecorded = map[string]bool{"Not stated": true, "Not known": true}
 
-// dsr standardises a group over its age–sex strata with the ESP 2013 weights.
-// Age bands are reported as crude rates: a band is too narrow to standardise.
-func dsr(ind *indicator.Indicator, k groupKey, g *group, num, den float64) (metrics.Row, error) {
-	if k.breakdown == metrics.AgeBand {
-		e, err := stats.Rate(num, den, ind.Multiplier)
-		if err != nil {
+// stdStratum is one age–sex stratum of an indicator's standard.
+type stdStratum struct {
+	key  string // as in transform.Cell.Stratum: "Male|0-4"
+	sex  string // "Male"
+	band int    // index in stats.ESPBandLabels
+}
+
+// parseStratum splits a stratum label "sex|band" (a label without "|" is a
+// band alone, with sex "").
+func parseStratum(label string) (stdStratum, error) {
+	sex, band := "", label
+	if i := strings.IndexByte(label, '|'); i >= 0 {
+		sex, band = label[:i], label[i+1:]
+	}
+	b := bandIndex(band)
+	if b < 0 {
+		return stdStratum{}, fmt.Errorf("unknown age band %q in stratum %q", band, label)
+	}
+	return stdStratum{key: label, sex: sex, band: b}, nil
+}
+
+// standard returns the age–sex strata over which every group of an indicator
+// is standardised: those with population > 0 in the indicator's overall
+// group, so that an indicator whose population filter restricts it (children
+// only, people aged 35 and over) is standardised over its own age range, and
+// every group over the same one. When no overall group has strata (the
+// overall measure is a crude rate and only some breakdowns are dsrs, so the
+// transform did not stratify it) they are the strata with population > 0 in
+// any group: each standardised breakdown partitions the overall population,
+// so that is the same set. The strata are in a fixed order, ESP band then
+// sex (Male, Female, then others by name), so that sums do not depend on the
+// order of the cells.
+func standard(keys []groupKey, groups map[groupKey]*group) ([]stdStratum, error) {
+	collect := func(overallOnly bool) ([]stdStratum, bool, error) {
+		seen := map[string]bool{}
+		var out []stdStratum
+		found := false
+		for _, k := range keys {
+			if overallOnly && k.breakdown != metrics.Overall {
+				continue
+			}
+			for _, c := range groups[k].strata {
+				found = true
+				s, err := parseStratum(c.Stratum)
+				if err != nil {
+					return nil, false, err
+				}
+				if c.Denominator > 0 && !seen[s.key] {
+					seen[s.key] = true
+					out = append(out, s)
+				}
+			}
+		}
+		return out, found, nil
+	}
+	std, found, err := collect(true)
+	if err == nil && !found {
+		std, _, err = collect(false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sexRank := func(s string) int {
+		for i, x := range metrics.SexOrder {
+			if x == s {
+				return i
+			}
+		}
+		return len(metrics.SexOrder)
+	}
+	sort.Slice(std, func(i, j int) bool {
+		a, b := std[i], std[j]
+		if a.band != b.band {
+			return a.band < b.band
+		}
+		if ra, rb := sexRank(a.sex), sexRank(b.sex); ra != rb {
+			return ra < rb
+		}
+		return a.key < b.key
+	})
+	return std, nil
+}
+
+// Notes on events a DSR leaves out. They carry no numbers: a count in a note
+// would pass disclosure control untouched.
+const (
+	noteUnknownAgeSex = "some events with unknown age or sex were not standardised"
+	noteNoPopulation  = "some events in age–sex strata with no population were not standardised"
+	noteOutsideStd    = "some events in age–sex strata outside the indicator's standard population were not standardised"
+)
+
+// dsr standardises a group with the ESP 2013 weights over the whole standard
+// std (for the sex breakdown, the strata of the group's sex): a stratum the
+// group lacks, or in which it has no population, keeps its weight in Σw and
+// adds nothing to the rate, so every group is standardised to the same
+// population and groups are comparable. Events in a stratum where the group
+// has no population, or outside the standard, cannot be standardised: they
+// are left out, with a note. Age bands are not standardised (see Computed).
+func dsr(ind *indicator.Indicator, k groupKey, g *group, std []stdStratum, num float64) (metrics.Row, error) {
+	type agg struct{ count, pop float64 }
+	have := map[string]*agg{}
+	var order []string
+	for _, c := range g.strata {
+		if _, err := parseStratum(c.Stratum); err != nil {
 			return metrics.Row{}, err
 		}
-		r := fromEstimate(e)
-		r.Note = "crude rate within the age band"
-		return r, nil
+		x, n := c.Numerator, c.Denominator
+		if math.IsNaN(x) {
+			x = 0
+		}
+		if x < 0 {
+			return metrics.Row{}, fmt.Errorf("stratum %q: count %g is negative", c.Stratum, x)
+		}
+		if math.IsNaN(n) {
+			n = 0
+		}
+		a := have[c.Stratum]
+		if a == nil {
+			a = &agg{}
+			have[c.Stratum] = a
+			order = append(order, c.Stratum)
+		}
+		a.count += x
+		a.pop += n
 	}
 	var strata []stats.Stratum
-	var used, lost float64
-	for _, s := range g.strata {
-		band := s.Stratum[strings.IndexByte(s.Stratum, '|')+1:]
-		i := bandIndex(band)
-		if i < 0 {
-			return metrics.Row{}, fmt.Errorf("unknown age band %q in stratum %q", band, s.Stratum)
-		}
-		if math.IsNaN(s.Denominator) || s.Denominator <= 0 {
-			lost += s.Numerator
+	inStd := map[string]bool{}
+	var used, lost, outside float64
+	withPop := false
+	for _, s := range std {
+		if k.breakdown == metrics.Sex && s.sex != k.group {
 			continue
 		}
-		used += s.Numerator
-		strata = append(strata, stats.Stratum{Count: s.Numerator, Pop: s.Denominator, StdPop: stats.ESP2013[i]})
+		inStd[s.key] = true
+		w := stats.ESP2013[s.band]
+		a := have[s.key]
+		if a == nil || !(a.pop > 0) {
+			if a != nil {
+				lost += a.count
+			}
+			strata = append(strata, stats.Stratum{Count: 0, Pop: 0, StdPop: w})
+			continue
+		}
+		withPop = true
+		used += a.count
+		strata = append(strata, stats.Stratum{Count: a.count, Pop: a.pop, StdPop: w})
 	}
-	if len(strata) == 0 {
+	for _, key := range order {
+		if a := have[key]; !inStd[key] {
+			if a.pop > 0 {
+				outside += a.count
+			} else {
+				lost += a.count
+			}
+		}
+	}
+	if !withPop {
 		return missing("no population by age and sex for this group"), nil
 	}
 	e, err := stats.DSR(strata, ind.Multiplier)
@@ -234,11 +388,14 @@ func dsr(ind *indicator.Indicator, k groupKey, g *group, num, den float64) (metr
 	if r.Note != "" {
 		notes = append(notes, r.Note)
 	}
-	if unknown := num - used - lost; unknown > 0 {
-		notes = append(notes, fmt.Sprintf("%s events with unknown age or sex not standardised", metrics.FormatNumber(unknown)))
+	if num-used-lost-outside > 0 {
+		notes = append(notes, noteUnknownAgeSex)
 	}
 	if lost > 0 {
-		notes = append(notes, fmt.Sprintf("%s events in age–sex strata with no population not standardised", metrics.FormatNumber(lost)))
+		notes = append(notes, noteNoPopulation)
+	}
+	if outside > 0 {
+		notes = append(notes, noteOutsideStd)
 	}
 	r.Note = strings.Join(notes, "; ")
 	return r, nil

@@ -59,22 +59,51 @@ func Open(path string) (io.ReadCloser, error) {
 	}{gz, f}, nil
 }
 
+// Columns names the lookup's columns. The zero value means the headers of
+// the English Indices of Deprivation 2019 File_1; IMD 2025, keyed on 2021
+// LSOAs, names them differently, and a config maps them.
+type Columns struct {
+	LSOA, LAD, Rank, Decile string
+}
+
+// IMD2019 are the File_1 headers of the English Indices of Deprivation 2019.
+var IMD2019 = Columns{LSOA: ColLSOA, LAD: ColLAD, Rank: ColRank, Decile: ColDecile}
+
+// withDefaults fills unset names from IMD 2019.
+func (c Columns) withDefaults() Columns {
+	if c.LSOA == "" {
+		c.LSOA = IMD2019.LSOA
+	}
+	if c.LAD == "" {
+		c.LAD = IMD2019.LAD
+	}
+	if c.Rank == "" {
+		c.Rank = IMD2019.Rank
+	}
+	if c.Decile == "" {
+		c.Decile = IMD2019.Decile
+	}
+	return c
+}
+
 // LoadIMD reads an IMD lookup in the official File_1 format: optional UTF-8
 // byte-order mark, the published headers (other columns are ignored, so the
-// full File_7 works too), ranks that may carry thousands separators. With
-// decile1MostDeprived false the file's deciles run the other way and are
-// flipped. Errors name the file, line and field.
-func LoadIMD(path string, decile1MostDeprived bool) (*IMD, error) {
+// full File_7 works too), ranks that may carry thousands separators. cols
+// renames the columns (zero value: IMD 2019). With decile1MostDeprived
+// false the file's deciles run the other way and are flipped. Errors name
+// the file, line and field.
+func LoadIMD(path string, cols Columns, decile1MostDeprived bool) (*IMD, error) {
 	rc, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	return ReadIMD(rc, path, decile1MostDeprived)
+	return ReadIMD(rc, path, cols, decile1MostDeprived)
 }
 
 // ReadIMD is LoadIMD over a reader; name is used in messages.
-func ReadIMD(r io.Reader, name string, decile1MostDeprived bool) (*IMD, error) {
+func ReadIMD(r io.Reader, name string, cols Columns, decile1MostDeprived bool) (*IMD, error) {
+	cols = cols.withDefaults()
 	cr := csv.NewReader(bufio.NewReader(r))
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
@@ -84,7 +113,7 @@ func ReadIMD(r io.Reader, name string, decile1MostDeprived bool) (*IMD, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	idx, err := headerIndex(head, name, ColLSOA, ColLAD, ColRank, ColDecile)
+	idx, err := headerIndex(head, name, cols.LSOA, cols.LAD, cols.Rank, cols.Decile)
 	if err != nil {
 		return nil, err
 	}
@@ -105,17 +134,17 @@ func ReadIMD(r io.Reader, name string, decile1MostDeprived bool) (*IMD, error) {
 			}
 			return strings.TrimSpace(rec[i])
 		}
-		code := strings.ToUpper(field(ColLSOA))
+		code := strings.ToUpper(field(cols.LSOA))
 		if code == "" {
-			return nil, fmt.Errorf("%s: line %d: field %q is blank", name, line, ColLSOA)
+			return nil, fmt.Errorf("%s: line %d: field %q is blank", name, line, cols.LSOA)
 		}
-		rank, err := strconv.Atoi(strings.ReplaceAll(field(ColRank), ",", ""))
+		rank, err := strconv.Atoi(strings.ReplaceAll(field(cols.Rank), ",", ""))
 		if err != nil || rank < 1 {
-			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a rank", name, line, ColRank, field(ColRank))
+			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a rank", name, line, cols.Rank, field(cols.Rank))
 		}
-		dec, err := strconv.Atoi(field(ColDecile))
+		dec, err := strconv.Atoi(field(cols.Decile))
 		if err != nil || dec < 1 || dec > 10 {
-			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a decile from 1 to 10", name, line, ColDecile, field(ColDecile))
+			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a decile from 1 to 10", name, line, cols.Decile, field(cols.Decile))
 		}
 		if !decile1MostDeprived {
 			dec = 11 - dec
@@ -123,7 +152,7 @@ func ReadIMD(r io.Reader, name string, decile1MostDeprived bool) (*IMD, error) {
 		if _, dup := imd.Areas[code]; dup {
 			return nil, fmt.Errorf("%s: line %d: LSOA %s appears twice", name, line, code)
 		}
-		imd.Areas[code] = Area{LAD: field(ColLAD), Rank: rank, Decile: dec}
+		imd.Areas[code] = Area{LAD: field(cols.LAD), Rank: rank, Decile: dec}
 	}
 	if len(imd.Areas) == 0 {
 		return nil, fmt.Errorf("%s: no LSOAs after the header", name)
@@ -150,7 +179,7 @@ func headerIndex(head []string, name string, want ...string) (map[string]int, er
 		out[w] = i
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s: line 1: missing column %s (the official IMD File_1 headers are expected)", name, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%s: line 1: missing column %s (the official IMD File_1 headers are expected; map others with reference.imd.columns)", name, strings.Join(missing, ", "))
 	}
 	return out, nil
 }

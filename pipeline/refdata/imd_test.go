@@ -20,7 +20,7 @@ func referenceDir(t *testing.T) string {
 
 func TestRealIMD2019(t *testing.T) {
 	dir := referenceDir(t)
-	imd, err := LoadIMD(filepath.Join(dir, "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"), true)
+	imd, err := LoadIMD(filepath.Join(dir, "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"), Columns{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,14 +65,14 @@ func TestReadIMDErrors(t *testing.T) {
 		{"duplicate", head + `E01000001,A,E09,B,1,1` + "\n" + `E01000001,A,E09,B,2,1` + "\n", "line 3: LSOA E01000001 appears twice"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReadIMD(strings.NewReader(tc.data), "f.csv", true)
+			_, err := ReadIMD(strings.NewReader(tc.data), "f.csv", Columns{}, true)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}
 	t.Run("flipped", func(t *testing.T) {
-		imd, err := ReadIMD(strings.NewReader(head+`E01000001,A,E09,B,"1,000",2`+"\n"), "f.csv", false)
+		imd, err := ReadIMD(strings.NewReader(head+`E01000001,A,E09,B,"1,000",2`+"\n"), "f.csv", Columns{}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,4 +80,21 @@ func TestReadIMDErrors(t *testing.T) {
 			t.Fatalf("got %+v, want decile 9 after flipping", a)
 		}
 	})
+}
+
+// TestIMD2025Columns reads a lookup keyed on 2021 LSOAs with mapped headers.
+func TestIMD2025Columns(t *testing.T) {
+	data := "LSOA code (2021),Local Authority District code (2024),Index of Multiple Deprivation (IMD) Rank,Index of Multiple Deprivation (IMD) Decile\n" +
+		"E01000001,E09000001,\"29,199\",9\n"
+	cols := Columns{LSOA: "LSOA code (2021)", LAD: "Local Authority District code (2024)"}
+	imd, err := ReadIMD(strings.NewReader(data), "imd2025.csv", cols, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := imd.Areas["E01000001"]; a.Decile != 9 || a.LAD != "E09000001" {
+		t.Fatalf("got %+v", a)
+	}
+	if _, err := ReadIMD(strings.NewReader(data), "imd2025.csv", Columns{}, true); err == nil || !strings.Contains(err.Error(), "reference.imd.columns") {
+		t.Fatalf("without the mapping: %v", err)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"math"
 	"sort"
-	"strconv"
 
 	"hiis/pipeline/metrics"
 )
@@ -58,21 +57,40 @@ func sortedDataQuality(dq []DataQuality) []DataQuality {
 	return out
 }
 
-// pct is 100·n/d rounded to 2 dp, NaN when d is 0.
-func pct(n, d int64) float64 {
-	if d <= 0 {
-		return math.NaN()
-	}
-	return math.Round(float64(n)/float64(d)*100*100) / 100
+// counts are the four unusable-field counts of a data-quality row as
+// published (NaN when withheld), in dataQualityColumns order.
+func (q DataQuality) counts() [4]float64 {
+	return [4]float64{q.EthnicNotStated, q.EthnicNotKnown, q.EthnicBlank, q.NoValidLSOA}
 }
 
-// shares are the four unusable-field percentages of a data-quality row
-// (2 dp, NaN without records), in dataQualityColumns order.
+// shares are the four unusable-field percentages of a data-quality row, in
+// dataQualityColumns order: the Pct fields, computed upstream from the
+// unrounded counts, rounded to 2 dp; NaN where withheld or without records.
+// They are never derived here from the published (rounded) counts.
 func (q DataQuality) shares() [4]float64 {
-	return [4]float64{
-		pct(q.EthnicNotStated, q.Records), pct(q.EthnicNotKnown, q.Records),
-		pct(q.EthnicBlank, q.Records), pct(q.NoValidLSOA, q.Records),
+	out := [4]float64{q.PctNotStated, q.PctNotKnown, q.PctBlank, q.PctNoValidLSOA}
+	for i, v := range out {
+		out[i] = round2(v)
 	}
+	return out
+}
+
+// shareWithheld reports whether the i-th share is withheld by disclosure
+// control (shown as *) rather than not available: it is missing and the
+// row's records are not simply 0.
+func (q DataQuality) shareWithheld(i int) bool {
+	return math.IsNaN(q.shares()[i]) && q.Records != 0
+}
+
+// changeWithheld reports whether the i-th change since last year is missing
+// because this year's or last year's share is withheld.
+func (q DataQuality) changeWithheld(i int) bool {
+	return q.Previous != nil && (q.shareWithheld(i) || q.Previous.shareWithheld(i))
+}
+
+// round2 rounds to 2 dp (halves away from zero); NaN stays NaN.
+func round2(v float64) float64 {
+	return math.Round(v*100) / 100
 }
 
 // changes are the four shares minus the previous year's, in percentage
@@ -88,18 +106,18 @@ func (q DataQuality) changes() [4]float64 {
 	}
 	now, prev := q.shares(), q.Previous.shares()
 	for i := range out {
-		out[i] = math.Round((now[i]-prev[i])*100) / 100
+		out[i] = round2(now[i] - prev[i])
 	}
 	return out
 }
 
-// dataQualityRecord is one line of data-quality.csv. The previous year's
-// columns are empty when q has no Previous.
+// dataQualityRecord is one line of data-quality.csv: counts as published
+// and shares to 2 dp, empty where withheld or not available. The previous
+// year's columns are empty when q has no Previous.
 func dataQualityRecord(q DataQuality) []string {
-	it := func(n int64) string { return strconv.FormatInt(n, 10) }
-	rec := []string{
-		q.Source, q.Indicator, it(q.Records),
-		it(q.EthnicNotStated), it(q.EthnicNotKnown), it(q.EthnicBlank), it(q.NoValidLSOA),
+	rec := []string{q.Source, q.Indicator, metrics.FormatNumber(q.Records)}
+	for _, v := range q.counts() {
+		rec = append(rec, metrics.FormatNumber(v))
 	}
 	for _, v := range q.shares() {
 		rec = append(rec, metrics.FormatNumber(v))
@@ -107,7 +125,7 @@ func dataQualityRecord(q DataQuality) []string {
 	if q.Previous == nil {
 		return append(rec, make([]string, 9)...)
 	}
-	rec = append(rec, it(q.Previous.Records))
+	rec = append(rec, metrics.FormatNumber(q.Previous.Records))
 	for _, v := range q.Previous.shares() {
 		rec = append(rec, metrics.FormatNumber(v))
 	}

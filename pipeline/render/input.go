@@ -29,18 +29,26 @@ type Indicator struct {
 }
 
 // DataQuality counts records with unusable equality fields, per source and
-// (where Indicator is set) per indicator.
+// (where Indicator is set) per indicator. Counts are as published, after
+// disclosure control: rounded, or NaN when withheld (shown as *). The
+// percentages are computed upstream from the unrounded counts and are NaN
+// when their count is withheld.
 type DataQuality struct {
 	Source          string
 	Indicator       string // "" for the whole source
-	Records         int64
-	EthnicNotStated int64 // code Z
-	EthnicNotKnown  int64 // code 99
-	EthnicBlank     int64 // blank or not a valid code
-	NoValidLSOA     int64 // no LSOA, or not in the IMD lookup
-	// Previous holds the same counts from the previous year's run, when the
-	// run config names one and it has this source (and indicator); nil
-	// otherwise. The 2025 statement asks for the change since last year.
+	Records         float64
+	EthnicNotStated float64 // code Z
+	EthnicNotKnown  float64 // code 99
+	EthnicBlank     float64 // blank or not a valid code
+	NoValidLSOA     float64 // no LSOA, or not in the IMD lookup
+	PctNotStated    float64 // EthnicNotStated as % of Records
+	PctNotKnown     float64
+	PctBlank        float64
+	PctNoValidLSOA  float64
+	// Previous holds the same figures from the previous year's published
+	// table, when the run config names one and it has this source (and
+	// indicator); nil otherwise. The 2025 statement asks for the change
+	// since last year.
 	Previous *DataQuality
 }
 
@@ -53,11 +61,12 @@ type SourceSummary struct {
 	Rejected int64  // rows written to the rejects file
 }
 
-// PopulationRow is one cell of the population context (people by group).
+// PopulationRow is one cell of the population context (people by group),
+// as published: rounded, or NaN when withheld by disclosure control.
 type PopulationRow struct {
 	Breakdown string // metrics breakdown names: imd_quintile, ethnic_group, age_band, sex
 	Group     string
-	People    int64
+	People    float64
 }
 
 // Narrative is a block of text the organisation wrote (actions taken ...).

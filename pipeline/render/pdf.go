@@ -477,8 +477,8 @@ func (d *doc) core20Sentence() string {
 	}
 	people := ""
 	for _, p := range d.in.Population {
-		if p.Breakdown == metrics.IMDQuintile && p.Group == "1" {
-			people = " (" + fixed(float64(p.People), 0) + " people)"
+		if p.Breakdown == metrics.IMDQuintile && p.Group == "1" && !math.IsNaN(p.People) {
+			people = " (" + fixed(p.People, 0) + " people)"
 		}
 	}
 	return formatPct(share*100) + " of the population" + people + " live in the most deprived 20% of " +
@@ -487,28 +487,32 @@ func (d *doc) core20Sentence() string {
 }
 
 // populationTables writes the population by IMD quintile, ethnic group, age
-// band and sex as four small tables in two columns.
+// band and sex as four small tables in two columns: people as published, *
+// where withheld. No shares of a breakdown's total: those would be
+// percentages of rounded counts.
 func (d *doc) populationTables() {
 	f := d.f
-	totals := populationTotals(d.in.Population)
+	withheld := false
 	tableFor := func(breakdown string) (string, []tableRow) {
 		var rows []tableRow
 		for _, p := range sortedPopulation(d.in.Population) {
 			if p.Breakdown != breakdown {
 				continue
 			}
-			share := "–"
-			if t := totals[breakdown]; t > 0 {
-				share = formatPct(float64(p.People) / float64(t) * 100)
+			people := "*"
+			if math.IsNaN(p.People) {
+				withheld = true
+			} else {
+				people = fixed(p.People, 0)
 			}
-			rows = append(rows, tableRow{cells: []string{groupLabel(breakdown, p.Group), fixed(float64(p.People), 0), share}})
+			rows = append(rows, tableRow{cells: []string{groupLabel(breakdown, p.Group), people}})
 		}
 		return breakdownLabel(breakdown), rows
 	}
 	const gutter = 10.0
 	colW := (contentW - gutter) / 2
 	cols := func(head string) []column {
-		return []column{{head, colW - 44, "L"}, {"People", 24, "R"}, {"Share", 20, "R"}}
+		return []column{{head, colW - 24, "L"}, {"People", 24, "R"}}
 	}
 	layoutPair := func(a, b string) {
 		ta, ra := tableFor(a)
@@ -549,7 +553,13 @@ func (d *doc) populationTables() {
 	}
 	layoutPair(metrics.IMDQuintile, metrics.Ethnic)
 	layoutPair(metrics.AgeBand, metrics.Sex)
+	if withheld {
+		d.note(withheldNote)
+	}
 }
+
+// withheldNote is the footnote of a table with figures withheld.
+const withheldNote = "* withheld by disclosure control."
 
 // narrative writes the organisation's own text blocks, if any.
 func (d *doc) narrative() {
@@ -986,18 +996,32 @@ func (d *doc) dataQuality() {
 			}
 		}
 		var rows []tableRow
+		withheld := false
 		for _, q := range dq {
 			ind := q.Indicator
 			if ind == "" {
 				ind = "All records"
 			}
-			cells := []string{q.Source, ind, fixed(float64(q.Records), 0)}
+			records := "*"
+			if math.IsNaN(q.Records) {
+				withheld = true
+			} else {
+				records = fixed(q.Records, 0)
+			}
+			cells := []string{q.Source, ind, records}
 			now, change := q.shares(), q.changes()
 			for i := range now {
-				cells = append(cells, formatPct(now[i]))
+				share := formatPct(now[i])
+				if q.shareWithheld(i) {
+					share, withheld = "*", true
+				}
+				cells = append(cells, share)
 				if matched > 0 {
 					c := "–"
-					if !math.IsNaN(change[i]) {
+					switch {
+					case q.changeWithheld(i):
+						c, withheld = "*", true
+					case !math.IsNaN(change[i]):
 						c = signed(change[i], 1) + " pp"
 					}
 					cells = append(cells, c)
@@ -1022,8 +1046,13 @@ func (d *doc) dataQuality() {
 		}
 		d.heading2("Records with unusable equality fields", d.paraHeight(change)+d.tableLead(cols, rows))
 		d.para(change)
-		d.tableNote(cols, rows, "Percentages of the records of each source (and of the records each indicator uses). "+
-			"The counts, and last year's figures where supplied, are in data-quality.csv and the data pack.")
+		note := "Percentages of the records of each source (and of the records each indicator uses), calculated " +
+			"before the counts were rounded. The counts, and last year's figures where supplied, are in " +
+			"data-quality.csv and the data pack."
+		if withheld {
+			note += " " + withheldNote
+		}
+		d.tableNote(cols, rows, note)
 	}
 	if len(in.Sources) == 0 && len(in.DataQuality) == 0 {
 		d.para("No data-quality figures were supplied for this run.")

@@ -175,10 +175,10 @@ func sampleInput() Input {
 		Metrics:      pub,
 		Unsuppressed: raw,
 		DataQuality: []DataQuality{
-			{Source: "wlmds", Indicator: er1, Records: 18450, EthnicNotStated: 1100, EthnicNotKnown: 420, EthnicBlank: 80, NoValidLSOA: 150},
-			{Source: "wlmds", Records: 18450, EthnicNotStated: 1100, EthnicNotKnown: 420, EthnicBlank: 80, NoValidLSOA: 150},
-			{Source: "sus_apc", Indicator: er2, Records: 61230, EthnicNotStated: 1400, EthnicNotKnown: 2210, EthnicBlank: 15, NoValidLSOA: 612},
-			{Source: "sus_apc", Records: 248102, EthnicNotStated: 6120, EthnicNotKnown: 9342, EthnicBlank: 96, NoValidLSOA: 2301},
+			dataQualityRow("wlmds", er1, 18450, 1100, 420, 80, 150),
+			dataQualityRow("wlmds", "", 18450, 1100, 420, 80, 150),
+			dataQualityRow("sus_apc", er2, 61230, 1400, 2210, 15, 612),
+			dataQualityRow("sus_apc", "", 248102, 6120, 9342, 96, 2301),
 		},
 		Sources: []SourceSummary{
 			{Name: "wlmds", Kind: "wlmds", File: "wlmds_2026-03-29.csv", Rows: 18463, Rejected: 13},
@@ -196,6 +196,21 @@ func sampleInput() Input {
 	}
 }
 
+// dataQualityRow is a data-quality row as the pipeline hands it over: the
+// counts as published (here taken as they were counted) and the shares
+// computed from those counts, unrounded, NaN without records.
+func dataQualityRow(source, indicator string, records, notStated, notKnown, blank, noLSOA float64) DataQuality {
+	share := func(n float64) float64 {
+		if records <= 0 {
+			return math.NaN()
+		}
+		return n / records * 100
+	}
+	return DataQuality{Source: source, Indicator: indicator, Records: records,
+		EthnicNotStated: notStated, EthnicNotKnown: notKnown, EthnicBlank: blank, NoValidLSOA: noLSOA,
+		PctNotStated: share(notStated), PctNotKnown: share(notKnown), PctBlank: share(blank), PctNoValidLSOA: share(noLSOA)}
+}
+
 // withPrevious gives the sample's data-quality rows last year's counts, as a
 // run config naming the previous year's run would: the wlmds rows have
 // usable ones, the whole sus_apc source had no records then, and the
@@ -205,10 +220,11 @@ func withPrevious(in Input) Input {
 	for i, q := range dq {
 		switch {
 		case q.Source == "wlmds":
-			dq[i].Previous = &DataQuality{Source: q.Source, Indicator: q.Indicator,
-				Records: 17200, EthnicNotStated: 1030, EthnicNotKnown: 450, EthnicBlank: 60, NoValidLSOA: 170}
+			prev := dataQualityRow(q.Source, q.Indicator, 17200, 1030, 450, 60, 170)
+			dq[i].Previous = &prev
 		case q.Source == "sus_apc" && q.Indicator == "":
-			dq[i].Previous = &DataQuality{Source: q.Source}
+			prev := dataQualityRow(q.Source, "", 0, 0, 0, 0, 0)
+			dq[i].Previous = &prev
 		}
 	}
 	in.DataQuality = dq
@@ -229,5 +245,34 @@ func withSuppressedSummary(in Input) Input {
 		}
 	}
 	in.Metrics = rows
+	return in
+}
+
+// withWithheld adds what disclosure control withholds to the sample: a
+// data-quality row with a withheld count (and so a withheld share) whose
+// shares, computed from the unrounded counts, differ from shares of the
+// published counts (4.86%, not 5 of 100); last year's figures with a
+// withheld share; a row withheld whole; and withheld population counts,
+// among them IMD quintile 1's.
+func withWithheld(in Input) Input {
+	na := math.NaN()
+	in.DataQuality = append(append([]DataQuality(nil), in.DataQuality...),
+		DataQuality{Source: "cvdprevent", Records: 100,
+			EthnicNotStated: 5, EthnicNotKnown: na, EthnicBlank: 0, NoValidLSOA: 10,
+			PctNotStated: 4.86, PctNotKnown: na, PctBlank: 0, PctNoValidLSOA: 9.5,
+			Previous: &DataQuality{Source: "cvdprevent", Records: 90,
+				EthnicNotStated: 5, EthnicNotKnown: 0, EthnicBlank: na, NoValidLSOA: 10,
+				PctNotStated: 3.5, PctNotKnown: 2, PctBlank: na, PctNoValidLSOA: 9.25}},
+		DataQuality{Source: "cvdprevent", Indicator: "CVD-1", Records: na,
+			EthnicNotStated: na, EthnicNotKnown: na, EthnicBlank: na, NoValidLSOA: na,
+			PctNotStated: na, PctNotKnown: na, PctBlank: na, PctNoValidLSOA: na},
+	)
+	pop := append([]PopulationRow(nil), in.Population...)
+	for i, p := range pop {
+		if (p.Breakdown == metrics.IMDQuintile && p.Group == "1") || (p.Breakdown == metrics.Ethnic && p.Group == "Mixed") {
+			pop[i].People = na
+		}
+	}
+	in.Population = pop
 	return in
 }

@@ -52,15 +52,17 @@ func mustRead(tb testing.TB, path string) []byte {
 }
 
 func TestWriteIsDeterministic(t *testing.T) {
-	a := mustWrite(t, sampleInput())
-	b := mustWrite(t, sampleInput())
-	for _, p := range wantPaths {
-		x, y := mustRead(t, filepath.Join(a, p)), mustRead(t, filepath.Join(b, p))
-		if len(x) == 0 {
-			t.Errorf("%s is empty", p)
-		}
-		if !bytes.Equal(x, y) {
-			t.Errorf("%s differs between two runs (%d and %d bytes)", p, len(x), len(y))
+	for _, input := range []func() Input{sampleInput, func() Input { return withWithheld(withPrevious(sampleInput())) }} {
+		a := mustWrite(t, input())
+		b := mustWrite(t, input())
+		for _, p := range wantPaths {
+			x, y := mustRead(t, filepath.Join(a, p)), mustRead(t, filepath.Join(b, p))
+			if len(x) == 0 {
+				t.Errorf("%s is empty", p)
+			}
+			if !bytes.Equal(x, y) {
+				t.Errorf("%s differs between two runs (%d and %d bytes)", p, len(x), len(y))
+			}
 		}
 	}
 }
@@ -412,3 +414,114 @@ func TestStatementLongContents(t *testing.T) {
 }
 
 func mkdir(dir, name string) error { return os.Mkdir(filepath.Join(dir, name), 0o755) }
+
+// Withheld data-quality counts and shares are empty in data-quality.csv and
+// * in the data pack and the statement; shares are the ones computed
+// upstream from unrounded counts, never 100·count/records of the published
+// counts; changes come from those shares.
+func TestDataQualityWithheld(t *testing.T) {
+	in := withWithheld(sampleInput())
+	dir := mustWrite(t, in)
+	csvRows := strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(dir, "data-quality.csv")))), "\n")
+	wantCSV := []string{
+		"cvdprevent,,100,5,,0,10,4.86,,0,9.5,90,3.5,2,,9.25,1.36,,,0.25",
+		"cvdprevent,CVD-1,,,,,,,,,,,,,,,,,,",
+	}
+	if len(csvRows) < 3 || !slices.Equal(csvRows[1:3], wantCSV) {
+		t.Errorf("data-quality.csv:\n%s\nwant rows 2 and 3:\n%s", strings.Join(csvRows, "\n"), strings.Join(wantCSV, "\n"))
+	}
+
+	x, err := excelize.OpenFile(filepath.Join(dir, "datapack.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("Data quality")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []string{
+		"cvdprevent,,100,5,*,0,10,4.86,*,0,9.5,90,3.5,2,*,9.25,1.36,*,*,0.25",
+		"cvdprevent,CVD-1,*,*,*,*,*,*,*,*,*",
+	} {
+		if g := strings.Join(rows[i+1], ","); g != w {
+			t.Errorf("Data quality sheet row %d: %q, want %q", i+2, g, w)
+		}
+	}
+	for cell, want := range map[string]string{"H2": "4.86", "C2": "100", "E2": "*", "I2": "*", "R2": "*", "T2": "0.25"} {
+		if v, err := x.GetCellValue("Data quality", cell, excelize.Options{RawCellValue: true}); err != nil || v != want {
+			t.Errorf("Data quality %s reads %q (%v), want %q", cell, v, err, want)
+		}
+	}
+	if typ, err := x.GetCellType("Data quality", "H2"); err != nil || (typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber) {
+		t.Errorf("share cell type %v (%v), want a number", typ, err)
+	}
+
+	text := statementText(t, in)
+	for _, s := range []string{
+		// 4.86% and +1.36 pp, not 5 of 100; withheld shares and the changes
+		// from them are *.
+		"cvdprevent All records 100 4.9% +1.4 pp * * 0.0% * 9.5% +0.3 pp",
+		"cvdprevent CVD-1 * * – * – * – * –", // no last year's figures: –
+		"* withheld by disclosure control.",
+	} {
+		if !strings.Contains(text, s) {
+			t.Errorf("statement lacks %q", s)
+		}
+	}
+	if strings.Contains(text, "5.0%") {
+		t.Error("statement prints a share of the published counts (5.0%)")
+	}
+}
+
+// The population is printed as published, * where withheld, with thousands
+// separators and no shares of the (rounded) totals.
+func TestPopulationWithheld(t *testing.T) {
+	in := withWithheld(sampleInput())
+	dir := mustWrite(t, in)
+	x, err := excelize.OpenFile(filepath.Join(dir, "datapack.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("Population")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := strings.Join(rows[0], ","); h != "breakdown,group,people" {
+		t.Errorf("Population header %q", h)
+	}
+	got := map[string]string{}
+	for _, r := range rows[1:] {
+		if len(r) != 3 {
+			t.Errorf("Population row %q, want 3 cells", r)
+			continue
+		}
+		got[r[0]+"/"+r[1]] = r[2]
+	}
+	for k, want := range map[string]string{
+		"imd_quintile/1": "*", "ethnic_group/Mixed": "*", "imd_quintile/2": "142,300", "sex/Female": "373,990",
+	} {
+		if got[k] != want {
+			t.Errorf("Population %s reads %q, want %q", k, got[k], want)
+		}
+	}
+	text := statementText(t, in)
+	for _, s := range []string{
+		"15.9% of the population live in the most deprived 20%",
+		"1 – most deprived *", "Mixed *", "2 142,300", "Female 373,990",
+		"* withheld by disclosure control.",
+	} {
+		if !strings.Contains(text, s) {
+			t.Errorf("statement lacks %q", s)
+		}
+	}
+	if strings.Contains(text, "( people)") {
+		t.Error("statement prints a withheld Core20 count")
+	}
+
+	plain := statementText(t, sampleInput())
+	if strings.Contains(plain, "* withheld by disclosure control.") {
+		t.Error("statement has the withheld footnote with nothing withheld")
+	}
+}

@@ -42,6 +42,8 @@ type xlsxPack struct {
 	titleStyle int
 	keyStyle   int
 	wrapStyle  int
+	// thousandsStyle shows whole numbers with thousands separators (#,##0).
+	thousandsStyle int
 }
 
 // dataPackXLSX renders datapack.xlsx: Metadata, one sheet per indicator, Data
@@ -111,9 +113,12 @@ func (p *xlsxPack) styles() error {
 	}); err != nil {
 		return err
 	}
-	p.wrapStyle, err = p.f.NewStyle(&excelize.Style{
+	if p.wrapStyle, err = p.f.NewStyle(&excelize.Style{
 		Alignment: &excelize.Alignment{Vertical: "top", WrapText: true},
-	})
+	}); err != nil {
+		return err
+	}
+	p.thousandsStyle, err = p.f.NewStyle(&excelize.Style{NumFmt: 3, Alignment: &excelize.Alignment{Horizontal: "right"}})
 	return err
 }
 
@@ -314,28 +319,24 @@ func (p *xlsxPack) dataQuality() error {
 		return err
 	}
 	r := 2
-	num := func(v float64) any {
-		switch {
-		case math.IsNaN(v):
-			return nil
-		case v == 0:
-			return 0.0 // not -0 (a change of nothing)
-		}
-		return v
-	}
 	for _, q := range sortedDataQuality(p.in.DataQuality) {
-		vals := []any{q.Source, q.Indicator, q.Records,
-			q.EthnicNotStated, q.EthnicNotKnown, q.EthnicBlank, q.NoValidLSOA}
-		for _, v := range q.shares() {
-			vals = append(vals, num(v))
+		vals := []any{q.Source, q.Indicator, xlsxPublished(q.Records)}
+		for _, v := range q.counts() {
+			vals = append(vals, xlsxPublished(v))
 		}
+		vals = append(vals, xlsxShares(q)...)
 		if q.Previous != nil {
-			vals = append(vals, q.Previous.Records)
-			for _, v := range q.Previous.shares() {
-				vals = append(vals, num(v))
-			}
-			for _, v := range q.changes() {
-				vals = append(vals, num(v))
+			vals = append(vals, xlsxPublished(q.Previous.Records))
+			vals = append(vals, xlsxShares(*q.Previous)...)
+			for i, v := range q.changes() {
+				switch {
+				case q.changeWithheld(i):
+					vals = append(vals, "*")
+				case math.IsNaN(v):
+					vals = append(vals, nil)
+				default:
+					vals = append(vals, xlsxPublished(v))
+				}
 			}
 		}
 		if err := p.row(s, r, vals...); err != nil {
@@ -367,28 +368,62 @@ func (p *xlsxPack) dataQuality() error {
 	return p.freezeTop(s)
 }
 
+// xlsxPublished is a cell for a figure as published (a data-quality count
+// or share, a population count): "*" when NaN (withheld by disclosure
+// control), else the number.
+func xlsxPublished(v float64) any {
+	switch {
+	case math.IsNaN(v):
+		return "*"
+	case v == 0:
+		return 0.0 // not -0 (a change of nothing)
+	}
+	return v
+}
+
+// xlsxShares are the cells of a data-quality row's four shares: the number,
+// "*" when withheld, nil (empty) when not available (no records).
+func xlsxShares(q DataQuality) []any {
+	var out []any
+	for i, v := range q.shares() {
+		switch {
+		case q.shareWithheld(i):
+			out = append(out, "*")
+		case math.IsNaN(v):
+			out = append(out, nil)
+		default:
+			out = append(out, xlsxPublished(v))
+		}
+	}
+	return out
+}
+
+// population writes the people in each group as published: never a share
+// of the breakdown's total, which would be a percentage of rounded counts
+// (and of only the groups not withheld).
 func (p *xlsxPack) population() error {
 	const s = "Population"
 	if _, err := p.f.NewSheet(s); err != nil {
 		return err
 	}
-	if err := p.header(s, 1, []string{"breakdown", "group", "people", "pct_of_breakdown_total"}); err != nil {
+	if err := p.header(s, 1, []string{"breakdown", "group", "people"}); err != nil {
 		return err
 	}
-	totals := populationTotals(p.in.Population)
-	for i, pr := range sortedPopulation(p.in.Population) {
-		var share any
-		if t := totals[pr.Breakdown]; t > 0 {
-			share = pct(pr.People, t)
+	pop := sortedPopulation(p.in.Population)
+	for i, pr := range pop {
+		if err := p.row(s, i+2, pr.Breakdown, pr.Group, xlsxPublished(pr.People)); err != nil {
+			return err
 		}
-		if err := p.row(s, i+2, pr.Breakdown, pr.Group, pr.People, share); err != nil {
+	}
+	if len(pop) > 0 {
+		if err := p.f.SetCellStyle(s, "C2", fmt.Sprintf("C%d", len(pop)+1), p.thousandsStyle); err != nil {
 			return err
 		}
 	}
 	if err := p.f.SetColWidth(s, "A", "B", 24); err != nil {
 		return err
 	}
-	if err := p.f.SetColWidth(s, "C", "D", 22); err != nil {
+	if err := p.f.SetColWidth(s, "C", "C", 22); err != nil {
 		return err
 	}
 	return p.freezeTop(s)
@@ -404,13 +439,4 @@ func sortedPopulation(pop []PopulationRow) []PopulationRow {
 			metrics.Row{Breakdown: out[j].Breakdown, Group: out[j].Group})
 	})
 	return out
-}
-
-// populationTotals sums people per breakdown.
-func populationTotals(pop []PopulationRow) map[string]int64 {
-	t := map[string]int64{}
-	for _, p := range pop {
-		t[p.Breakdown] += p.People
-	}
-	return t
 }

@@ -21,7 +21,7 @@ func Check(ctx context.Context, inds []*indicator.Indicator, snaps []Snapshot, p
 		empty[i] = Snapshot{Name: s.Name, Kind: s.Kind}
 		kinds[s.Name] = s.Kind
 	}
-	e, err := Open(ctx, empty, period, macros)
+	e, err := Open(ctx, empty, period, macros, "")
 	if err != nil {
 		return nil, err
 	}

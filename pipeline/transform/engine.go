@@ -36,14 +36,17 @@ type Engine struct {
 	db *sql.DB
 }
 
-// Open loads the snapshots into an in-memory DuckDB, defines the helper
-// macros (in_period, icd3, opcs3 ...), then shuts every door to the outside:
-// enable_external_access false, lock_configuration true.
+// Open loads the snapshots into DuckDB, shuts every door to the outside
+// (enable_external_access false), then defines the period and the helper
+// macros (templates/sql/macros.sql, statements separated by ';') and locks
+// the configuration, so that neither the macros nor an indicator expression
+// can read or write a file.
 //
-// macros is SQL (statements separated by ';', as in templates/sql/macros.sql)
-// run after the period macros are defined.
-func Open(ctx context.Context, snaps []Snapshot, period Period, macros string) (*Engine, error) {
-	connector, err := duckdb.NewConnector("", nil)
+// dbFile is the database file: "" keeps everything in memory; a path in
+// the work folder lets DuckDB work out of core on national extracts (the
+// caller removes it afterwards).
+func Open(ctx context.Context, snaps []Snapshot, period Period, macros, dbFile string) (*Engine, error) {
+	connector, err := duckdb.NewConnector(dbFile, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
@@ -55,20 +58,19 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string) (
 		"SET autoload_known_extensions = false",
 		"SET preserve_insertion_order = true",
 	}
-	sort.Slice(snaps, func(i, j int) bool { return snaps[i].Name < snaps[j].Name })
-	for _, s := range snaps {
+	sorted := append([]Snapshot(nil), snaps...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	for _, s := range sorted {
 		if s.Path == "" {
 			setup = append(setup, emptyTable(s))
 			continue
 		}
 		setup = append(setup, fmt.Sprintf("CREATE TABLE %s AS SELECT %s FROM read_parquet(%s)", ident(s.Name), selectList(s.Kind), literal(filepath.ToSlash(s.Path))))
 	}
+	setup = append(setup, "SET enable_external_access = false")
 	setup = append(setup, periodMacros(period)...)
 	setup = append(setup, SplitSQL(macros)...)
-	setup = append(setup,
-		"SET enable_external_access = false",
-		"SET lock_configuration = true",
-	)
+	setup = append(setup, "SET lock_configuration = true")
 	for _, q := range setup {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			db.Close()
