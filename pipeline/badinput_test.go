@@ -13,6 +13,7 @@ import (
 	"hiis/pipeline/config"
 	"hiis/pipeline/diag"
 	"hiis/pipeline/extract"
+	"hiis/pipeline/metrics"
 )
 
 const miniIMD = "\ufeffLSOA code (2011),LSOA name (2011),Local Authority District code (2019),Local Authority District name (2019),Index of Multiple Deprivation (IMD) Rank,Index of Multiple Deprivation (IMD) Decile\r\n" +
@@ -323,5 +324,40 @@ func TestPreviousDataQuality(t *testing.T) {
 	// wlmds had 40 records last year: the previous-year column says so.
 	if !strings.Contains(string(dq), "prev_records") || !strings.Contains(string(dq), ",40,") {
 		t.Errorf("data-quality.csv does not carry last year's counts:\n%s", dq)
+	}
+}
+
+// TestLookupReadingInSnapshotKey: the snapshot key covers how the IMD lookup
+// is read, so flipping decile_1 rebuilds the snapshots and moves the groups.
+func TestLookupReadingInSnapshotKey(t *testing.T) {
+	cfgPath := miniProject(t, miniConfig, wlmdsHeader+goodRows(45)) // 12 rows in decile 1, 11 in decile 10
+	work := filepath.Join(t.TempDir(), "work")
+	run := func(cfgText string) (pipeline.Summary, string) {
+		if err := os.WriteFile(cfgPath, []byte(cfgText), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		sum, err := pipeline.Run(context.Background(), mustLoad(t, cfgPath), pipeline.Options{Out: out, Work: work})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum, out
+	}
+	_, a := run(miniConfig)
+	flipped := strings.Replace(miniConfig, "edition: test}", "edition: test, decile_1: least_deprived}", 1)
+	sum, b := run(flipped)
+	if sum.Reused != 0 {
+		t.Fatalf("flipping decile_1 reused %d snapshots", sum.Reused)
+	}
+	q := func(out string) string {
+		for _, r := range readMetrics(t, filepath.Join(out, "restricted", "metrics_unsuppressed.csv")) {
+			if r.Breakdown == "imd_quintile" && r.Group == "1" {
+				return metrics.FormatNumber(r.Denominator)
+			}
+		}
+		return ""
+	}
+	if q(a) == q(b) {
+		t.Errorf("quintile 1 has the same denominator (%s) whichever end decile 1 is", q(a))
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"hiis/pipeline/config"
 	"hiis/pipeline/extract"
+	"hiis/pipeline/manifest"
 )
 
 // Step is one stage of a planned run.
@@ -58,7 +59,7 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 		if pin := cfg.Snapshots[name]; pin != nil {
 			snap, _ := cfg.Resolve(pin.Path)
 			steps = append(steps, Step{Stage: "extract", Name: name, Action: "reuse: the config pins this snapshot (a bundle)",
-				Inputs: []string{fmt.Sprintf("%s (sha256 %s)", snap, short(pin.SHA256))}})
+				Inputs: []string{fmt.Sprintf("%s (sha256 %s)", snap, manifest.Short(pin.SHA256))}})
 			continue
 		}
 		input, err := cfg.Resolve(s.Path)
@@ -82,8 +83,8 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 			action = "run: " + whyRebuild(snapDir, name, inputHash, imd.SHA256)
 		}
 		steps = append(steps, Step{Stage: "extract", Name: name, Action: action,
-			Inputs:  []string{fmt.Sprintf("%s (%s, sha256 %s)", input, s.Kind, short(inputHash)), fmt.Sprintf("%s (IMD lookup, sha256 %s)", imdPath, short(imd.SHA256))},
-			Outputs: []string{filepath.Join(snapDir, name+"-"+short(key)+"….parquet")}})
+			Inputs:  []string{fmt.Sprintf("%s (%s, sha256 %s)", input, s.Kind, manifest.Short(inputHash)), fmt.Sprintf("%s (IMD lookup, sha256 %s)", imdPath, manifest.Short(imd.SHA256))},
+			Outputs: []string{filepath.Join(snapDir, name+"-"+manifest.Short(key)+"….parquet")}})
 	}
 	for _, ind := range inds {
 		in := []string{"snapshot of " + ind.Source}
@@ -131,14 +132,7 @@ func whyRebuild(dir, name, inputHash, imdHash string) string {
 		_ = json.Unmarshal(b, &last)
 	}
 	if last.InputSHA256 != "" && last.InputSHA256 != inputHash {
-		return fmt.Sprintf("input changed (sha256 %s → %s)", short(last.InputSHA256), short(inputHash))
+		return fmt.Sprintf("input changed (sha256 %s → %s)", manifest.Short(last.InputSHA256), manifest.Short(inputHash))
 	}
-	return "source spec, IMD lookup (sha256 " + short(imdHash) + ") or hiis snapshot format changed"
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
+	return "source spec, IMD lookup (sha256 " + manifest.Short(imdHash) + ") or hiis snapshot format changed"
 }

@@ -39,6 +39,13 @@ func (r *Report) OK() bool {
 	return r.RunErr == nil && len(r.Damaged) == 0 && len(r.Changed) == 0 && len(r.Outputs) == 0
 }
 
+// NotBundleError says the folder given to Verify is not a finished hiis run
+// folder: a usage problem, not a difference.
+type NotBundleError struct{ Err error }
+
+func (e *NotBundleError) Error() string { return e.Err.Error() }
+func (e *NotBundleError) Unwrap() error { return e.Err }
+
 // Verify re-runs a run folder's bundle (its pinned config, definitions and
 // snapshots) into a temporary folder and compares every output's sha256
 // with the bundle's manifest. It returns an error only when the bundle cannot
@@ -47,13 +54,13 @@ func Verify(ctx context.Context, bundle string) (*Report, error) {
 	rep := &Report{Bundle: bundle}
 	old, err := manifest.Read(filepath.Join(bundle, manifest.Name))
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a hiis run folder: %w", bundle, err)
+		return nil, &NotBundleError{fmt.Errorf("%s is not a hiis run folder: %w", bundle, err)}
 	}
 	if old.Status != "ok" {
-		return nil, fmt.Errorf("%s: the run this bundle records did not finish (status %q), so there is nothing to verify", bundle, old.Status)
+		return nil, &NotBundleError{fmt.Errorf("%s: the run this bundle records did not finish (status %q), so there is nothing to verify", bundle, old.Status)}
 	}
 	if len(old.Bundle) == 0 {
-		return nil, fmt.Errorf("%s: the manifest lists no bundle files; it was written by a hiis without bundles", bundle)
+		return nil, &NotBundleError{fmt.Errorf("%s: the manifest lists no bundle files; it was written by a hiis without bundles", bundle)}
 	}
 	rep.Damaged = checkFiles(bundle, old.Bundle)
 	rep.Changed = checkFiles(bundle, old.Outputs)
@@ -139,7 +146,7 @@ func causes(old, now *manifest.Manifest, rep *Report) []string {
 	for _, d := range rep.Damaged {
 		what := "is missing"
 		if d.Got != "" {
-			what = fmt.Sprintf("has sha256 %s, the manifest records %s", short(d.Got), short(d.Want))
+			what = fmt.Sprintf("has sha256 %s, the manifest records %s", manifest.Short(d.Got), manifest.Short(d.Want))
 		}
 		switch {
 		case strings.HasPrefix(d.Path, pipeline.SnapshotDir+"/"):
@@ -155,7 +162,7 @@ func causes(old, now *manifest.Manifest, rep *Report) []string {
 	for _, d := range rep.Changed {
 		what := "is missing"
 		if d.Got != "" {
-			what = fmt.Sprintf("has sha256 %s, the manifest records %s", short(d.Got), short(d.Want))
+			what = fmt.Sprintf("has sha256 %s, the manifest records %s", manifest.Short(d.Got), manifest.Short(d.Want))
 		}
 		cs = append(cs, fmt.Sprintf("output changed after the run: %s %s", d.Path, what))
 	}
@@ -176,13 +183,6 @@ func causes(old, now *manifest.Manifest, rep *Report) []string {
 	return cs
 }
 
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
-}
-
 // Print writes the report for people.
 func (r *Report) Print(w io.Writer) {
 	if r.OK() {
@@ -191,10 +191,10 @@ func (r *Report) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "verify %s: DIFFERENT\n", r.Bundle)
 	for _, d := range r.Damaged {
-		fmt.Fprintf(w, "  bundle file %s: sha256 %s, manifest %s\n", d.Path, orMissing(d.Got), short(d.Want))
+		fmt.Fprintf(w, "  bundle file %s: sha256 %s, manifest %s\n", d.Path, orMissing(d.Got), manifest.Short(d.Want))
 	}
 	for _, d := range r.Changed {
-		fmt.Fprintf(w, "  output %s in the run folder: sha256 %s, manifest %s\n", d.Path, orMissing(d.Got), short(d.Want))
+		fmt.Fprintf(w, "  output %s in the run folder: sha256 %s, manifest %s\n", d.Path, orMissing(d.Got), manifest.Short(d.Want))
 	}
 	if r.RunErr != nil {
 		fmt.Fprintf(w, "  the re-run failed: %v\n", r.RunErr)
@@ -206,7 +206,7 @@ func (r *Report) Print(w io.Writer) {
 		case d.Got == "":
 			fmt.Fprintf(w, "  output %s: not produced by the re-run\n", d.Path)
 		default:
-			fmt.Fprintf(w, "  output %s: sha256 %s, manifest %s\n", d.Path, short(d.Got), short(d.Want))
+			fmt.Fprintf(w, "  output %s: sha256 %s, manifest %s\n", d.Path, manifest.Short(d.Got), manifest.Short(d.Want))
 		}
 	}
 	if len(r.Rows.Changes) > 0 {
@@ -229,5 +229,5 @@ func orMissing(s string) string {
 	if s == "" {
 		return "(missing)"
 	}
-	return short(s)
+	return manifest.Short(s)
 }

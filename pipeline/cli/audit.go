@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -18,8 +19,12 @@ func verifyCmd() *cobra.Command {
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			rep, err := audit.Verify(c.Context(), args[0])
-			if err != nil {
+			var nb *audit.NotBundleError
+			if errors.As(err, &nb) {
 				return &usageError{err}
+			}
+			if err != nil {
+				return err
 			}
 			rep.Print(c.OutOrStdout())
 			if !rep.OK() {

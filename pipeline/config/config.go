@@ -194,13 +194,6 @@ func (r *Run) SourceNames() []string {
 	return names
 }
 
-// PeriodDates returns the parsed period start and end.
-func (r *Run) PeriodDates() (start, end time.Time) {
-	start, _ = time.Parse(time.DateOnly, r.Period.Start)
-	end, _ = time.Parse(time.DateOnly, r.Period.End)
-	return start, end
-}
-
 // Resolve turns a path from the config into a file path: relative paths are
 // taken from the config's folder. Resolved paths, after following symbolic
 // links, must stay inside the config's folder or the data root, so that a

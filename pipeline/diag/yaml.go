@@ -187,7 +187,8 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 	setPos(v, At(file, n))
 }
 
-// setPos stores pos in a struct's Pos field, if it has one that is unset.
+// setPos stores pos in a struct's Pos field, if it has one (a map entry
+// overwrites it with the position of its key).
 func setPos(v reflect.Value, pos Pos) {
 	if v.Kind() == reflect.Pointer {
 		v = v.Elem()

@@ -8,7 +8,7 @@ import (
 	"hiis/pipeline/source"
 )
 
-// Select returns the indicators the run switches on, sorted by id, after
+// Select returns the indicators the run switches on, in catalogue order, after
 // checking each against the run's sources. Unknown ids in the selection and
 // indicators whose source is missing are reported together.
 func Select(run *config.Run, all []*Indicator) ([]*Indicator, error) {
@@ -81,7 +81,7 @@ func checkSources(run *config.Run, ind *Indicator, l *diag.List) {
 		ps, ok := run.Sources[p.Source]
 		if !ok {
 			l.Add(ind.Pos.Of("population.source"), "%s: population source %q is not configured in %s", ind.ID, p.Source, run.File)
-		} else if ps.Kind != "population" {
+		} else if k, err := source.Lookup(ps.Kind); err == nil && k.Level != source.Population {
 			l.Add(ind.Pos.Of("population.source"), "%s: population source %q is of kind %q, not population", ind.ID, p.Source, ps.Kind)
 		}
 	}

@@ -155,5 +155,13 @@ func HashFile(p string) (File, error) {
 	return File{SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
 }
 
+// Short abbreviates a sha256 for messages (the first 12 hex digits).
+func Short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
 // Name is the manifest's file name in a run folder.
 const Name = "manifest.json"

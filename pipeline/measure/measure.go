@@ -443,7 +443,12 @@ func summaries(ind *indicator.Indicator, est map[groupKey]metrics.Row, opt Optio
 		add(metrics.IMDSummary, metrics.GroupGap, missing("needs values for quintiles 1 and 5"))
 		add(metrics.IMDSummary, metrics.GroupRatio, missing("needs values for quintiles 1 and 5"))
 	}
-	if hasBreakdown(est, metrics.IMDQuintile) {
+	if hasBreakdown(est, metrics.IMDQuintile) && ind.Measure == indicator.RatioToBaseline {
+		// The SII weights quintiles by their population; a ratio to a
+		// baseline period has activity, not people, as its denominator.
+		add(metrics.IMDSummary, metrics.GroupSII, missing("not computed: a ratio to a baseline has no population to weight the quintiles"))
+		add(metrics.IMDSummary, metrics.GroupRII, missing("not computed: a ratio to a baseline has no population to weight the quintiles"))
+	} else if hasBreakdown(est, metrics.IMDQuintile) {
 		sii, rii := slope(ind, est, opt)
 		add(metrics.IMDSummary, metrics.GroupSII, sii)
 		add(metrics.IMDSummary, metrics.GroupRII, rii)

@@ -68,10 +68,7 @@ func Query(ind *indicator.Indicator, kinds map[string]source.Kind) (string, erro
 		return "", fmt.Errorf("%s: source %q is not loaded", ind.ID, ind.Source)
 	}
 	breakdowns := append([]string{metrics.Overall}, ind.Breakdowns...)
-	filter := "TRUE"
-	if ind.Filter != "" {
-		filter = "(" + ind.Filter + ")"
-	}
+	filter := condition(ind.Filter)
 	if k.Level == source.Aggregate {
 		var in []string
 		for _, b := range breakdowns {
@@ -90,11 +87,7 @@ FROM %s WHERE %s AND breakdown IN (%s) GROUP BY breakdown, "group"`,
 	fmt.Fprintf(&b, "WITH base AS (SELECT *, %s AS hiis_age_band FROM %s WHERE %s)", ageBand, ident(ind.Source), filter)
 	pop := ind.Population
 	if pop != nil {
-		pf := "TRUE"
-		if pop.Filter != "" {
-			pf = "(" + pop.Filter + ")"
-		}
-		fmt.Fprintf(&b, ",\npop AS (SELECT *, %s AS hiis_age_band FROM %s WHERE %s)", ageBand, ident(pop.Source), pf)
+		fmt.Fprintf(&b, ",\npop AS (SELECT *, %s AS hiis_age_band FROM %s WHERE %s)", ageBand, ident(pop.Source), condition(pop.Filter))
 	}
 	type part struct{ breakdown, stratum string }
 	var parts []part
@@ -129,6 +122,14 @@ ON e.grp = p.grp AND e.stratum = p.stratum`,
 	b.WriteString("\n")
 	b.WriteString(strings.Join(selects, "\nUNION ALL\n"))
 	return b.String(), nil
+}
+
+// condition is a filter expression as a SQL condition: TRUE when empty.
+func condition(expr string) string {
+	if expr == "" {
+		return "TRUE"
+	}
+	return "(" + expr + ")"
 }
 
 func orNull(expr string) string {
@@ -176,11 +177,7 @@ func (e *Engine) Run(ctx context.Context, inds []*indicator.Indicator, snaps []S
 		}
 		out.Cells = append(out.Cells, cells...)
 		if k := kinds[ind.Source]; k.Level == source.Record && ind.SQL == "" {
-			filter := "TRUE"
-			if ind.Filter != "" {
-				filter = "(" + ind.Filter + ")"
-			}
-			qual, err := e.quality(ctx, ind.Source, ind.ID, filter)
+			qual, err := e.quality(ctx, ind.Source, ind.ID, condition(ind.Filter))
 			if err != nil {
 				return out, fmt.Errorf("transform %s: data quality: %w", ind.ID, err)
 			}
