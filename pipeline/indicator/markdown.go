@@ -59,6 +59,12 @@ func Markdown(all []*Indicator) []byte {
 				row("population filter", ind.Population.Filter)
 			}
 			row("sql", ind.SQL)
+			for _, b := range sortedKeys(ind.MeasureByBreakdown) {
+				row("measure for "+b, ind.MeasureByBreakdown[b])
+			}
+			if ind.Disclosure == "none" {
+				row("disclosure", "none (counts are not of people)")
+			}
 			row("breakdowns", strings.Join(ind.Breakdowns, ", "))
 			for _, k := range sortedKeys(ind.Codes) {
 				p("| %s | %s |\n", k, strings.ReplaceAll(oneLine(ind.Codes[k]), "|", `\|`))
