@@ -227,12 +227,14 @@ func outputTemp(out string) (string, error) {
 }
 
 // replaceDir renames tmp to out, replacing an earlier run folder. It
-// refuses to replace a folder that is not a hiis run folder (one with a
-// manifest.json), so a mistyped --out cannot delete someone's files.
+// refuses to replace a folder that is not empty and not a hiis run folder
+// (one with a manifest.json), so a mistyped --out cannot delete someone's
+// files.
 func replaceDir(tmp, out string) error {
 	old := ""
 	if _, err := os.Stat(out); err == nil {
-		if _, err := os.Stat(filepath.Join(out, manifest.Name)); err != nil {
+		entries, _ := os.ReadDir(out)
+		if _, err := os.Stat(filepath.Join(out, manifest.Name)); err != nil && len(entries) > 0 {
 			return fmt.Errorf("%s exists and is not a hiis run folder (it has no %s); choose another output folder or remove it", out, manifest.Name)
 		}
 		old = out + ".old"
