@@ -65,6 +65,10 @@ func (r *run) finish(runErr error) error {
 		os.RemoveAll(r.tmp)
 		return errors.Join(runErr, err)
 	}
+	var se *StageError
+	if errors.As(runErr, &se) {
+		se.Manifest = filepath.Join(target, manifest.Name)
+	}
 	if runErr == nil {
 		// An earlier failure report is stale once a run succeeds.
 		if err := os.RemoveAll(FailedDir(r.out)); err != nil {

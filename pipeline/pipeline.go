@@ -80,10 +80,12 @@ func (r *run) stage(name string, f func() error) error {
 	return nil
 }
 
-// StageError is a failure inside one stage.
+// StageError is a failure inside one stage. Manifest is where the failed
+// run's manifest was written ("" if it could not be).
 type StageError struct {
-	Stage string
-	Err   error
+	Stage    string
+	Err      error
+	Manifest string
 }
 
 func (e *StageError) Error() string { return e.Err.Error() }

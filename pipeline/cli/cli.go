@@ -87,7 +87,11 @@ func message(err error) string {
 	}
 	var se *pipeline.StageError
 	if errors.As(err, &se) {
-		return fmt.Sprintf("hiis: %s failed: %v", se.Stage, se.Err)
+		msg := fmt.Sprintf("hiis: %s failed: %v", se.Stage, se.Err)
+		if se.Manifest != "" {
+			msg += "\nhiis: the previous run folder is unchanged; this run's manifest is " + se.Manifest
+		}
+		return msg
 	}
 	return "hiis: " + err.Error()
 }
