@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"hiis/pipeline/config"
 	"hiis/pipeline/disclose"
@@ -106,17 +105,11 @@ func checkTarget(cfg *config.Run, out, work string) error {
 	}
 	for _, g := range guarded {
 		g, _ = filepath.Abs(g)
-		if within(out, g) {
+		if config.Within(out, g) {
 			return fmt.Errorf("output folder %s would contain or replace %s; choose a folder of its own", out, g)
 		}
 	}
 	return nil
-}
-
-// within reports whether path lies inside (or is) root.
-func within(root, path string) bool {
-	rel, err := filepath.Rel(root, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func (r *run) extract(ctx context.Context) error {

@@ -210,15 +210,15 @@ func (r *Run) Resolve(p string) (string, error) {
 	real := realPath(abs)
 	roots := r.roots()
 	for _, root := range roots {
-		if within(realPath(root), real) {
+		if Within(realPath(root), real) {
 			return abs, nil
 		}
 	}
 	return "", fmt.Errorf("path %q is outside the allowed folders (%s); set data_root to allow another folder", p, strings.Join(roots, ", "))
 }
 
-// within reports whether path lies inside (or is) root.
-func within(root, path string) bool {
+// Within reports whether path lies inside (or is) root.
+func Within(root, path string) bool {
 	rel, err := filepath.Rel(root, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
