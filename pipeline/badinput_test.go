@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -359,5 +361,32 @@ func TestLookupReadingInSnapshotKey(t *testing.T) {
 	}
 	if q(a) == q(b) {
 		t.Errorf("quintile 1 has the same denominator (%s) whichever end decile 1 is", q(a))
+	}
+}
+
+// TestPinnedInput: a correct sha256 pin runs, and the snapshot it names is
+// the same one an unpinned run makes (the pin's hash is reused, not redone).
+func TestPinnedInput(t *testing.T) {
+	data := wlmdsHeader + goodRows(20)
+	cfgPath := miniProject(t, miniConfig, data)
+	work := filepath.Join(t.TempDir(), "work")
+	run := func() pipeline.Summary {
+		sum, err := pipeline.Run(context.Background(), mustLoad(t, cfgPath), pipeline.Options{Out: filepath.Join(t.TempDir(), "out"), Work: work})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	run()
+	sum := sha256.Sum256([]byte(data))
+	pinned := strings.Replace(miniConfig, "path: wlmds.csv,", "path: wlmds.csv, sha256: "+hex.EncodeToString(sum[:])+",", 1)
+	if pinned == miniConfig {
+		t.Fatal("the test could not pin the source")
+	}
+	if err := os.WriteFile(cfgPath, []byte(pinned), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s := run(); s.Reused != 1 {
+		t.Fatalf("the pinned run reused %d snapshots, want the unpinned run's one", s.Reused)
 	}
 }

@@ -121,7 +121,7 @@ func (r *run) load() error {
 		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "previous_data_quality", Edition: "last year's data-quality.csv", File: hf, Rows: len(r.previousDQ)})
 	}
 
-	r.inputs = map[string]string{}
+	r.inputs, r.inputHashes = map[string]string{}, map[string]string{}
 	for _, name := range r.usedSources() {
 		s := cfg.Sources[name]
 		if pin := cfg.Snapshots[name]; pin != nil {
@@ -145,9 +145,11 @@ func (r *run) load() error {
 			return &InvalidError{fmt.Errorf("%s: sources.%s: input %w", cfg.File, name, err)}
 		}
 		if s.SHA256 != "" {
-			if _, err := checkPin(p, s.SHA256, "sources."+name); err != nil {
+			hf, err := checkPin(p, s.SHA256, "sources."+name)
+			if err != nil {
 				return err
 			}
+			r.inputHashes[name] = hf.SHA256
 		}
 		r.inputs[name] = p
 	}

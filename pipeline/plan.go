@@ -66,12 +66,15 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 		if err != nil {
 			return nil, &InvalidError{err}
 		}
+		pinned := ""
 		if s.SHA256 != "" {
-			if _, err := checkPin(input, s.SHA256, "sources."+name); err != nil {
+			hf, err := checkPin(input, s.SHA256, "sources."+name)
+			if err != nil {
 				return nil, err
 			}
+			pinned = hf.SHA256
 		}
-		key, inputHash, exists, err := extract.Plan(s, input, lookupKey(cfg, imd.SHA256), snapDir)
+		key, inputHash, exists, err := extract.Plan(s, input, pinned, lookupKey(cfg, imd.SHA256), snapDir)
 		if err != nil {
 			return nil, &InvalidError{fmt.Errorf("sources.%s: %w", name, err)}
 		}

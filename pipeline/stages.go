@@ -39,6 +39,7 @@ type run struct {
 	previousDQ   map[[2]string]render.DataQuality
 	policy       disclose.Policy
 	inputs       map[string]string // source name -> resolved input path
+	inputHashes  map[string]string // source name -> sha256, for pinned inputs already hashed
 	extracts     []extract.Result
 	cells        transform.Output
 	duckdb       string
@@ -128,7 +129,7 @@ func (r *run) extract(ctx context.Context) error {
 			continue
 		}
 		res, err := extract.Run(ctx, s, r.inputs[name], r.cfg.RejectLimit(s), extract.Options{
-			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, Version: version.Version, Force: r.opt.Force,
+			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, InputSHA256: r.inputHashes[name], Version: version.Version, Force: r.opt.Force,
 			Progress: func(n int64) {
 				r.progress.count(name, n)
 				if r.opt.OnRows != nil {

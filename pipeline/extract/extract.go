@@ -54,21 +54,27 @@ type Result struct {
 
 // Options controls one extract.
 type Options struct {
-	Dir      string       // snapshot folder (work/snapshots)
-	IMD      *refdata.IMD // LSOA lookup
-	IMDHash  string       // sha256 of the lookup file, part of the snapshot key
-	Version  string       // hiis version, recorded in the Parquet footer
-	Force    bool         // rebuild even when the snapshot exists
-	Progress func(rows int64)
+	Dir     string       // snapshot folder (work/snapshots)
+	IMD     *refdata.IMD // LSOA lookup
+	IMDHash string       // identifies the lookup and how it is read: part of the snapshot key
+	// InputSHA256 is the input's sha256 when the caller has just computed
+	// it (checking a pin), so a large extract is not hashed twice.
+	InputSHA256 string
+	Version     string // hiis version, recorded in the Parquet footer
+	Force       bool   // rebuild even when the snapshot exists
+	Progress    func(rows int64)
 }
 
 // Plan computes a source's snapshot key without reading its rows: the input
 // hash, the source spec and the lookup hash. It returns the key and whether a
-// complete snapshot with that key exists.
-func Plan(src *config.Source, input string, imdHash, dir string) (key, inputHash string, exists bool, err error) {
-	inputHash, err = HashFile(input)
-	if err != nil {
-		return "", "", false, err
+// complete snapshot with that key exists. known is the input's sha256 when
+// the caller already has it (from a pin check), "" to hash it here.
+func Plan(src *config.Source, input, known, imdHash, dir string) (key, inputHash string, exists bool, err error) {
+	inputHash = known
+	if inputHash == "" {
+		if inputHash, err = HashFile(input); err != nil {
+			return "", "", false, err
+		}
 	}
 	key = snapshotKey(src, inputHash, imdHash)
 	_, statErr := os.Stat(paths(dir, src.Name, key).meta)
@@ -116,7 +122,7 @@ func Run(ctx context.Context, src *config.Source, input string, maxReject float6
 	if err != nil {
 		return Result{}, err
 	}
-	key, inputHash, exists, err := Plan(src, input, opt.IMDHash, opt.Dir)
+	key, inputHash, exists, err := Plan(src, input, opt.InputSHA256, opt.IMDHash, opt.Dir)
 	if err != nil {
 		return Result{}, err
 	}
