@@ -17,6 +17,14 @@ type ev struct {
 	vals     []string // the kind's own columns; vals[0] is the id, set after sorting
 }
 
+// badCopy returns the fields of event i with its id replaced: the start of
+// a deliberately bad row that the caller then spoils.
+func badCopy(evs []ev, i int, id string) []string {
+	f := append(evs[i].eqCols(), evs[i].vals...)
+	f[4] = id
+	return f
+}
+
 // badRow describes a deliberately invalid row.
 type badRow struct {
 	File   string `json:"file"`
@@ -215,14 +223,9 @@ func outpatientsFile(seed uint64, people []*person) sourceFile {
 		evs[i].vals[1] = isoDate(evs[i].day)
 	}
 	n := len(evs)
-	row := func(i int, id string) []string {
-		f := append(evs[i].eqCols(), evs[i].vals...)
-		f[4] = id
-		return f
-	}
-	a := row(n/3, "OP900000001")
+	a := badCopy(evs, n/3, "OP900000001")
 	a[5] = "31/02/2026"
-	b := row(3*n/4, "OP900000002")
+	b := badCopy(evs, 3*n/4, "OP900000002")
 	b = b[:len(b)-1]
 	return writeEvents("outpatients.csv", headers["outpatients"], evs, []insert{
 		{after: n / 3, fields: a, field: "appointment_date", reason: `"31/02/2026" is not a date (31 February)`},
@@ -250,16 +253,11 @@ func ecdsFile(seed uint64, people []*person) sourceFile {
 		evs[i].vals[1] = isoDate(evs[i].day)
 	}
 	n := len(evs)
-	row := func(i int, id string) []string {
-		f := append(evs[i].eqCols(), evs[i].vals...)
-		f[4] = id
-		return f
-	}
-	a := row(n/5, "AE900000001")
+	a := badCopy(evs, n/5, "AE900000001")
 	a[5] = "2025-13-07"
-	b := row(n/2, "AE900000002")
+	b := badCopy(evs, n/2, "AE900000002")
 	b[2] = "4O"
-	c := row(4*n/5, "AE900000003")
+	c := badCopy(evs, 4*n/5, "AE900000003")
 	c = c[:len(c)-1]
 	return writeEvents("ecds.csv", headers["ecds"], evs, []insert{
 		{after: n / 5, fields: a, field: "arrival_date", reason: `"2025-13-07" is not a date (month 13)`},
