@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"hiis/pipeline/config"
+	"hiis/pipeline/manifest"
 )
 
 // Bundle layout inside a run folder.
@@ -33,7 +34,7 @@ func (r *run) writeBundle() error {
 		if err := copyFile(src, dst); err != nil {
 			return "", err
 		}
-		hf, err := hashFile(dst)
+		hf, err := manifest.HashFile(dst)
 		if err != nil {
 			return "", err
 		}
@@ -129,7 +130,7 @@ func (r *run) writeBundle() error {
 	if err := os.WriteFile(dst, b.Bytes(), 0o644); err != nil {
 		return err
 	}
-	hf, err := hashFile(dst)
+	hf, err := manifest.HashFile(dst)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (r *run) load() error {
 	if !rng.Contains(v) {
 		return &InvalidError{fmt.Errorf("%s: this config was made for hiis %s, and this is hiis %s", cfg.File, cfg.Hiis, version.Version)}
 	}
-	cf, err := hashFile(cfg.File)
+	cf, err := manifest.HashFile(cfg.File)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (r *run) load() error {
 	for _, ind := range inds {
 		r.man.Run.Indicators = append(r.man.Run.Indicators, ind.ID)
 		for _, f := range ind.Files() {
-			hf, err := hashFile(f)
+			hf, err := manifest.HashFile(f)
 			if err != nil {
 				return err
 			}
@@ -113,7 +113,7 @@ func (r *run) load() error {
 		if r.previousDQ, err = readDataQuality(path); err != nil {
 			return &InvalidError{err}
 		}
-		hf, err := hashFile(path)
+		hf, err := manifest.HashFile(path)
 		if err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func (r *run) loadTemplates() (string, error) {
 		return "", err
 	}
 	for _, f := range files {
-		hf, err := hashFile(filepath.Join(dir, filepath.FromSlash(f)))
+		hf, err := manifest.HashFile(filepath.Join(dir, filepath.FromSlash(f)))
 		if err != nil {
 			return "", err
 		}
@@ -236,7 +236,7 @@ func (e *PinError) Error() string {
 }
 
 func checkPin(path, want, field string) (manifest.File, error) {
-	hf, err := hashFile(path)
+	hf, err := manifest.HashFile(path)
 	if err != nil {
 		return hf, &InvalidError{fmt.Errorf("%s: %w", field, err)}
 	}

@@ -90,8 +90,6 @@ func (r *run) rel(p string) string {
 	return filepath.ToSlash(p)
 }
 
-func hashFile(p string) (manifest.File, error) { return manifest.HashFile(p) }
-
 func (r *run) renderInput() render.Input {
 	cfg := r.cfg
 	in := render.Input{
@@ -176,7 +174,7 @@ func (r *run) copyRejects() error {
 
 // addOutput hashes a file of the run folder into the manifest.
 func (r *run) addOutput(rel string) error {
-	hf, err := hashFile(filepath.Join(r.tmp, filepath.FromSlash(rel)))
+	hf, err := manifest.HashFile(filepath.Join(r.tmp, filepath.FromSlash(rel)))
 	if err != nil {
 		return err
 	}
