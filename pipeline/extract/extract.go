@@ -24,6 +24,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"hiis/pipeline/config"
+	"hiis/pipeline/manifest"
 	"hiis/pipeline/refdata"
 	"hiis/pipeline/source"
 )
@@ -72,7 +73,7 @@ type Options struct {
 func Plan(src *config.Source, input, known, imdHash, dir string) (key, inputHash string, exists bool, err error) {
 	inputHash = known
 	if inputHash == "" {
-		if inputHash, err = HashFile(input); err != nil {
+		if inputHash, err = hashFile(input); err != nil {
 			return "", "", false, err
 		}
 	}
@@ -99,18 +100,10 @@ func snapshotKey(src *config.Source, inputHash, imdHash string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// HashFile returns the hex sha256 of a file's bytes.
-func HashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+// hashFile returns the hex sha256 of a file's bytes.
+func hashFile(path string) (string, error) {
+	f, err := manifest.HashFile(path)
+	return f.SHA256, err
 }
 
 // Run extracts one source from input into a snapshot, or reuses the snapshot
@@ -142,10 +135,10 @@ func Run(ctx context.Context, src *config.Source, input string, maxReject float6
 	if err := build(ctx, kind, src, input, p, &res, opt); err != nil {
 		return res, err
 	}
-	if res.SnapshotSHA256, err = HashFile(p.parquet); err != nil {
+	if res.SnapshotSHA256, err = hashFile(p.parquet); err != nil {
 		return res, err
 	}
-	if res.RejectsSHA256, err = HashFile(p.rejects); err != nil {
+	if res.RejectsSHA256, err = hashFile(p.rejects); err != nil {
 		return res, err
 	}
 	// The metadata file marks the snapshot complete: write it last.
@@ -161,7 +154,7 @@ func Run(ctx context.Context, src *config.Source, input string, maxReject float6
 
 // intact reports whether the file at path still has the recorded sha256.
 func intact(path, want string) bool {
-	got, err := HashFile(path)
+	got, err := hashFile(path)
 	return err == nil && got == want
 }
 
