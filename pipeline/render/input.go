@@ -91,4 +91,9 @@ type Input struct {
 	Population     []PopulationRow
 	Core20Share    float64 // share of the population in IMD quintile 1, 0..1; NaN when unknown
 	Narrative      []Narrative
+	// PreviousPeriod is last year's period label ("2024/25") when the config
+	// names last year's published metrics, "" otherwise; Changes then holds
+	// each indicator's change since that year.
+	PreviousPeriod string
+	Changes        []Change
 }
