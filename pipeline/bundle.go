@@ -73,6 +73,17 @@ func (r *run) writeBundle() error {
 		pinned.PreviousDataQuality = "reference/previous-data-quality.csv"
 	}
 
+	if c := cfg.Comparator; c != nil {
+		path, _ := cfg.Resolve(c.Metrics)
+		sum, err := copyIn(path, "bundle/reference/comparator-metrics.csv")
+		if err != nil {
+			return err
+		}
+		pc := *c
+		pc.Metrics, pc.SHA256 = "reference/comparator-metrics.csv", sum
+		pinned.Comparator = &pc
+	}
+
 	var ids []string
 	for _, ind := range r.indicators {
 		ids = append(ids, ind.ID)

@@ -14,6 +14,7 @@ import (
 	"hiis/pipeline/disclose"
 	"hiis/pipeline/indicator"
 	"hiis/pipeline/manifest"
+	"hiis/pipeline/metrics"
 	"hiis/pipeline/refdata"
 	"hiis/pipeline/source"
 	"hiis/pipeline/transform"
@@ -119,6 +120,10 @@ func (r *run) load() error {
 		}
 		hf.Path = r.rel(path)
 		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "previous_data_quality", Edition: "last year's data-quality.csv", File: hf, Rows: len(r.previousDQ)})
+	}
+
+	if err := r.loadComparator(); err != nil {
+		return err
 	}
 
 	r.inputs, r.inputHashes = map[string]string{}, map[string]string{}
@@ -282,4 +287,37 @@ func diagError(at diag.Pos, format string, args ...any) error {
 	var l diag.List
 	l.Add(at, format, args...)
 	return l.Err()
+}
+
+// loadComparator reads the metrics table each indicator is shown beside
+// (all/ of a multi-organisation run, or a published national file), pinned
+// in the manifest like any reference file.
+func (r *run) loadComparator() error {
+	c := r.cfg.Comparator
+	if c == nil {
+		return nil
+	}
+	path, err := r.cfg.Resolve(c.Metrics)
+	if err != nil {
+		return &InvalidError{fmt.Errorf("comparator.metrics: %w", err)}
+	}
+	hf, err := checkPin(path, c.SHA256, "comparator.metrics")
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return &InvalidError{fmt.Errorf("comparator.metrics: %w", err)}
+	}
+	defer f.Close()
+	if r.comparator, err = metrics.ReadCSV(f, path); err != nil {
+		return &InvalidError{fmt.Errorf("comparator.metrics: %w", err)}
+	}
+	hf.Path = r.rel(path)
+	label := c.Label
+	if label == "" {
+		label = "comparator"
+	}
+	r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "comparator", Edition: label, File: hf, Rows: len(r.comparator)})
+	return nil
 }

@@ -101,6 +101,11 @@ func (r *run) renderInput() render.Input {
 		Metrics:        r.published,
 		Unsuppressed:   r.unsuppressed,
 		Core20Share:    math.NaN(),
+		Comparator:     r.comparator,
+	}
+	if c := cfg.Comparator; c != nil {
+		in.ComparatorLabel = c.Label
+		in.Unassigned = c.Unassigned
 	}
 	for _, ind := range r.indicators {
 		in.Indicators = append(in.Indicators, render.Indicator{ID: ind.ID, Name: ind.Name, Domain: ind.Domain, Evidence: ind.Evidence,

@@ -23,6 +23,8 @@ type Options struct {
 	// OnRows, if set, is called as each source's extract advances, with
 	// the rows read so far (for progress displays and tests).
 	OnRows func(source string, rows int64)
+
+	done func(*run) // called with the finished run (multi-organisation runs)
 }
 
 // Summary is what a finished run reports.
@@ -65,6 +67,9 @@ func Run(ctx context.Context, cfg *config.Run, opt Options) (sum Summary, err er
 		if err := r.stage(s.name, s.run); err != nil {
 			return sum, err
 		}
+	}
+	if opt.done != nil {
+		opt.done(r)
 	}
 	return r.summary(start), nil
 }

@@ -37,6 +37,7 @@ type run struct {
 	imdHash      string
 	macros       string // templates/sql/macros.sql
 	previousDQ   map[[2]string]render.DataQuality
+	comparator   []metrics.Row // all-organisations (or national) metrics, when the config names them
 	policy       disclose.Policy
 	inputs       map[string]string // source name -> resolved input path
 	inputHashes  map[string]string // source name -> sha256, for pinned inputs already hashed

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -84,7 +86,17 @@ func runCmd() *cobra.Command {
 				return err
 			}
 			stderr := c.ErrOrStderr()
-			sum, err := pipeline.Run(c.Context(), cfg, pipeline.Options{Out: out, Work: work, Force: force, Progress: stderr, TTY: isTerminal(stderr)})
+			opt := pipeline.Options{Out: out, Work: work, Force: force, Progress: stderr, TTY: isTerminal(stderr)}
+			if cfg.Organisations != nil {
+				many, err := pipeline.RunMany(c.Context(), cfg, opt)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.OutOrStdout(), "hiis: wrote %s: %d organisations and %s/ (the comparator), %d rows extracted (%d rejected), %s in %.1fs\n",
+					many.Out, len(many.Organisations), pipeline.AllFolder, many.All.Rows, many.All.Rejected, unassigned(many.Unassigned), many.Elapsed.Seconds())
+				return nil
+			}
+			sum, err := pipeline.Run(c.Context(), cfg, opt)
 			if err != nil {
 				return err
 			}
@@ -130,4 +142,20 @@ func indicatorsCmd() *cobra.Command {
 	c.Flags().StringVar(&dir, "dir", "indicators", "folder of indicator definitions")
 	c.Flags().BoolVar(&markdown, "markdown", false, "print the catalogue as Markdown (indicators/README.md)")
 	return c
+}
+
+// unassigned says how many records no organisation took, per source.
+func unassigned(m map[string]int64) string {
+	var parts []string
+	var total int64
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		if m[name] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", name, m[name]))
+			total += m[name]
+		}
+	}
+	if total == 0 {
+		return "every record assigned to an organisation"
+	}
+	return fmt.Sprintf("%d records assigned to no organisation (%s)", total, strings.Join(parts, ", "))
 }

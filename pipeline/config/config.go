@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"hiis/pipeline/diag"
 	"hiis/pipeline/source"
 )
@@ -20,13 +22,20 @@ type Run struct {
 	File string `yaml:"-"` // path the config was read from
 	Dir  string `yaml:"-"` // folder paths resolve against
 
-	Hiis         string             `yaml:"hiis" hiis:"required"` // version range, e.g. ">=0.1.0 <1.0.0"
-	Organisation Organisation       `yaml:"organisation" hiis:"required"`
-	Period       Period             `yaml:"period" hiis:"required"`
-	DataRoot     string             `yaml:"data_root"` // optional folder that paths may also resolve inside
-	Reference    Reference          `yaml:"reference" hiis:"required"`
-	Sources      map[string]*Source `yaml:"sources" hiis:"required"`
-	Indicators   IndicatorSelection `yaml:"indicators" hiis:"required"`
+	Hiis         string       `yaml:"hiis" hiis:"required"` // version range, e.g. ">=0.1.0 <1.0.0"
+	Organisation Organisation `yaml:"organisation"`         // one organisation; or Organisations
+	// Organisations makes one statement per organisation from the same
+	// extracts, plus all/ for every record together (the comparator).
+	Organisations *Organisations `yaml:"organisations,omitempty"`
+	// Comparator is the all-organisations metrics table an organisation's
+	// statement is read beside; hiis sets it in each organisation's run of a
+	// multi-organisation run, and a config may name a published one.
+	Comparator *Comparator        `yaml:"comparator,omitempty"`
+	Period     Period             `yaml:"period" hiis:"required"`
+	DataRoot   string             `yaml:"data_root"` // optional folder that paths may also resolve inside
+	Reference  Reference          `yaml:"reference" hiis:"required"`
+	Sources    map[string]*Source `yaml:"sources" hiis:"required"`
+	Indicators IndicatorSelection `yaml:"indicators" hiis:"required"`
 	// PreviousDataQuality is last year's data-quality.csv, for the change
 	// since the previous year the statement reports (optional).
 	PreviousDataQuality string `yaml:"previous_data_quality"`
@@ -43,6 +52,55 @@ type Run struct {
 	// original extracts.
 	Snapshots map[string]*SnapshotPin `yaml:"snapshots"`
 	Pos       diag.Positions          `yaml:"-"` // where each key stands, for later checks
+	// ExtraRoots are folders paths may also resolve inside, set by hiis for
+	// the runs it derives from a config (never read from YAML).
+	ExtraRoots []string `yaml:"-"`
+}
+
+// validateOrganisations checks that exactly one of organisation and
+// organisations is given, and the organisations block itself.
+func (r *Run) validateOrganisations(l *diag.List) {
+	at := r.Pos.Of
+	_, single := r.Pos["organisation"]
+	o := r.Organisations
+	switch {
+	case o == nil && !single:
+		l.Add(at(""), "missing required key \"organisation\" (or \"organisations\" for one statement per organisation)")
+		return
+	case o != nil && single:
+		l.Add(at("organisations"), "organisations: give either organisation (one statement) or organisations (one per organisation), not both")
+		return
+	case o == nil:
+		return
+	}
+	if o.Kind != "icb" && o.Kind != "trust" && o.Kind != "" {
+		l.Add(at("organisations.kind"), "organisations.kind: %q is not icb or trust", o.Kind)
+	}
+	switch {
+	case (o.Lookup == nil) == (o.Column == ""):
+		l.Add(at("organisations"), "organisations: give either lookup (an LSOA → organisation file, residence-based) or column (the column naming each record's organisation, provider-based)")
+	case o.Lookup != nil:
+		if o.Lookup.Path != "" {
+			if _, err := r.Resolve(o.Lookup.Path); err != nil {
+				l.Add(at("organisations.lookup.path"), "organisations.lookup.path: %v", err)
+			}
+		}
+		checkSHA(l, at("organisations.lookup.sha256"), "organisations.lookup.sha256", o.Lookup.SHA256)
+		for _, k := range sortedKeys(o.Lookup.Columns) {
+			switch k {
+			case "lsoa", "code", "name":
+			default:
+				l.Add(at("organisations.lookup.columns."+k), "organisations.lookup.columns: %q is not lsoa, code or name", k)
+			}
+		}
+	case o.Column != "":
+		if o.Column != "organisation" {
+			l.Add(at("organisations.column"), "organisations.column: %q: the column is called organisation; map your own header to it in each source's columns", o.Column)
+		}
+	}
+	if _, _, err := o.SelectedCodes(); err != nil {
+		l.Add(at("organisations.select"), "%v", err)
+	}
 }
 
 // Organisation is the publishing body.
@@ -51,6 +109,59 @@ type Organisation struct {
 	Name string   `yaml:"name" hiis:"required"`
 	Kind string   `yaml:"kind" hiis:"required"` // icb or trust
 	Pos  diag.Pos `yaml:"-"`
+}
+
+// Organisations assigns records to organisations: by residence, through
+// an LSOA → organisation lookup (ICBs), or by a column every source maps
+// (providers).
+type Organisations struct {
+	Kind   string     `yaml:"kind" hiis:"required"` // icb or trust
+	Lookup *OrgLookup `yaml:"lookup"`
+	Column string     `yaml:"column"`           // the hiis column naming each record's organisation
+	Select yaml.Node  `yaml:"select,omitempty"` // all (default) or a list of codes
+	Pos    diag.Pos   `yaml:"-"`
+}
+
+// OrgLookup is an LSOA → organisation lookup file (CSV), as ONS publishes
+// LSOA → Sub-ICB → ICB.
+type OrgLookup struct {
+	Path   string `yaml:"path" hiis:"required"`
+	SHA256 string `yaml:"sha256"`
+	// Columns maps lsoa, code and name to the file's headers.
+	Columns map[string]string `yaml:"columns"`
+	Pos     diag.Pos          `yaml:"-"`
+}
+
+// SelectedCodes reads `select`: all (or absent) gives all=true; otherwise
+// the list of organisation codes.
+func (o *Organisations) SelectedCodes() (all bool, codes []string, err error) {
+	n := o.Select
+	switch {
+	case n.Kind == 0:
+		return true, nil, nil
+	case n.Kind == yaml.ScalarNode && n.Value == "all":
+		return true, nil, nil
+	case n.Kind == yaml.SequenceNode:
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode || strings.TrimSpace(c.Value) == "" {
+				return false, nil, fmt.Errorf("organisations.select: line %d: expected an organisation code", c.Line)
+			}
+			codes = append(codes, strings.TrimSpace(c.Value))
+		}
+		return false, codes, nil
+	}
+	return false, nil, fmt.Errorf("organisations.select: expected all or a list of organisation codes")
+}
+
+// Comparator is a metrics table (metrics.csv as hiis writes it) whose
+// overall and IMD quintile values each indicator is shown beside.
+type Comparator struct {
+	Metrics string `yaml:"metrics" hiis:"required"`
+	SHA256  string `yaml:"sha256"`
+	Label   string `yaml:"label"` // e.g. "All organisations", "England"
+	// Unassigned counts, per source, the records of the comparator that no
+	// organisation took (no LSOA, or one not in the lookup).
+	Unassigned map[string]int64 `yaml:"unassigned,omitempty"`
 }
 
 // Period is the reporting period; Start and End are inclusive dates.
@@ -240,7 +351,7 @@ func realPath(p string) string {
 // roots are the folders config paths may resolve inside: the config's own
 // folder and the data root.
 func (r *Run) roots() []string {
-	roots := []string{r.Dir}
+	roots := append([]string{r.Dir}, r.ExtraRoots...)
 	if r.DataRoot != "" {
 		dr := r.DataRoot
 		if !filepath.IsAbs(dr) {
@@ -287,6 +398,7 @@ func (r *Run) validate(l *diag.List) {
 	if r.Organisation.Kind != "" && r.Organisation.Kind != "icb" && r.Organisation.Kind != "trust" {
 		l.Add(at("organisation.kind"), "organisation.kind: %q is not icb or trust", r.Organisation.Kind)
 	}
+	r.validateOrganisations(l)
 	var start, end time.Time
 	var err error
 	if r.Period.Start != "" {

@@ -96,4 +96,11 @@ type Input struct {
 	// each indicator's change since that year.
 	PreviousPeriod string
 	Changes        []Change
+	// Comparator is the published metrics each indicator is read beside
+	// (all organisations of a multi-organisation run, or England), with
+	// ComparatorLabel naming it; nil for none. Unassigned counts, per
+	// source, the comparator's records no organisation took.
+	Comparator      []metrics.Row
+	ComparatorLabel string
+	Unassigned      map[string]int64
 }

@@ -1,0 +1,127 @@
+package pipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"hiis/pipeline"
+	"hiis/pipeline/audit"
+	"hiis/pipeline/metrics"
+)
+
+var orgsConfig = filepath.Join("testdata", "orgs", "config.yaml")
+
+// TestOrganisations splits the fixture between two ICBs by district: each
+// organisation gets a complete run folder that verifies on its own, all/
+// reproduces the single-organisation run, and the two organisations'
+// counts add up to all/'s less the records no organisation took.
+func TestOrganisations(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	work := t.TempDir()
+	sum, err := pipeline.RunMany(context.Background(), mustLoad(t, orgsConfig), pipeline.Options{Out: out, Work: work})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Organisations) != 2 || sum.Organisations[0].Code != "QAA" || sum.Organisations[1].Code != "QBB" {
+		t.Fatalf("organisations: %+v", sum.Organisations)
+	}
+	var top pipeline.ManyManifest
+	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &top); err != nil {
+		t.Fatal(err)
+	}
+	if top.Kind != "organisations" || len(top.Organisations) != 2 || top.All.Folder != "all" || top.Organisations[0].Manifest == "" {
+		t.Errorf("top manifest: %+v", top)
+	}
+	if sum.Unassigned["apc"] == 0 {
+		t.Errorf("the fixture's apc has records with no or unknown LSOA, but none were unassigned: %v", sum.Unassigned)
+	}
+
+	// all/ is the single-organisation run under another name.
+	single := mustRun(t, fixtureConfig, work)
+	want := readMetrics(t, filepath.Join(single, "restricted", "metrics_unsuppressed.csv"))
+	got := readMetrics(t, filepath.Join(out, "all", "restricted", "metrics_unsuppressed.csv"))
+	if len(got) != len(want) {
+		t.Fatalf("all/ has %d metric rows, the single run %d", len(got), len(want))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		w.Organisation, g.Organisation = "", ""
+		if w.Key() != g.Key() || !sameNumbers(w, g) {
+			t.Errorf("all/ row %d differs from the single run:\n got %+v\nwant %+v", i, g, w)
+			break
+		}
+	}
+
+	// Quintile counts add up exactly: every LSOA in the IMD lookup belongs
+	// to one of the two organisations. Overall counts add up to all/'s less
+	// the records in the Unknown quintile, which no organisation took.
+	type key struct{ ind, breakdown, group string }
+	count := func(folder string) map[key][2]float64 {
+		m := map[key][2]float64{}
+		for _, r := range readMetrics(t, filepath.Join(out, folder, "restricted", "metrics_unsuppressed.csv")) {
+			if r.Breakdown == metrics.Overall || r.Breakdown == metrics.IMDQuintile {
+				m[key{r.IndicatorID, r.Breakdown, r.Group}] = [2]float64{r.Numerator, r.Denominator}
+			}
+		}
+		return m
+	}
+	all, a, bb := count("all"), count("QAA"), count("QBB")
+	checked := 0
+	for k, v := range all {
+		if _, ok := a[key{k.ind, metrics.Overall, metrics.GroupAll}]; !ok {
+			continue // an aggregate source published for the whole area: all/ only
+		}
+		if k.group == "Unknown" {
+			continue
+		}
+		want := v[0]
+		if k.breakdown == metrics.Overall {
+			want -= all[key{k.ind, metrics.IMDQuintile, "Unknown"}][0]
+		}
+		if got := a[k][0] + bb[k][0]; got != want {
+			t.Errorf("%s %s %s: QAA %v + QBB %v = %v, want all/ less unassigned = %v", k.ind, k.breakdown, k.group, a[k][0], bb[k][0], got, want)
+		}
+		// Population denominators follow the same assignment.
+		if d := v[1]; k.breakdown == metrics.IMDQuintile && d == d {
+			if got := a[k][1] + bb[k][1]; got != d {
+				t.Errorf("%s %s %s: denominators QAA %v + QBB %v = %v, want all/'s %v", k.ind, k.breakdown, k.group, a[k][1], bb[k][1], got, d)
+			}
+		}
+		checked++
+	}
+	if checked < 100 {
+		t.Errorf("only %d counts compared", checked)
+	}
+
+	// Every folder verifies on its own, copied away from the others.
+	for _, f := range []string{"QAA", "QBB", "all"} {
+		dst := filepath.Join(t.TempDir(), f)
+		if err := os.CopyFS(dst, os.DirFS(filepath.Join(out, f))); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := audit.Verify(context.Background(), dst)
+		if err != nil {
+			t.Fatalf("verify %s: %v", f, err)
+		}
+		if !rep.OK() {
+			t.Errorf("verify %s: differences", f)
+		}
+	}
+}
+
+func sameNumbers(a, b metrics.Row) bool {
+	x, y := a.Numbers(), b.Numbers()
+	for i := range x {
+		if x[i] != y[i] && !(x[i] != x[i] && y[i] != y[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,175 @@
+package transform
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// PartitionSource is one snapshot to split by organisation.
+type PartitionSource struct {
+	Name string // source name
+	Path string // its Parquet snapshot
+	// ByColumn is true when the snapshot's own organisation column names
+	// each record's organisation (provider-based); otherwise its lsoa is
+	// looked up (residence-based).
+	ByColumn bool
+}
+
+// Part is one organisation's share of one snapshot.
+type Part struct {
+	Org, Source string
+	Path        string // Parquet file, same columns as the snapshot
+	Rows        int64
+}
+
+// Partitioned is what Partition wrote.
+type Partitioned struct {
+	Parts []Part // sorted by organisation, then source
+	// Unassigned counts each source's rows that no selected organisation
+	// took: no LSOA, an LSOA not in the lookup, a blank organisation, or
+	// an organisation not selected.
+	Unassigned map[string]int64
+}
+
+// Partition splits each snapshot into one Parquet file per organisation in
+// codes, under dir/<code>/<source>.parquet, keeping the snapshot's columns
+// and row order (by source_line), so that each organisation's run reads
+// only its own records. byLSOA maps upper-case LSOA codes to organisation
+// codes. Files are written even when an organisation has no rows, so every
+// organisation's run has every source.
+func Partition(ctx context.Context, srcs []PartitionSource, byLSOA map[string]string, codes []string, dir string) (Partitioned, error) {
+	out := Partitioned{Unassigned: map[string]int64{}}
+	tmp := filepath.Join(dir, ".duckdb-tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return out, err
+	}
+	defer os.RemoveAll(tmp)
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return out, fmt.Errorf("partition: open duckdb: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	setup := []string{
+		"SET autoinstall_known_extensions = false",
+		"SET autoload_known_extensions = false",
+		"SET preserve_insertion_order = true",
+		"SET temp_directory = " + literal(filepath.ToSlash(tmp)),
+		"CREATE TEMP TABLE hiis_orgs (lsoa VARCHAR, org VARCHAR)",
+		"CREATE TEMP TABLE hiis_selected (org VARCHAR)",
+	}
+	for _, q := range setup {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return out, fmt.Errorf("partition setup: %w", err)
+		}
+	}
+	lsoas := make([]string, 0, len(byLSOA))
+	for l := range byLSOA {
+		lsoas = append(lsoas, l)
+	}
+	sort.Strings(lsoas)
+	pairs := make([][2]string, len(lsoas))
+	for i, l := range lsoas {
+		pairs[i] = [2]string{l, byLSOA[l]}
+	}
+	if err := insertPairs(ctx, db, "hiis_orgs", pairs); err != nil {
+		return out, err
+	}
+	sel := make([][2]string, len(codes))
+	for i, c := range codes {
+		sel[i] = [2]string{c}
+	}
+	if err := insertPairs(ctx, db, "hiis_selected", sel); err != nil {
+		return out, err
+	}
+	sorted := append([]PartitionSource(nil), srcs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	for _, s := range sorted {
+		key := "m.org"
+		join := "LEFT JOIN hiis_orgs m ON upper(trim(s.lsoa)) = m.lsoa"
+		if s.ByColumn {
+			key, join = "nullif(trim(s.organisation), '')", ""
+		}
+		// One pass sorts the snapshot by organisation; each organisation's
+		// file is then a contiguous range of that table.
+		q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE hiis_part AS
+SELECT CASE WHEN %[1]s IN (SELECT org FROM hiis_selected) THEN %[1]s END AS hiis_org, s.*
+FROM read_parquet(%[2]s) s %[3]s
+ORDER BY hiis_org NULLS LAST, s.source_line`, key, literal(filepath.ToSlash(s.Path)), join)
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return out, fmt.Errorf("partition %s: %w", s.Name, err)
+		}
+		counts := map[string]int64{}
+		rows, err := db.QueryContext(ctx, "SELECT coalesce(hiis_org, ''), count(*) FROM hiis_part GROUP BY ALL")
+		if err != nil {
+			return out, fmt.Errorf("partition %s: %w", s.Name, err)
+		}
+		for rows.Next() {
+			var org string
+			var n int64
+			if err := rows.Scan(&org, &n); err != nil {
+				rows.Close()
+				return out, err
+			}
+			counts[org] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return out, err
+		}
+		out.Unassigned[s.Name] = counts[""]
+		for _, code := range codes {
+			path := filepath.Join(dir, code, s.Name+".parquet")
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return out, err
+			}
+			q := fmt.Sprintf("COPY (SELECT * EXCLUDE (hiis_org) FROM hiis_part WHERE hiis_org = %s ORDER BY source_line) TO %s (FORMAT parquet, COMPRESSION zstd)",
+				literal(code), literal(filepath.ToSlash(path)))
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return out, fmt.Errorf("partition %s for %s: %w", s.Name, code, err)
+			}
+			out.Parts = append(out.Parts, Part{Org: code, Source: s.Name, Path: path, Rows: counts[code]})
+		}
+	}
+	sort.Slice(out.Parts, func(i, j int) bool {
+		a, b := out.Parts[i], out.Parts[j]
+		if a.Org != b.Org {
+			return a.Org < b.Org
+		}
+		return a.Source < b.Source
+	})
+	return out, nil
+}
+
+// insertPairs loads rows of one or two text columns into a table.
+func insertPairs(ctx context.Context, db *sql.DB, table string, rows [][2]string) error {
+	const batch = 1000
+	for i := 0; i < len(rows); i += batch {
+		j := min(i+batch, len(rows))
+		var b strings.Builder
+		fmt.Fprintf(&b, "INSERT INTO %s VALUES ", table)
+		two := table == "hiis_orgs"
+		for k, r := range rows[i:j] {
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			if two {
+				fmt.Fprintf(&b, "(%s, %s)", literal(r[0]), literal(r[1]))
+			} else {
+				fmt.Fprintf(&b, "(%s)", literal(r[0]))
+			}
+		}
+		if _, err := db.ExecContext(ctx, b.String()); err != nil {
+			return fmt.Errorf("partition: loading %s: %w", table, err)
+		}
+	}
+	return nil
+}
