@@ -100,6 +100,28 @@ func TestOrganisations(t *testing.T) {
 		t.Errorf("only %d counts compared", checked)
 	}
 
+	// diff reads a multi-organisation run as all its folders together,
+	// keyed by organisation.
+	rows, err := audit.ReadMetrics(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range []string{"all", "QAA", "QBB"} {
+		n += len(readMetrics(t, filepath.Join(out, f, "metrics.csv")))
+	}
+	if len(rows) != n {
+		t.Errorf("diff read %d rows of the multi-organisation run, want %d", len(rows), n)
+	}
+	if d := audit.Diff(rows, rows, 0); d.Over != 0 || d.Rows != n {
+		t.Errorf("diff of a run with itself: %+v", d)
+	}
+	moved := append([]metrics.Row(nil), rows...)
+	moved[len(moved)-1].Value++
+	if d := audit.Diff(rows, moved, 0); d.Changed != 1 {
+		t.Errorf("diff after changing one organisation's row: %d changed, want 1", d.Changed)
+	}
+
 	// Every folder verifies on its own, copied away from the others.
 	for _, f := range []string{"QAA", "QBB", "all"} {
 		dst := filepath.Join(t.TempDir(), f)

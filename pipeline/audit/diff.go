@@ -4,6 +4,7 @@
 package audit
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"hiis/pipeline/manifest"
 	"hiis/pipeline/metrics"
 )
 
@@ -46,8 +48,30 @@ func MetricsPath(p string) string {
 	return p
 }
 
-// ReadMetrics loads a run's metrics.csv (or a run folder's).
+// organisations counts the distinct organisations in a metrics table.
+func organisations(rows []metrics.Row) int {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r.Organisation] = true
+	}
+	return len(seen)
+}
+
+// ReadMetrics loads a run's metrics.csv (or a run folder's). The folder of
+// a multi-organisation run gives the metrics of all/ and of every
+// organisation's folder its manifest lists, together.
 func ReadMetrics(p string) ([]metrics.Row, error) {
+	if folders, ok := manyFolders(p); ok {
+		var all []metrics.Row
+		for _, f := range folders {
+			rows, err := ReadMetrics(filepath.Join(p, f))
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, rows...)
+		}
+		return all, nil
+	}
 	p = MetricsPath(p)
 	f, err := os.Open(p)
 	if err != nil {
@@ -61,15 +85,22 @@ func ReadMetrics(p string) ([]metrics.Row, error) {
 // breakdown and group. A numeric change is over the tolerance when
 // |new − old| > tol × max(|old|, |new|); any added or removed row, a number
 // appearing or disappearing, and any text change are always over it.
+//
+// Rows of a multi-organisation run (several organisations in one table) are
+// keyed by organisation too.
 func Diff(a, b []metrics.Row, tol float64) DiffResult {
 	var res DiffResult
+	key := metrics.Row.Key
+	if organisations(a) > 1 || organisations(b) > 1 {
+		key = func(r metrics.Row) string { return r.Organisation + "\x00" + r.Key() }
+	}
 	idx := map[string]int{}
 	for i, r := range b {
-		idx[r.Key()] = i
+		idx[key(r)] = i
 	}
 	seen := map[string]bool{}
 	for _, old := range a {
-		k := old.Key()
+		k := key(old)
 		seen[k] = true
 		i, ok := idx[k]
 		if !ok {
@@ -81,16 +112,12 @@ func Diff(a, b []metrics.Row, tol float64) DiffResult {
 		}
 	}
 	for _, r := range b {
-		if !seen[r.Key()] {
+		if !seen[key(r)] {
 			res.Changes = append(res.Changes, Change{Kind: "added", New: r, Over: true})
-		}
-	}
-	res.Rows = len(seen)
-	for _, r := range b {
-		if !seen[r.Key()] {
 			res.Rows++
 		}
 	}
+	res.Rows += len(seen)
 	for i := range res.Changes {
 		c := &res.Changes[i]
 		switch c.Kind {
@@ -175,4 +202,35 @@ func quoteEmpty(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// manyFolders lists the run folders of a multi-organisation run folder
+// (all/ first), from its top manifest.
+func manyFolders(p string) ([]string, bool) {
+	b, err := os.ReadFile(filepath.Join(p, manifest.Name))
+	if err != nil {
+		return nil, false
+	}
+	var top struct {
+		Kind string `json:"kind"`
+		All  struct {
+			Folder string `json:"folder"`
+		} `json:"all"`
+		Organisations []struct {
+			Folder string `json:"folder"`
+		} `json:"organisations"`
+	}
+	if json.Unmarshal(b, &top) != nil || top.Kind != "organisations" {
+		return nil, false
+	}
+	folders := []string{top.All.Folder}
+	for _, o := range top.Organisations {
+		folders = append(folders, o.Folder)
+	}
+	for _, f := range folders {
+		if f == "" || f != filepath.Base(f) || f == ".." {
+			return nil, false // never read outside the run folder
+		}
+	}
+	return folders, true
 }
