@@ -1,15 +1,22 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"hiis/pipeline"
 	"hiis/pipeline/audit"
 	"hiis/pipeline/metrics"
+	"hiis/pipeline/source"
 )
 
 var orgsConfig = filepath.Join("testdata", "orgs", "config.yaml")
@@ -135,6 +142,114 @@ func TestOrganisations(t *testing.T) {
 		if !rep.OK() {
 			t.Errorf("verify %s: differences", f)
 		}
+	}
+}
+
+// TestOrganisationsByColumn assigns the same records by a column of each
+// extract (provider-based) instead of the LSOA lookup: each organisation's
+// metrics are the same as by lookup.
+func TestOrganisationsByColumn(t *testing.T) {
+	lookup := map[string]string{}
+	lf, err := os.Open(filepath.Join("testdata", "orgs", "lsoa_org.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(lf).ReadAll()
+	lf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[1:] {
+		lookup[r[0]] = r[1]
+	}
+	byLookup := mustLoad(t, orgsConfig)
+	byColumn := mustLoad(t, orgsConfig)
+	dir := t.TempDir()
+	byColumn.ExtraRoots = []string{dir}
+	byColumn.Organisations.Lookup = nil
+	byColumn.Organisations.Column = "organisation"
+	byColumn.Organisations.Select = yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Value: "QAA"}, {Kind: yaml.ScalarNode, Value: "QBB"}}}
+	for name, s := range byColumn.Sources {
+		k, _ := source.Lookup(s.Kind)
+		if k.Level == source.Aggregate {
+			continue
+		}
+		in, err := byColumn.Resolve(s.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lsoa := "lsoa"
+		if m := s.Columns["lsoa"]; m != "" {
+			lsoa = m
+		}
+		dst := filepath.Join(dir, name+".csv")
+		withOrganisation(t, in, dst, lsoa, lookup)
+		c := *s
+		c.Path, c.Columns = dst, map[string]string{"organisation": "provider_code"}
+		for k, v := range s.Columns {
+			c.Columns[k] = v
+		}
+		byColumn.Sources[name] = &c
+	}
+	outL, outC := filepath.Join(t.TempDir(), "out"), filepath.Join(t.TempDir(), "out")
+	if _, err := pipeline.RunMany(context.Background(), byLookup, pipeline.Options{Out: outL, Work: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := pipeline.RunMany(context.Background(), byColumn, pipeline.Options{Out: outC, Work: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Organisations) != 2 {
+		t.Fatalf("organisations: %+v", sum.Organisations)
+	}
+	for _, org := range []string{"QAA", "QBB"} {
+		want := readMetrics(t, filepath.Join(outL, org, "restricted", "metrics_unsuppressed.csv"))
+		got := readMetrics(t, filepath.Join(outC, org, "restricted", "metrics_unsuppressed.csv"))
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d rows by column, %d by lookup", org, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].Key() != want[i].Key() || !sameNumbers(got[i], want[i]) {
+				t.Errorf("%s row %d by column differs from by lookup:\n got %+v\nwant %+v", org, i, got[i], want[i])
+				break
+			}
+		}
+	}
+}
+
+// withOrganisation copies a CSV extract adding a provider_code column
+// from the lookup of its LSOA column (blank when the LSOA is unknown).
+func withOrganisation(t *testing.T, src, dst, lsoaCol string, lookup map[string]string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(bytes.NewReader(b))
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(recs[0], lsoaCol)
+	if col < 0 {
+		t.Fatalf("%s: no column %s", src, lsoaCol)
+	}
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	for i, rec := range recs {
+		v := "provider_code"
+		if i > 0 && col < len(rec) {
+			v = lookup[strings.ToUpper(strings.TrimSpace(rec[col]))]
+		}
+		if err := w.Write(append(rec, v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	if err := os.WriteFile(dst, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -31,7 +31,7 @@ import (
 
 // FormatVersion changes whenever the snapshot layout or normalisation
 // changes, so old snapshots are not reused by mistake.
-const FormatVersion = "hiis-snapshot-1"
+const FormatVersion = "hiis-snapshot-2"
 
 // progressEvery is how many rows pass between cancellation checks and
 // progress reports.

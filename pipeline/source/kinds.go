@@ -59,8 +59,13 @@ var equality = []Column{
 	{Name: "sex", Type: String, Blank: true, NHSField: "PERSON STATED GENDER CODE / SEX", Doc: "1 male, 2 female; other codes are kept as Other or not known"},
 }
 
+// organisation is the optional column naming a record's organisation, for
+// provider-based multi-organisation runs (organisations.column).
+var organisation = Column{Name: "organisation", Type: String, Optional: true, Blank: true,
+	NHSField: "ORGANISATION IDENTIFIER (CODE OF PROVIDER), or the commissioner's code", Doc: "the organisation the record belongs to, for organisations: {column: organisation}"}
+
 func record(name, dataset, doc string, cols ...Column) Kind {
-	return Kind{Name: name, Level: Record, Dataset: dataset, Doc: doc, Columns: append(append([]Column{}, equality...), cols...)}
+	return Kind{Name: name, Level: Record, Dataset: dataset, Doc: doc, Columns: append(append(append([]Column{}, equality...), cols...), organisation)}
 }
 
 // Kinds lists every kind hiis reads, by name.
@@ -124,7 +129,7 @@ func init() {
 			Column{Name: "stage", Type: String, Blank: true, NHSField: "STAGE (TNM, summarised)", Doc: "1, 2, 3, 4; blank, X or U unknown"},
 		),
 		{Name: "population", Level: Population, Dataset: "Patients registered at a GP practice by LSOA, single year of age and sex (or resident population)", Doc: "people by LSOA, sex, age and, where known, ethnic category; without ethnic_category, rates by ethnic group cannot be computed",
-			Columns: append(populationEquality(), Column{Name: "people", Type: Int, NHSField: "NUMBER OF PATIENTS", Doc: "people in the cell"})},
+			Columns: append(populationEquality(), Column{Name: "people", Type: Int, NHSField: "NUMBER OF PATIENTS", Doc: "people in the cell"}, organisation)},
 		{Name: "aggregate", Level: Aggregate, Dataset: "published counts per group (CVDPREVENT, National Diabetes Audit, learning disability health checks, vaccination uptake, tobacco dependence returns ...)", Doc: "one row per measure × breakdown × group with numerator and denominator",
 			Columns: []Column{
 				{Name: "measure_code", Type: String, NHSField: "the publication's metric or indicator code", Doc: "selects the rows of one indicator"},
@@ -132,6 +137,7 @@ func init() {
 				{Name: "group", Type: String, Blank: true, NHSField: "the publication's category", Doc: "for imd_quintile 1–5 (1 most deprived) or Unknown; ethnic groups as in METHODS.md"},
 				{Name: "numerator", Type: Number, NHSField: "NUMERATOR"},
 				{Name: "denominator", Type: Number, NHSField: "DENOMINATOR"},
+				organisation,
 			}},
 	} {
 		Kinds[k.Name] = k
