@@ -101,6 +101,23 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 		Step{Stage: "measure", Action: fmt.Sprintf("run: values, 95%% and 99.8%% limits, gaps, ratios, SII/RII (%d repetitions)", cfg.Statistics.SIIRepetitions)},
 		Step{Stage: "disclose", Action: "run: disclosure control"},
 	)
+	if o := cfg.Organisations; o != nil {
+		all, codes, _ := o.SelectedCodes()
+		which := strings.Join(codes, ", ")
+		if all {
+			which = "every organisation in the lookup"
+		}
+		how := "by each source's organisation column"
+		if o.Lookup != nil {
+			how = "by LSOA of residence through " + o.Lookup.Path
+		}
+		steps = append(steps,
+			Step{Stage: "render", Name: AllFolder, Action: "run: every record together, the comparator", Outputs: []string{filepath.Join(out, AllFolder) + "/ (a complete run folder)"}},
+			Step{Stage: "split", Action: "run: each snapshot split by organisation, " + how},
+			Step{Stage: "render", Name: "organisations", Action: "run: transform, statistics, disclosure control and render for " + which + ", in parallel",
+				Outputs: []string{filepath.Join(out, "<code>") + "/ (a complete run folder per organisation)", filepath.Join(out, manifest.Name) + " (lists every folder)"}})
+		return steps, nil
+	}
 	var outs []string
 	for _, f := range OutputFiles {
 		outs = append(outs, filepath.Join(out, f))
