@@ -192,11 +192,12 @@ func ReadMacros(cfg *config.Run) (string, error) {
 }
 
 // templateFiles lists the files under a templates folder, slash-separated
-// and sorted.
+// and sorted; Go source (the file that compiles the built-in templates into
+// hiis) is not a template.
 func templateFiles(dir string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || filepath.Ext(p) == ".go" {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)

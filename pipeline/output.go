@@ -148,6 +148,11 @@ func (r *run) renderInput() render.Input {
 	for _, n := range cfg.Narrative {
 		in.Narrative = append(in.Narrative, render.Narrative{Title: n.Title, Text: strings.TrimSpace(n.Text)})
 	}
+	// The statement's wording: <templates>/statement/, built-ins for the
+	// files it lacks (the folder was resolved and hashed at load).
+	if dir, err := cfg.TemplatesDir(); err == nil {
+		in.Templates = filepath.Join(dir, "statement")
+	}
 	return in
 }
 

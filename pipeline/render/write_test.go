@@ -18,7 +18,7 @@ import (
 
 var wantPaths = []string{
 	"data-quality.csv", "datapack.xlsx", "metrics.csv", "metrics.parquet",
-	"restricted/README.txt", "restricted/metrics_unsuppressed.csv", "statement.pdf",
+	"restricted/README.txt", "restricted/metrics_unsuppressed.csv", "statement.html", "statement.pdf",
 }
 
 // mustWrite writes the sample outputs into a fresh folder (or into
