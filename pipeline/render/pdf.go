@@ -12,7 +12,6 @@ import (
 	"codeberg.org/go-fonts/dejavu/dejavusanscondensed"
 	"codeberg.org/go-fonts/dejavu/dejavusanscondensedbold"
 	"codeberg.org/go-pdf/fpdf"
-
 )
 
 // Page geometry (mm, A4 portrait) and type sizes (pt).
@@ -352,4 +351,3 @@ func previousPeriod(p string) string {
 	}
 	return fmt.Sprintf("%d/%02d", y-1, y%100)
 }
-
