@@ -155,6 +155,16 @@ func interval(lo, hi float64, f func(float64) string) string {
 	return f(lo) + " to " + f(hi)
 }
 
+// diffInterval prints the interval of a difference: signed ends, the unit
+// (pp for percentages) once at the end; "" when either end is missing.
+func diffInterval(ind Indicator, lo, hi float64) string {
+	s := interval(lo, hi, func(v float64) string { return signed(v, kindOf(ind).decimals()) })
+	if s != "" && kindOf(ind) == kindPercent {
+		s += " pp"
+	}
+	return s
+}
+
 // unitLabel names an indicator's unit for headings and table headers.
 func unitLabel(ind Indicator) string {
 	if kindOf(ind) == kindPercent {

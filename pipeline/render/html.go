@@ -348,7 +348,7 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 	w.p("<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#0b0c0c\" stroke-width=\"1.5\"/>\n", n(xOf(0)), n(top-2), n(xOf(0)), n(bottom))
 	marker := func(v float64, label, dash string, labelY float64) {
 		x := xOf(v)
-		w.p("<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#0b0c0c\" stroke-width=\"1.5\" stroke-dasharray=\"%s\"/>", n(x), n(labelY+4), n(x), n(bottom), dash)
+		w.p("<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#0b0c0c\" stroke-width=\"1.5\" stroke-dasharray=\"%s\"/>", n(x), n(top-4), n(x), n(bottom), dash)
 		lw := float64(len([]rune(label))) * svgCharW
 		lx := min(max(x, plotX+lw/2), plotX+plotW-lw/2)
 		w.p("<text x=\"%s\" y=\"%s\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"#0b0c0c\">%s</text>\n", n(lx), n(labelY), esc(label))

@@ -70,7 +70,7 @@ func (b *builder) keyFindings() *section {
 				"Gap": formatDiff(ind, q1.Value-q5.Value), "Interval": "", "Direction": cmp.Direction, "Judgement": cmp.Judgement}
 			if gap != nil && !math.IsNaN(gap.Value) {
 				data["Gap"] = formatDiff(ind, gap.Value)
-				data["Interval"] = interval(gap.Lower95, gap.Upper95, func(v float64) string { return formatDiff(ind, v) })
+				data["Interval"] = diffInterval(ind, gap.Lower95, gap.Upper95)
 			}
 			gaps = append(gaps, keyFinding{size: relativeSize(q1.Value, q5.Value), id: ind.ID, text: b.text("key-findings", "gap", data)})
 		case cmp.Withheld != "" || (!cmp.Missing && !cmp.Overlap && !cmp.GapIncludesZero):
@@ -99,7 +99,7 @@ func (b *builder) keyFindings() *section {
 	}
 	counts := map[string]any{"Indicators": len(b.inds), "Gaps": len(gaps), "Ethnic": len(ethnic), "Changes": len(changes),
 		"Previous": b.previous, "Withheld": withheld,
-		"EthnicLimit": formatPct(ethnicLimitPct), "LSOALimit": formatPct(lsoaLimitPct), "Warnings": 0}
+		"EthnicLimit": fixed(ethnicLimitPct, 0) + "%", "LSOALimit": fixed(lsoaLimitPct, 0) + "%", "Warnings": 0}
 	s.blocks = b.blocks("key-findings", "intro", counts, nil)
 	list := func(fs []keyFinding) block {
 		l := &listBlock{}

@@ -666,7 +666,7 @@ func changeDataOf(ind Indicator, c Change, gap bool) *changeData {
 	}
 	d.Known = true
 	d.LastYear, d.ThisYear, d.Difference = f(c.LastYear), f(c.ThisYear), formatDiff(ind, c.Difference)
-	d.Interval = interval(c.Lower95, c.Upper95, func(v float64) string { return formatDiff(ind, v) })
+	d.Interval = diffInterval(ind, c.Lower95, c.Upper95)
 	if changeSignificant(c) {
 		d.Direction = "a fall"
 		if c.Difference > 0 {

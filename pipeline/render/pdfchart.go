@@ -119,7 +119,7 @@ func (d *doc) chart(c *chart) {
 		d.draw(colGreyDark)
 		f.SetLineWidth(0.3)
 		f.SetDashPattern(dash, 0)
-		f.Line(x, labelY+3.5, x, bottom)
+		f.Line(x, top-1.5, x, bottom)
 		f.SetDashPattern(nil, 0)
 		d.font(fontCond, "B", 7)
 		d.text(colGreyDark)
