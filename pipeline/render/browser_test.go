@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -64,6 +65,7 @@ type pageCheck struct {
 	violations []axeViolation
 	overflow   bool // wider than a 640 px viewport (1280 px at 200% zoom)
 	screenshot []byte
+	zoomed     []byte // the first screen at 200% zoom
 }
 
 // checkInBrowser opens an HTML file in headless Chromium, runs axe-core's
@@ -113,13 +115,27 @@ func checkInBrowser(t *testing.T, path string) pageCheck {
 		t.Fatalf("axe.run result %q: %v", res, err)
 	}
 	if pc.screenshot, err = chromedp.Run(bctx, chromedp.FullScreenshot(90)); err != nil {
-		t.Fatalf("screenshot: %v", err)
+		// A page taller than Chromium's limit: the top 12,000 px.
+		t.Logf("full-page screenshot: %v; taking the top of the page", err)
+		if _, err := chromedp.Run(bctx, chromedp.EmulateViewport(1280, 12000)); err != nil {
+			t.Fatalf("viewport: %v", err)
+		}
+		if pc.screenshot, err = chromedp.Run(bctx, chromedp.CaptureScreenshot()); err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
 	}
 	if _, err := chromedp.Run(bctx, chromedp.EmulateViewport(640, 900)); err != nil {
 		t.Fatalf("viewport: %v", err)
 	}
 	if pc.overflow, err = chromedp.Run(bctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); err != nil {
 		t.Fatalf("reflow check: %v", err)
+	}
+	// What a reader at 200% zoom sees of the summary table.
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`(document.getElementById("summary")||document.body).scrollIntoView(), true`)); err != nil {
+		t.Fatalf("scroll: %v", err)
+	}
+	if pc.zoomed, err = chromedp.Run(bctx, chromedp.CaptureScreenshot()); err != nil {
+		t.Fatalf("screenshot: %v", err)
 	}
 	return pc
 }
@@ -166,7 +182,12 @@ func TestStatementHTMLAccessible(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			pc := checkInBrowser(t, path)
-			saveScreenshot(t, "statement-"+name+".jpg", pc.screenshot)
+			ext := ".jpg"
+			if bytes.HasPrefix(pc.screenshot, []byte("\x89PNG")) {
+				ext = ".png"
+			}
+			saveScreenshot(t, "statement-"+name+ext, pc.screenshot)
+			saveScreenshot(t, "statement-"+name+"-zoom200.png", pc.zoomed)
 			reportViolations(t, pc.violations)
 			if pc.overflow {
 				t.Error("the page scrolls sideways in a 640 px viewport (200% zoom)")

@@ -66,7 +66,8 @@ type tableBlock struct {
 	cols         []column
 	rows         []tableRow
 	note         string
-	keepRows     int // rows the caption keeps with it on a page (PDF)
+	keepRows     int  // rows the caption keeps with it on a page (PDF)
+	hideCaption  bool // the heading above already says it: the HTML caption is for screen readers only
 }
 
 // tableGroupBlock is small tables shown side by side in pairs (population).
@@ -486,7 +487,7 @@ func (b *builder) summary() *section {
 		cells = append(cells, b.compareText(ind, rs))
 		rows = append(rows, tableRow{cells: cells, link: "ind:" + ind.ID})
 	}
-	s.blocks = append(s.blocks, &tableBlock{caption: "Summary of indicators", cols: cols, rows: rows,
+	s.blocks = append(s.blocks, &tableBlock{caption: "Summary of indicators", hideCaption: true, cols: cols, rows: rows,
 		note: b.line("summary", "note", data)})
 	return s
 }
@@ -908,7 +909,7 @@ func (b *builder) fieldsTable() []block {
 	heading := b.line("quality", "fields-heading", nil)
 	change := b.blocks("quality", "change", map[string]any{"Matched": matched, "Rows": len(dq), "Previous": previousPeriod(b.in.Period)}, nil)
 	return append(append([]block{&headingBlock{text: heading, level: 2}}, change...),
-		&tableBlock{caption: heading, cols: cols, rows: rows, note: note})
+		&tableBlock{caption: heading, hideCaption: true, cols: cols, rows: rows, note: note})
 }
 
 // ethnicMapping is the NHS Data Dictionary ethnic category to group mapping.
