@@ -15,6 +15,7 @@ import (
 	"hiis/pipeline/indicator"
 	"hiis/pipeline/manifest"
 	"hiis/pipeline/refdata"
+	"hiis/pipeline/render"
 	"hiis/pipeline/source"
 	"hiis/pipeline/transform"
 	"hiis/pipeline/version"
@@ -156,12 +157,38 @@ func (r *run) load() error {
 	return nil
 }
 
-// loadTemplates reads the SQL macros and hashes every template file into
-// the manifest.
+// loadTemplates reads the SQL macros, checks the statement templates and
+// hashes every template file into the manifest; it reads the narrative
+// blocks that name a Markdown file and hashes those too.
 func (r *run) loadTemplates() (string, error) {
 	dir, err := r.cfg.TemplatesDir()
 	if err != nil {
 		return "", fmt.Errorf("%s: templates: %w", r.cfg.File, err)
+	}
+	if err := render.CheckTemplates(filepath.Join(dir, "statement")); err != nil {
+		return "", fmt.Errorf("%s: templates: %w", r.cfg.File, err)
+	}
+	r.narratives = nil
+	for i, n := range r.cfg.Narrative {
+		if n.File == "" {
+			r.narratives = append(r.narratives, strings.TrimSpace(n.Text))
+			continue
+		}
+		path, err := r.cfg.Resolve(n.File)
+		if err != nil {
+			return "", fmt.Errorf("%s: narrative[%d].file: %w", r.cfg.File, i, err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s: narrative[%d].file: %w", r.cfg.File, i, err)
+		}
+		r.narratives = append(r.narratives, strings.TrimSpace(string(b)))
+		hf, err := manifest.HashFile(path)
+		if err != nil {
+			return "", err
+		}
+		hf.Path = r.rel(path)
+		r.man.Templates = append(r.man.Templates, hf)
 	}
 	files, err := templateFiles(dir)
 	if err != nil {

@@ -68,6 +68,14 @@ func loadProse(dir string) (*prose, error) {
 	return p, nil
 }
 
+// CheckTemplates parses the statement templates a run would use: the files
+// in dir (a templates folder's statement/), built-ins for the rest. The
+// error names the file that does not parse.
+func CheckTemplates(dir string) error {
+	_, err := loadProse(dir)
+	return err
+}
+
 // exec runs the named template of a section file with data.
 func (p *prose) exec(file, name string, data any) (string, error) {
 	t := p.sets[file]
