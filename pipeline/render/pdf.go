@@ -9,8 +9,10 @@ import (
 
 	"codeberg.org/go-fonts/dejavu/dejavusans"
 	"codeberg.org/go-fonts/dejavu/dejavusansbold"
+	"codeberg.org/go-fonts/dejavu/dejavusansboldoblique"
 	"codeberg.org/go-fonts/dejavu/dejavusanscondensed"
 	"codeberg.org/go-fonts/dejavu/dejavusanscondensedbold"
+	"codeberg.org/go-fonts/dejavu/dejavusansoblique"
 	"codeberg.org/go-pdf/fpdf"
 )
 
@@ -97,6 +99,8 @@ func layout(m *document, known map[string]int) (*doc, error) {
 	f.AliasNbPages("{nb}") // before the fonts: it widens their subset
 	f.AddUTF8FontFromBytes(fontSans, "", dejavusans.TTF)
 	f.AddUTF8FontFromBytes(fontSans, "B", dejavusansbold.TTF)
+	f.AddUTF8FontFromBytes(fontSans, "I", dejavusansoblique.TTF)
+	f.AddUTF8FontFromBytes(fontSans, "BI", dejavusansboldoblique.TTF)
 	f.AddUTF8FontFromBytes(fontCond, "", dejavusanscondensed.TTF)
 	f.AddUTF8FontFromBytes(fontCond, "B", dejavusanscondensedbold.TTF)
 	f.SetTitle(m.title+" – "+m.org.Name, true)

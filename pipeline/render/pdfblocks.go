@@ -24,7 +24,12 @@ func (d *doc) blocks(bs []block) {
 				d.heading3(b.text, d.lead(next))
 			}
 		case *paraBlock:
-			d.para(plainText(b.spans))
+			if styled(b.spans) {
+				d.richPara(b.spans, 0)
+				d.f.Ln(2)
+			} else {
+				d.para(plainText(b.spans))
+			}
 		case *listBlock:
 			d.list(b)
 		case *noteBlock:
@@ -66,11 +71,76 @@ func (d *doc) lead(b block) float64 {
 	return 10
 }
 
+// styled reports whether spans have any strong, emphasised or linked text.
+func styled(spans []span) bool {
+	for _, s := range spans {
+		if s.strong || s.em || s.href != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// richPara writes body text with bold, oblique and linked runs, flowing
+// from the left margin plus indent.
+func (d *doc) richPara(spans []span, indent float64) {
+	f := d.f
+	left, top, right, _ := f.GetMargins()
+	f.SetLeftMargin(marginX + indent)
+	f.SetX(marginX + indent)
+	for _, s := range spans {
+		style := ""
+		if s.strong {
+			style += "B"
+		}
+		if s.em {
+			style += "I"
+		}
+		d.font(fontSans, style, bodySize)
+		d.text(colText)
+		if s.href != "" {
+			d.text(colBlue)
+			f.WriteLinkString(bodyLine, s.text, s.href)
+			if plain := plainText([]span{s}); plain != s.text {
+				// The print copy keeps the address.
+				d.font(fontSans, "", bodySize)
+				d.text(colGrey)
+				f.Write(bodyLine, strings.TrimPrefix(plain, s.text))
+			}
+			continue
+		}
+		f.Write(bodyLine, s.text)
+	}
+	f.Ln(bodyLine)
+	f.SetMargins(left, top, right)
+	f.SetX(marginX)
+}
+
 // list draws a bulleted or numbered list.
 func (d *doc) list(l *listBlock) {
 	var items []string
+	rich := false
 	for _, it := range l.items {
 		items = append(items, plainText(it))
+		rich = rich || styled(it)
+	}
+	if rich {
+		f := d.f
+		for i, it := range l.items {
+			mark := "•"
+			if l.ordered {
+				mark = strconv.Itoa(i+1) + "."
+			}
+			d.ensure(bodyLine * 2)
+			d.font(fontSans, "", bodySize)
+			d.text(colText)
+			f.SetX(marginX + 1)
+			f.CellFormat(4, bodyLine, mark, "", 0, "L", false, 0, "")
+			d.richPara(it, 5)
+			f.Ln(1)
+		}
+		f.Ln(1)
+		return
 	}
 	if !l.ordered {
 		d.bullets(items, nil)
