@@ -438,7 +438,7 @@ a:focus,summary:focus,.table-wrap:focus{outline:3px solid transparent;color:#0b0
 .ind-id{color:#505a5f;margin-right:.4em}
 .table-wrap{overflow-x:auto;margin:0 0 20px;max-width:100%}
 table{border-collapse:collapse;border-spacing:0;width:100%;font-size:1rem;line-height:1.25}
-table.wide{min-width:46em}
+table.wide{min-width:60em}
 caption{text-align:left;font-weight:700;font-size:1.1875rem;margin-bottom:10px}
 th,td{padding:10px 20px 10px 0;border-bottom:1px solid #b1b4b6;text-align:left;vertical-align:top}
 th:last-child,td:last-child{padding-right:0}

@@ -130,10 +130,15 @@ func (b *builder) keyFindings() *section {
 }
 
 // qualityWarnings are the sources (and indicators) with too many records
-// that cannot be placed in an ethnic group or a deprivation quintile.
+// that cannot be placed in an ethnic group or a deprivation quintile. An
+// indicator is named only when its source as a whole is not.
 func (b *builder) qualityWarnings() []keyFinding {
 	var out []keyFinding
+	warned := map[string]bool{}
 	for _, q := range sortedDataQuality(b.in.DataQuality) {
+		if q.Indicator != "" && warned[q.Source] {
+			continue
+		}
 		ethnic := 0.0
 		known := true
 		for _, v := range []float64{q.PctNotStated, q.PctNotKnown, q.PctBlank} {
@@ -152,6 +157,9 @@ func (b *builder) qualityWarnings() []keyFinding {
 		}
 		if size == 0 {
 			continue
+		}
+		if q.Indicator == "" {
+			warned[q.Source] = true
 		}
 		out = append(out, keyFinding{size: size, id: q.Source + "\x00" + q.Indicator, text: b.text("key-findings", "quality", data)})
 	}
