@@ -18,9 +18,9 @@ import (
 	builtin "hiis/templates"
 )
 
-// StatementTemplateFiles are the section templates the statement reads, in
+// statementTemplateFiles are the section templates the statement reads, in
 // statement order (without the .tmpl extension).
-var StatementTemplateFiles = []string{"cover", "key-findings", "about", "summary", "indicators", "quality", "methods", "annex"}
+var statementTemplateFiles = []string{"cover", "key-findings", "about", "summary", "indicators", "quality", "methods", "annex"}
 
 // placeholder is what {{table "name"}} writes: a line of its own that the
 // prose parser turns into the named table.
@@ -39,7 +39,7 @@ func loadProse(dir string) (*prose, error) {
 	funcs := template.FuncMap{
 		"table": func(name string) string { return "\n\n" + placeholderPrefix + name + "\n\n" },
 	}
-	for _, name := range StatementTemplateFiles {
+	for _, name := range statementTemplateFiles {
 		file := name + ".tmpl"
 		var src []byte
 		where := "built-in statement/" + file

@@ -125,7 +125,7 @@ func TestTemplateOverride(t *testing.T) {
 
 // The built-in templates in the binary are the files under templates/.
 func TestBuiltinTemplatesAreTheRepositoryFiles(t *testing.T) {
-	for _, name := range StatementTemplateFiles {
+	for _, name := range statementTemplateFiles {
 		b, err := os.ReadFile(filepath.Join("..", "..", "templates", "statement", name+".tmpl"))
 		if err != nil {
 			t.Fatal(err)
