@@ -321,7 +321,7 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 	xOf := func(v float64) float64 { return plotX + (v-c.axisLo)/(c.axisHi-c.axisLo)*plotW }
 	n := func(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
-	title := p.ind.ID + " " + p.ind.Name + ": " + strings.ToLower(c.title[:1]) + c.title[1:]
+	title := p.ind.ID + " " + p.ind.Name + ": " + lowerFirst(c.title)
 	w.p("<figure class=\"chart\">\n<figcaption>%s</figcaption>\n", esc(c.title))
 	w.p("<svg role=\"img\" aria-labelledby=\"%s-title %s-desc\" viewBox=\"0 0 %s %s\" width=\"100%%\" preserveAspectRatio=\"xMinYMin meet\" font-size=\"%s\" font-family=\"arial, sans-serif\">\n",
 		id, id, n(svgW), n(height), n(svgFont))

@@ -56,7 +56,7 @@ func relativeSize(a, b float64) float64 {
 // the largest significant changes since last year and the data-quality
 // problems that limit the conclusions.
 func (b *builder) keyFindings() *section {
-	s := &section{key: "findings", title: "Key findings"}
+	s := &section{key: "findings", title: b.line("key-findings", "title", nil)}
 	var gaps, ethnic, changes []keyFinding
 	withheld := 0
 	for _, ind := range b.inds {

@@ -345,13 +345,13 @@ func (b *builder) compareText(ind Indicator, rs rowsOf) string {
 // about is the introduction and the population context.
 func (b *builder) about() *section {
 	in := b.in
-	s := &section{key: "about", title: "About this statement"}
+	s := &section{key: "about", title: b.line("about", "title", nil)}
 	imd := in.IMDEdition
 	if imd == "" {
 		imd = "English Indices of Deprivation"
 	}
 	s.blocks = b.blocks("about", "intro", map[string]any{"Organisation": in.Organisation.Name, "Period": in.Period, "IMDEdition": imd}, nil)
-	s.blocks = append(s.blocks, &headingBlock{text: "Population served", level: 2})
+	s.blocks = append(s.blocks, &headingBlock{text: b.line("about", "population-heading", nil), level: 2})
 	core := map[string]any{"Known": !math.IsNaN(in.Core20Share), "Share": "", "People": ""}
 	if !math.IsNaN(in.Core20Share) {
 		core["Share"] = formatPct(in.Core20Share * 100)
@@ -408,7 +408,7 @@ func (b *builder) narrative() *section {
 	if len(b.in.Narrative) == 0 {
 		return nil
 	}
-	s := &section{key: "narrative", title: "Commentary and actions"}
+	s := &section{key: "narrative", title: b.line("about", "narrative-title", nil)}
 	for _, n := range b.in.Narrative {
 		if n.Title != "" {
 			s.blocks = append(s.blocks, &headingBlock{text: n.Title, level: 2})
@@ -421,7 +421,7 @@ func (b *builder) narrative() *section {
 // summary is one line per indicator: overall, Q1, Q5, gap, SII, the change
 // since last year when known, and the comparison.
 func (b *builder) summary() *section {
-	s := &section{key: "summary", title: "Summary of indicators"}
+	s := &section{key: "summary", title: b.line("summary", "title", nil)}
 	data := map[string]any{"Previous": b.previous}
 	s.blocks = b.blocks("summary", "intro", data, nil)
 	if len(b.inds) == 0 {
@@ -487,7 +487,7 @@ func (b *builder) summary() *section {
 		cells = append(cells, b.compareText(ind, rs))
 		rows = append(rows, tableRow{cells: cells, link: "ind:" + ind.ID})
 	}
-	s.blocks = append(s.blocks, &tableBlock{caption: "Summary of indicators", hideCaption: true, cols: cols, rows: rows,
+	s.blocks = append(s.blocks, &tableBlock{caption: s.title, hideCaption: true, cols: cols, rows: rows,
 		note: b.line("summary", "note", data)})
 	return s
 }
@@ -525,7 +525,7 @@ var measureLabels = map[string]string{
 
 // indicators is the results, one block per indicator in statement order.
 func (b *builder) indicators() *section {
-	s := &section{key: "indicators", title: "Results by indicator"}
+	s := &section{key: "indicators", title: b.line("indicators", "title", nil)}
 	s.blocks = b.blocks("indicators", "intro", nil, nil)
 	for _, ind := range b.inds {
 		s.blocks = append(s.blocks, b.indicator(ind))
@@ -562,7 +562,7 @@ func (b *builder) indicator(ind Indicator) *indicatorBlock {
 	}
 
 	fp := func(v float64) string { return formatPlain(ind, v) }
-	res := &tableBlock{caption: "Results by group", captionLevel: 3, keepRows: 4, cols: []column{
+	res := &tableBlock{caption: b.line("indicators", "results-caption", nil), captionLevel: 3, keepRows: 4, cols: []column{
 		{"Group", 30, "L"},
 		{"Numerator", 17, "R"},
 		{"Denominator", 20, "R"},
@@ -589,7 +589,7 @@ func (b *builder) indicator(ind Indicator) *indicatorBlock {
 	}
 	p.results = res
 
-	sum := &tableBlock{caption: "Summary measures of inequality", captionLevel: 3, keepRows: 3, cols: []column{
+	sum := &tableBlock{caption: b.line("indicators", "summary-caption", nil), captionLevel: 3, keepRows: 3, cols: []column{
 		{"Measure", 44, "L"},
 		{"Value", 17, "R"},
 		{"95% interval", 31, "R"},
@@ -712,12 +712,12 @@ func (b *builder) groupChart(ind Indicator, rs rowsOf, breakdown string) *chart 
 		groupHead: breakdownLabel(breakdown), overall: math.NaN(), lastYear: math.NaN()}
 	var rows []*metrics.Row
 	if breakdown == metrics.IMDQuintile {
-		c.title = "By IMD quintile, with 95% confidence intervals"
+		c.title = b.line("indicators", "imd-chart-title", nil)
 		for q := 1; q <= 5; q++ {
 			rows = append(rows, rs.find(breakdown, strconv.Itoa(q)))
 		}
 	} else {
-		c.title = "By ethnic group, with 95% confidence intervals"
+		c.title = b.line("indicators", "ethnic-chart-title", nil)
 		for i := range rs {
 			if rs[i].Breakdown == breakdown {
 				rows = append(rows, &rs[i])
@@ -790,6 +790,14 @@ func (b *builder) groupChart(ind Indicator, rs rowsOf, breakdown string) *chart 
 	return c
 }
 
+// lowerFirst lower-cases the first letter of s, to follow a colon.
+func lowerFirst(s string) string {
+	for i, r := range s {
+		return strings.ToLower(string(r)) + s[i+len(string(r)):]
+	}
+	return s
+}
+
 // chartDescription says in words what a chart shows, with every value.
 func chartDescription(ind Indicator, c *chart) string {
 	var parts []string
@@ -800,7 +808,7 @@ func chartDescription(ind Indicator, c *chart) string {
 		}
 		parts = append(parts, br.label+": "+v)
 	}
-	s := "Bar chart of " + ind.Name + " (" + unitLabel(ind) + ") " + strings.ToLower(c.title[:1]) + c.title[1:] + ". " +
+	s := "Bar chart of " + ind.Name + " (" + unitLabel(ind) + ") " + lowerFirst(c.title) + ". " +
 		strings.Join(parts, "; ") + "."
 	if c.overallTxt != "" {
 		s += " The dashed line marks the overall value (" + strings.TrimPrefix(c.overallTxt, "Overall ") + ")."
@@ -814,7 +822,7 @@ func chartDescription(ind Indicator, c *chart) string {
 // quality is the rows read per source and the unusable-field shares.
 func (b *builder) quality() *section {
 	in := b.in
-	s := &section{key: "quality", title: "Data quality"}
+	s := &section{key: "quality", title: b.line("quality", "title", nil)}
 	s.blocks = b.blocks("quality", "intro", nil, nil)
 	if len(in.Sources) > 0 {
 		var rows []tableRow
@@ -939,14 +947,14 @@ func (b *builder) methods() *section {
 		rows = append(rows, tableRow{cells: []string{m[0], m[1]}})
 	}
 	codes := &tableBlock{caption: "Ethnic category codes and the groups used", cols: []column{{"Ethnic category codes", 50, "L"}, {"Group in this statement", contentW - 50, "L"}}, rows: rows}
-	return &section{key: "methods", title: "Methods", blocks: b.blocks("methods", "body",
+	return &section{key: "methods", title: b.line("methods", "title", nil), blocks: b.blocks("methods", "body",
 		map[string]any{"IMDEdition": imd, "DisclosureRule": rule, "Version": in.Version},
 		map[string]block{"ethnic-codes": codes})}
 }
 
 // annex lists every indicator with its description and evidence level.
 func (b *builder) annex() *section {
-	s := &section{key: "annex", title: "Annex: indicator definitions"}
+	s := &section{key: "annex", title: b.line("annex", "title", nil)}
 	s.blocks = b.blocks("annex", "intro", nil, nil)
 	if len(b.inds) == 0 {
 		s.blocks = append(s.blocks, b.blocks("annex", "none", nil, nil)...)
