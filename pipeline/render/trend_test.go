@@ -1,6 +1,7 @@
 package render
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -102,4 +103,33 @@ func TestKeyFindings(t *testing.T) {
 	if len(lists[2]) == 0 || lists[2][0] != "cvdprevent: 9.5% without a valid LSOA." {
 		t.Errorf("quality warnings %q", lists[2])
 	}
+}
+
+// The PDF declares its language and has an outline: a bookmark for every
+// section, domain and indicator.
+func TestStatementPDFOutlineAndLanguage(t *testing.T) {
+	pdf := string(mustRead(t, filepath.Join(mustWrite(t, sampleInput()), StatementFile)))
+	if !strings.Contains(pdf, "/Lang (en-GB)") {
+		t.Error("statement.pdf does not declare its language en-GB")
+	}
+	if !strings.Contains(pdf, "/Outlines") || !strings.Contains(pdf, "/PageMode /UseOutlines") {
+		t.Error("statement.pdf has no outline shown on opening")
+	}
+	for _, title := range []string{"Key findings", "Summary of indicators", "Elective recovery", "ER-1a Percentage of the waiting list waiting 18 weeks or more", "Methods"} {
+		if !strings.Contains(pdf, pdfUTF16(title)) {
+			t.Errorf("no bookmark %q", title)
+		}
+	}
+}
+
+// pdfUTF16 is how fpdf writes a bookmark title: UTF-16BE with a byte-order
+// mark, in a PDF string.
+func pdfUTF16(s string) string {
+	var b strings.Builder
+	b.WriteString("\xfe\xff")
+	for _, r := range s {
+		b.WriteByte(byte(r >> 8))
+		b.WriteByte(byte(r))
+	}
+	return b.String()
 }
