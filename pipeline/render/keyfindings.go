@@ -66,7 +66,7 @@ func (b *builder) keyFindings() *section {
 		cmp := compareQuintiles(ind, q1, q5, gap)
 		switch {
 		case cmp.Direction != "":
-			data := map[string]any{"Name": ind.Name, "ID": ind.ID, "Q1": formatValue(ind, q1.Value), "Q5": formatValue(ind, q5.Value),
+			data := map[string]any{"Name": mdEscape(ind.Name), "ID": ind.ID, "Q1": formatValue(ind, q1.Value), "Q5": formatValue(ind, q5.Value),
 				"Gap": formatDiff(ind, q1.Value-q5.Value), "Interval": "", "Direction": cmp.Direction, "Judgement": cmp.Judgement}
 			if gap != nil && !math.IsNaN(gap.Value) {
 				data["Gap"] = formatDiff(ind, gap.Value)
@@ -84,14 +84,14 @@ func (b *builder) keyFindings() *section {
 			if r.Upper95 < 1 {
 				dir = "lower"
 			}
-			data := map[string]any{"Name": ind.Name, "ID": ind.ID, "Group": strings.TrimSuffix(r.Group, " / White"),
+			data := map[string]any{"Name": mdEscape(ind.Name), "ID": ind.ID, "Group": mdEscape(strings.TrimSuffix(r.Group, " / White")),
 				"Ratio": formatRatio(r.Value), "Interval": interval(r.Lower95, r.Upper95, formatRatio), "Direction": dir}
 			ethnic = append(ethnic, keyFinding{size: relativeSize(r.Value, 1), id: ind.ID, text: b.text("key-findings", "ethnic", data)})
 		}
 		if c, ok := b.changes[ind.ID]["overall"]; ok && c.Comparable && changeSignificant(c) {
 			d := changeDataOf(ind, c, false)
 			if d.Known {
-				data := map[string]any{"Name": ind.Name, "ID": ind.ID, "LastYear": d.LastYear, "ThisYear": d.ThisYear,
+				data := map[string]any{"Name": mdEscape(ind.Name), "ID": ind.ID, "LastYear": d.LastYear, "ThisYear": d.ThisYear,
 					"Difference": d.Difference, "Interval": d.Interval, "Direction": d.Direction}
 				changes = append(changes, keyFinding{size: d.ratio, id: ind.ID, text: b.text("key-findings", "change", data)})
 			}
@@ -147,7 +147,7 @@ func (b *builder) qualityWarnings() []keyFinding {
 			}
 			ethnic += v
 		}
-		data := map[string]any{"Source": q.Source, "Indicator": q.Indicator, "Ethnic": "", "LSOA": ""}
+		data := map[string]any{"Source": mdEscape(q.Source), "Indicator": mdEscape(q.Indicator), "Ethnic": "", "LSOA": ""}
 		size := 0.0
 		if known && ethnic >= ethnicLimitPct {
 			data["Ethnic"], size = formatPct(ethnic), ethnic/ethnicLimitPct

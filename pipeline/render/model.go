@@ -201,7 +201,7 @@ func buildDocument(in Input) (*document, error) {
 		period:    in.Period,
 		version:   in.Version,
 	}
-	cover := map[string]any{"Organisation": in.Organisation.Name, "Period": in.Period, "Version": in.Version,
+	cover := map[string]any{"Organisation": mdEscape(in.Organisation.Name), "Period": in.Period, "Version": in.Version,
 		"Indicators": len(b.inds), "Domains": len(domains)}
 	doc.scope = b.line("cover", "scope", cover)
 	doc.note = b.line("cover", "note", cover)
@@ -350,7 +350,7 @@ func (b *builder) about() *section {
 	if imd == "" {
 		imd = "English Indices of Deprivation"
 	}
-	s.blocks = b.blocks("about", "intro", map[string]any{"Organisation": in.Organisation.Name, "Period": in.Period, "IMDEdition": imd}, nil)
+	s.blocks = b.blocks("about", "intro", map[string]any{"Organisation": mdEscape(in.Organisation.Name), "Period": in.Period, "IMDEdition": mdEscape(imd)}, nil)
 	s.blocks = append(s.blocks, &headingBlock{text: b.line("about", "population-heading", nil), level: 2})
 	core := map[string]any{"Known": !math.IsNaN(in.Core20Share), "Share": "", "People": ""}
 	if !math.IsNaN(in.Core20Share) {
@@ -948,7 +948,7 @@ func (b *builder) methods() *section {
 	}
 	codes := &tableBlock{caption: "Ethnic category codes and the groups used", cols: []column{{"Ethnic category codes", 50, "L"}, {"Group in this statement", contentW - 50, "L"}}, rows: rows}
 	return &section{key: "methods", title: b.line("methods", "title", nil), blocks: b.blocks("methods", "body",
-		map[string]any{"IMDEdition": imd, "DisclosureRule": rule, "Version": in.Version},
+		map[string]any{"IMDEdition": mdEscape(imd), "DisclosureRule": mdEscape(rule), "Version": in.Version},
 		map[string]block{"ethnic-codes": codes})}
 }
 

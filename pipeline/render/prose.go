@@ -275,6 +275,19 @@ func parseInline(s string) []span {
 	return out
 }
 
+// mdEscape escapes the characters that would start inline Markdown, for
+// data (names, labels) that a template puts into Markdown text.
+func mdEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`\*_[]`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // closing finds delim closing an emphasis opened before from: the text
 // inside must not start or end with a space. -1 when there is none.
 func closing(s string, from int, delim string) int {

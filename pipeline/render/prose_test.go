@@ -139,3 +139,12 @@ func TestBuiltinTemplatesAreTheRepositoryFiles(t *testing.T) {
 		}
 	}
 }
+
+// Names put into Markdown templates keep their characters.
+func TestMDEscape(t *testing.T) {
+	for _, s := range []string{"Trust *A* [north]", `back\slash_x`, "plain – text"} {
+		if got := plainText(parseInline(mdEscape(s))); got != s {
+			t.Errorf("%q came back as %q", s, got)
+		}
+	}
+}
