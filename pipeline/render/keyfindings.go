@@ -67,7 +67,9 @@ func (b *builder) keyFindings() *section {
 		switch {
 		case cmp.Direction != "":
 			data := map[string]any{"Name": mdEscape(ind.Name), "ID": ind.ID, "Q1": formatValue(ind, q1.Value), "Q5": formatValue(ind, q5.Value),
-				"Gap": formatDiff(ind, q1.Value-q5.Value), "Interval": "", "Direction": cmp.Direction, "Judgement": cmp.Judgement}
+				"Gap": "", "Interval": "", "Direction": cmp.Direction, "Judgement": cmp.Judgement}
+			// The gap only as published: never worked out here when
+			// disclosure control withheld it.
 			if gap != nil && !math.IsNaN(gap.Value) {
 				data["Gap"] = formatDiff(ind, gap.Value)
 				data["Interval"] = diffInterval(ind, gap.Lower95, gap.Upper95)

@@ -133,3 +133,25 @@ func pdfUTF16(s string) string {
 	}
 	return b.String()
 }
+
+// A gap withheld by disclosure control is never worked out for the key
+// findings from the quintiles.
+func TestKeyFindingsWithheldGap(t *testing.T) {
+	b := builtinBuilder(t)
+	b.in = withSuppressedSummary(sampleInput())
+	b.inds, b.rows = statementIndicators(b.in)
+	s := b.keyFindings()
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	for _, bl := range s.blocks {
+		if l, ok := bl.(*listBlock); ok {
+			for _, it := range l.items {
+				text := plainText(it)
+				if strings.Contains(text, "(ER-1a)") && strings.Contains(text, "gap") {
+					t.Errorf("ER-1a's withheld gap is printed: %q", text)
+				}
+			}
+		}
+	}
+}
