@@ -604,7 +604,10 @@ func (b *builder) indicator(ind Indicator) *indicatorBlock {
 			breakdown = r.Breakdown
 			sum.rows = append(sum.rows, tableRow{section: breakdownLabel(breakdown)})
 		}
-		iv := interval(r.Lower95, r.Upper95, func(v float64) string { return summaryValue(ind, r, v) })
+		iv := diffInterval(ind, r.Lower95, r.Upper95)
+		if r.Breakdown == metrics.EthnicRatio || r.Group == metrics.GroupRatio || r.Group == metrics.GroupRII {
+			iv = interval(r.Lower95, r.Upper95, formatRatio)
+		}
 		if iv == "" || (r.Suppressed && !hasCI(r)) {
 			iv = "–"
 		}
