@@ -109,6 +109,18 @@ func (r *run) writeBundle() error {
 		}
 	}
 	pinned.Templates = "templates"
+	pinned.Narrative = append([]config.Narrative(nil), cfg.Narrative...)
+	for i, n := range pinned.Narrative {
+		if n.File == "" {
+			continue
+		}
+		path, _ := cfg.Resolve(n.File)
+		rel := fmt.Sprintf("narrative/%d-%s", i+1, filepath.Base(path))
+		if _, err := copyIn(path, "bundle/"+rel); err != nil {
+			return err
+		}
+		pinned.Narrative[i].File = rel
+	}
 
 	for _, res := range r.extracts {
 		s := *cfg.Sources[res.Source]

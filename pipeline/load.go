@@ -16,6 +16,7 @@ import (
 	"hiis/pipeline/manifest"
 	"hiis/pipeline/metrics"
 	"hiis/pipeline/refdata"
+	"hiis/pipeline/render"
 	"hiis/pipeline/source"
 	"hiis/pipeline/transform"
 	"hiis/pipeline/version"
@@ -161,12 +162,38 @@ func (r *run) load() error {
 	return nil
 }
 
-// loadTemplates reads the SQL macros and hashes every template file into
-// the manifest.
+// loadTemplates reads the SQL macros, checks the statement templates and
+// hashes every template file into the manifest; it reads the narrative
+// blocks that name a Markdown file and hashes those too.
 func (r *run) loadTemplates() (string, error) {
 	dir, err := r.cfg.TemplatesDir()
 	if err != nil {
 		return "", fmt.Errorf("%s: templates: %w", r.cfg.File, err)
+	}
+	if err := render.CheckTemplates(filepath.Join(dir, "statement")); err != nil {
+		return "", fmt.Errorf("%s: templates: %w", r.cfg.File, err)
+	}
+	r.narratives = nil
+	for i, n := range r.cfg.Narrative {
+		if n.File == "" {
+			r.narratives = append(r.narratives, strings.TrimSpace(n.Text))
+			continue
+		}
+		path, err := r.cfg.Resolve(n.File)
+		if err != nil {
+			return "", fmt.Errorf("%s: narrative[%d].file: %w", r.cfg.File, i, err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s: narrative[%d].file: %w", r.cfg.File, i, err)
+		}
+		r.narratives = append(r.narratives, strings.TrimSpace(string(b)))
+		hf, err := manifest.HashFile(path)
+		if err != nil {
+			return "", err
+		}
+		hf.Path = r.rel(path)
+		r.man.Templates = append(r.man.Templates, hf)
 	}
 	files, err := templateFiles(dir)
 	if err != nil {
@@ -197,11 +224,12 @@ func ReadMacros(cfg *config.Run) (string, error) {
 }
 
 // templateFiles lists the files under a templates folder, slash-separated
-// and sorted.
+// and sorted; Go source (the file that compiles the built-in templates into
+// hiis) is not a template.
 func templateFiles(dir string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || filepath.Ext(p) == ".go" {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)

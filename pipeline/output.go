@@ -150,8 +150,13 @@ func (r *run) renderInput() render.Input {
 	if total > 0 {
 		in.Core20Share = float64(q1) / float64(total)
 	}
-	for _, n := range cfg.Narrative {
-		in.Narrative = append(in.Narrative, render.Narrative{Title: n.Title, Text: strings.TrimSpace(n.Text)})
+	for i, n := range cfg.Narrative {
+		in.Narrative = append(in.Narrative, render.Narrative{Title: n.Title, Text: r.narratives[i]})
+	}
+	// The statement's wording: <templates>/statement/, built-ins for the
+	// files it lacks (the folder was resolved and hashed at load).
+	if dir, err := cfg.TemplatesDir(); err == nil {
+		in.Templates = filepath.Join(dir, "statement")
 	}
 	return in
 }

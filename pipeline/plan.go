@@ -26,7 +26,7 @@ type Step struct {
 // OutputFiles are the files every successful run writes in its run folder,
 // besides restricted/rejects/<source>.csv.
 var OutputFiles = []string{
-	"statement.pdf", "metrics.csv", "metrics.parquet", "datapack.xlsx", "data-quality.csv",
+	"statement.pdf", "statement.html", "metrics.csv", "metrics.parquet", "datapack.xlsx", "data-quality.csv",
 	"restricted/metrics_unsuppressed.csv", "restricted/README.txt", "manifest.json",
 }
 

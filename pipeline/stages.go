@@ -35,7 +35,8 @@ type run struct {
 	indicators   []*indicator.Indicator
 	imd          *refdata.IMD
 	imdHash      string
-	macros       string // templates/sql/macros.sql
+	macros       string   // templates/sql/macros.sql
+	narratives   []string // each narrative block's text (from its file when it names one)
 	previousDQ   map[[2]string]render.DataQuality
 	comparator   []metrics.Row // all-organisations (or national) metrics, when the config names them
 	policy       disclose.Policy

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 
 	"hiis/pipeline/config"
 	"hiis/pipeline/diag"
 	"hiis/pipeline/indicator"
+	"hiis/pipeline/render"
 	"hiis/pipeline/source"
 	"hiis/pipeline/transform"
 )
@@ -45,6 +47,11 @@ func Validate(ctx context.Context, cfg *config.Run) ([]*indicator.Indicator, err
 		}
 		if k, err := source.Lookup(s.Kind); err == nil {
 			snaps = append(snaps, transform.Snapshot{Name: name, Kind: k})
+		}
+	}
+	if dir, err := cfg.TemplatesDir(); err == nil {
+		if err := render.CheckTemplates(filepath.Join(dir, "statement")); err != nil {
+			l.Add(cfg.Pos.Of("templates"), "templates: %v", err)
 		}
 	}
 	macros, err := ReadMacros(cfg)

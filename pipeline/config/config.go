@@ -235,10 +235,14 @@ type Disclosure struct {
 	Pos       diag.Pos `yaml:"-"`
 }
 
-// Narrative is a block of text the organisation writes for the statement.
+// Narrative is a block of text the organisation writes for the statement
+// (actions taken, governance, local priorities): Text in the config, or File,
+// a Markdown file beside it (paragraphs, lists, **strong**, *emphasis*,
+// [links](https://...)). Exactly one of the two.
 type Narrative struct {
 	Title string   `yaml:"title" hiis:"required"`
-	Text  string   `yaml:"text" hiis:"required"`
+	Text  string   `yaml:"text"`
+	File  string   `yaml:"file"`
 	Pos   diag.Pos `yaml:"-"`
 }
 
@@ -505,6 +509,19 @@ func (r *Run) validate(l *diag.List) {
 	}
 	if r.Output == "" {
 		r.Output = "out"
+	}
+	for i, n := range r.Narrative {
+		key := fmt.Sprintf("narrative[%d]", i)
+		switch {
+		case n.Text == "" && n.File == "":
+			l.Add(at(key), "%s (%q): set text, or file naming a Markdown file", key, n.Title)
+		case n.Text != "" && n.File != "":
+			l.Add(at(key+".file"), "%s (%q): set text or file, not both", key, n.Title)
+		case n.File != "":
+			if _, err := r.Resolve(n.File); err != nil {
+				l.Add(at(key+".file"), "%s.file: %v", key, err)
+			}
+		}
 	}
 	if r.PreviousDataQuality != "" {
 		if _, err := r.Resolve(r.PreviousDataQuality); err != nil {

@@ -103,3 +103,35 @@ statistics: {sii_repetitions: 100}
 		}
 	}
 }
+
+// A narrative block has its text in the config or in a Markdown file, not
+// both and not neither; the file must stay inside the config's folder.
+func TestNarrativeTextOrFile(t *testing.T) {
+	const head = `hiis: ">=0.1.0"
+organisation: {code: X, name: Y, kind: icb}
+period: {label: P, start: 2025-04-01, end: 2026-03-31}
+reference: {imd: {path: imd.csv, edition: e}}
+sources:
+  a: {kind: wlmds, path: a.csv}
+indicators: {dir: ind}
+`
+	for _, c := range []struct {
+		name, narrative, want string
+	}{
+		{"text", `narrative: [{title: A, text: "Some text"}]`, ""},
+		{"file", `narrative: [{title: A, file: actions.md}]`, ""},
+		{"neither", `narrative: [{title: A}]`, `run.yaml:8:13: error: narrative[0] ("A"): set text, or file naming a Markdown file`},
+		{"both", `narrative: [{title: A, text: t, file: actions.md}]`, `error: narrative[0] ("A"): set text or file, not both`},
+		{"outside", `narrative: [{title: A, file: ../actions.md}]`, `error: narrative[0].file: `},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("run.yaml", t.TempDir(), []byte(head+c.narrative+"\n"))
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("unexpected error: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+}

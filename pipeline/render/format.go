@@ -155,6 +155,16 @@ func interval(lo, hi float64, f func(float64) string) string {
 	return f(lo) + " to " + f(hi)
 }
 
+// diffInterval prints the interval of a difference: signed ends, the unit
+// (pp for percentages) once at the end; "" when either end is missing.
+func diffInterval(ind Indicator, lo, hi float64) string {
+	s := interval(lo, hi, func(v float64) string { return signed(v, kindOf(ind).decimals()) })
+	if s != "" && kindOf(ind) == kindPercent {
+		s += " pp"
+	}
+	return s
+}
+
 // unitLabel names an indicator's unit for headings and table headers.
 func unitLabel(ind Indicator) string {
 	if kindOf(ind) == kindPercent {
@@ -263,56 +273,68 @@ func orgKindLabel(kind string) string {
 	return kind
 }
 
-// compareQuintiles states in plain English whether the most deprived quintile
-// differs from the least deprived. The judgement comes from the 95%
-// intervals (of the quintiles, else of the gap), never from point estimates.
-func compareQuintiles(ind Indicator, q1, q5, gap *metrics.Row) string {
+// comparison is what the 95% intervals say about the most deprived
+// quintile against the least deprived; the "compare" template of
+// indicators.tmpl words it. Direction is set only when the intervals (of the
+// quintiles, else of the gap) show a significant difference, never from
+// point estimates alone.
+type comparison struct {
+	Direction       string // "higher" or "lower": quintile 1 significantly so
+	Basis           string // which intervals show it
+	Judgement       string // "worse" or "better" for the most deprived, when the indicator has a polarity
+	GapIncludesZero bool   // not significant: the gap's interval includes 0
+	Overlap         bool   // not significant: both quintiles' intervals overlap (no gap interval)
+	Missing         bool   // no results by deprivation quintile
+	Withheld        string // "1", "5" or "1 and 5": withheld by disclosure control
+}
+
+// compareQuintiles reads the intervals of quintiles 1 and 5 (and of the gap
+// between them).
+func compareQuintiles(ind Indicator, q1, q5, gap *metrics.Row) comparison {
+	var c comparison
 	dir := 0 // +1 Q1 significantly higher, -1 lower
-	why := ""
 	if q1 != nil && q5 != nil && hasCI(*q1) && hasCI(*q5) {
 		switch {
 		case q1.Lower95 > q5.Upper95:
-			dir, why = 1, "95% intervals do not overlap"
+			dir, c.Basis = 1, "95% intervals do not overlap"
 		case q1.Upper95 < q5.Lower95:
-			dir, why = -1, "95% intervals do not overlap"
+			dir, c.Basis = -1, "95% intervals do not overlap"
 		}
 	}
 	gapOK := gap != nil && hasCI(*gap)
 	if dir == 0 && gapOK {
 		switch {
 		case gap.Lower95 > 0:
-			dir, why = 1, "95% interval of the gap excludes 0"
+			dir, c.Basis = 1, "95% interval of the gap excludes 0"
 		case gap.Upper95 < 0:
-			dir, why = -1, "95% interval of the gap excludes 0"
+			dir, c.Basis = -1, "95% interval of the gap excludes 0"
 		}
 	}
 	switch dir {
 	case 1:
-		return "Most deprived quintile significantly higher than least deprived (" + why + ")" + polarityNote(ind, 1)
+		c.Direction, c.Judgement = "higher", polarityJudgement(ind, 1)
+		return c
 	case -1:
-		return "Most deprived quintile significantly lower than least deprived (" + why + ")" + polarityNote(ind, -1)
+		c.Direction, c.Judgement = "lower", polarityJudgement(ind, -1)
+		return c
 	}
 	switch {
 	case gapOK:
-		return "No significant difference between most and least deprived (95% interval of the gap includes 0)"
+		c.GapIncludesZero = true
 	case q1 != nil && q5 != nil && hasCI(*q1) && hasCI(*q5):
-		return "No significant difference between most and least deprived (95% intervals overlap)"
+		c.Overlap = true
 	case q1 == nil && q5 == nil:
-		return "Not assessed: no results by deprivation quintile"
-	}
-	var withheld []string
-	for i, q := range []*metrics.Row{q1, q5} {
-		if q != nil && q.Suppressed && !hasCI(*q) {
-			withheld = append(withheld, []string{"1", "5"}[i])
+		c.Missing = true
+	default:
+		var withheld []string
+		for i, q := range []*metrics.Row{q1, q5} {
+			if q != nil && q.Suppressed && !hasCI(*q) {
+				withheld = append(withheld, []string{"1", "5"}[i])
+			}
 		}
+		c.Withheld = strings.Join(withheld, " and ")
 	}
-	switch len(withheld) {
-	case 1:
-		return "Not assessed: quintile " + withheld[0] + " is withheld by disclosure control"
-	case 2:
-		return "Not assessed: quintiles 1 and 5 are withheld by disclosure control"
-	}
-	return "Not assessed: quintile 1 or 5 has no published interval"
+	return c
 }
 
 // withheldReason is the part of a suppressed row's note that says why it
@@ -335,14 +357,14 @@ func withheldText(r metrics.Row) string {
 	return "Withheld by disclosure control"
 }
 
-// polarityNote adds whether a significant difference is worse or better for
-// the most deprived, when the indicator has a polarity.
-func polarityNote(ind Indicator, dir int) string {
+// polarityJudgement says whether a significant difference is "worse" or
+// "better" for the most deprived, "" when the indicator has no polarity.
+func polarityJudgement(ind Indicator, dir int) string {
 	switch {
 	case ind.Polarity == "lower_is_better" && dir > 0, ind.Polarity == "higher_is_better" && dir < 0:
-		return "; worse for the most deprived"
+		return "worse"
 	case ind.Polarity == "lower_is_better" && dir < 0, ind.Polarity == "higher_is_better" && dir > 0:
-		return "; better for the most deprived"
+		return "better"
 	}
 	return ""
 }

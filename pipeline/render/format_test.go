@@ -2,7 +2,6 @@ package render
 
 import (
 	"math"
-	"slices"
 	"strings"
 	"testing"
 
@@ -84,7 +83,8 @@ func TestCompareQuintiles(t *testing.T) {
 		{"no quintiles", lower, nil, nil, nil, "Not assessed: no results by deprivation quintile"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := compareQuintiles(c.ind, c.q1, c.q5, c.gap); got != c.want {
+			b := builtinBuilder(t)
+			if got := b.line("indicators", "compare", compareQuintiles(c.ind, c.q1, c.q5, c.gap)); got != c.want || b.err != nil {
 				t.Errorf("got  %q\nwant %q", got, c.want)
 			}
 		})
@@ -136,14 +136,6 @@ func TestSummaryValue(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
-	}
-}
-
-func TestParagraphs(t *testing.T) {
-	got := paragraphs("First line\r\n- item one\n- item two\n \n\nSecond paragraph.  \n")
-	want := []string{"First line\n- item one\n- item two", "Second paragraph."}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %q, want %q", got, want)
 	}
 }
 

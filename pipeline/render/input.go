@@ -69,7 +69,9 @@ type PopulationRow struct {
 	People    float64
 }
 
-// Narrative is a block of text the organisation wrote (actions taken ...).
+// Narrative is a block of text the organisation wrote (actions taken ...),
+// in the small Markdown subset the statement renders: paragraphs, "- " and
+// "1. " lists, **strong**, *emphasis* and [links](https://...).
 type Narrative struct {
 	Title string
 	Text  string
@@ -103,4 +105,8 @@ type Input struct {
 	Comparator      []metrics.Row
 	ComparatorLabel string
 	Unassigned      map[string]int64
+	// Templates is the folder of the run's statement templates
+	// (<templates>/statement); a section template it lacks is read from
+	// the built-in copy. "" uses the built-ins only.
+	Templates string
 }

@@ -2,175 +2,139 @@ package render
 
 import (
 	"math"
-	"strconv"
-
-	"hiis/pipeline/metrics"
 )
 
-// The IMD chart's vertical layout, in mm.
+// The charts' vertical layout, in mm.
 const (
 	chartTitleH = 5.0
 	chartAbove  = 7.0 // room for the overall label
 	chartBarH   = 4.8
 	chartStep   = 7.0 // bar and gap
 	chartBelow  = 11  // tick labels and axis title
-	chartHeight = chartTitleH + chartAbove + 5*chartStep + chartBelow
 )
 
-// imdChart draws a horizontal bar chart of an indicator by IMD quintile with
-// 95% interval whiskers and a dashed line at the overall value, as vector
-// graphics. Quintiles without a value are labelled, not drawn.
-func (d *doc) imdChart(ind Indicator, rows []metrics.Row) {
-	f := d.f
-	var q [5]*metrics.Row
-	var overall *metrics.Row
-	for i := range rows {
-		r := &rows[i]
-		switch r.Breakdown {
-		case metrics.IMDQuintile:
-			if n, err := strconv.Atoi(r.Group); err == nil && n >= 1 && n <= 5 {
-				q[n-1] = r
-			}
-		case metrics.Overall:
-			overall = r
-		}
+// chartHeight is the height a chart takes.
+func chartHeight(c *chart) float64 {
+	above := chartAbove
+	if c.lastTxt != "" {
+		above += 4
 	}
-	labels := make([]string, 5)
+	return chartTitleH + above + float64(len(c.bars))*chartStep + chartBelow
+}
+
+// chart draws a horizontal bar chart with 95% interval whiskers, a dashed
+// line at the overall value and a dotted one at last year's, as vector
+// graphics. Groups without a value are labelled, not drawn; groups of
+// unknown membership have a lighter, outlined bar.
+func (d *doc) chart(c *chart) {
+	f := d.f
 	valueW := 30.0 // value and interval text, widened to fit it
 	d.font(fontCond, "", 8)
-	for i, r := range q {
-		if r == nil || math.IsNaN(r.Value) {
-			continue
-		}
-		labels[i] = formatValue(ind, r.Value)
-		if !math.IsNaN(r.Lower95) && !math.IsNaN(r.Upper95) {
-			labels[i] += " (" + formatPlain(ind, r.Lower95) + " to " + formatPlain(ind, r.Upper95) + ")"
-		}
-		valueW = max(valueW, f.GetStringWidth(labels[i])+3)
+	for _, b := range c.bars {
+		valueW = max(valueW, f.GetStringWidth(b.text)+3)
+	}
+	labelW := 30.0 // group labels, widened to fit them
+	for _, b := range c.bars {
+		labelW = max(labelW, f.GetStringWidth(b.label)+4)
 	}
 	const (
-		labelW = 30.0 // quintile labels
-		barH   = chartBarH
-		step   = chartStep
-		above  = chartAbove
-		below  = chartBelow
+		barH = chartBarH
+		step = chartStep
 	)
+	above := chartAbove
+	if c.lastTxt != "" {
+		above += 4
+	}
 	plotX := marginX + labelW
 	plotW := contentW - labelW - valueW
-	d.ensure(chartHeight)
+	d.ensure(chartHeight(c))
 
 	d.font(fontSans, "B", 9)
 	d.text(colText)
 	f.SetX(marginX)
-	f.CellFormat(contentW, chartTitleH, "By IMD quintile, with 95% confidence intervals", "", 1, "L", false, 0, "")
+	f.CellFormat(contentW, chartTitleH, c.title, "", 1, "L", false, 0, "")
 	top := f.GetY() + above
-	bottom := top + 5*step
-
-	lo, hi := 0.0, 0.0
-	consider := func(vs ...float64) {
-		for _, v := range vs {
-			if !math.IsNaN(v) && !math.IsInf(v, 0) {
-				lo, hi = min(lo, v), max(hi, v)
-			}
-		}
-	}
-	for _, r := range q {
-		if r != nil {
-			consider(r.Value, r.Lower95, r.Upper95)
-		}
-	}
-	if overall != nil {
-		consider(overall.Value)
-	}
-	percent := kindOf(ind) == kindPercent
-	axisLo, axisHi, tick := niceScale(lo, hi)
-	if percent && hi <= 100 && axisHi > 100 {
-		axisHi = 100
-	}
-	xOf := func(v float64) float64 { return plotX + (v-axisLo)/(axisHi-axisLo)*plotW }
+	bottom := top + float64(len(c.bars))*step
+	xOf := func(v float64) float64 { return plotX + (v-c.axisLo)/(c.axisHi-c.axisLo)*plotW }
 
 	// Grid and tick labels.
-	dp := 0
-	if tick < 1 {
-		dp = int(math.Ceil(-math.Log10(tick) - 1e-9))
-	}
 	f.SetLineWidth(0.15)
 	d.font(fontCond, "", 7)
 	d.text(colGrey)
-	for i := 0; ; i++ {
-		t := axisLo + float64(i)*tick
-		if t > axisHi+tick/1e6 {
-			break
-		}
-		x := xOf(t)
+	for _, t := range c.ticks {
+		x := xOf(t.v)
 		d.draw(colRule)
 		f.Line(x, top, x, bottom)
-		label := fixed(t, dp)
-		if percent {
-			label += "%"
-		}
 		f.SetXY(x-12, bottom+0.8)
-		f.CellFormat(24, 3.5, label, "", 0, "C", false, 0, "")
+		f.CellFormat(24, 3.5, t.label, "", 0, "C", false, 0, "")
 	}
 	d.font(fontCond, "", 7)
 	f.SetXY(plotX, bottom+4.5)
-	f.CellFormat(plotW, 3.5, unitLabel(ind), "", 0, "C", false, 0, "")
+	f.CellFormat(plotW, 3.5, c.unit, "", 0, "C", false, 0, "")
 
 	// Bars, whiskers, labels.
-	for i, r := range q {
+	for i, b := range c.bars {
 		y := top + float64(i)*step + (step-barH)/2
 		yc := y + barH/2
 		d.font(fontCond, "", 8)
 		d.text(colText)
 		f.SetXY(marginX, y)
-		f.CellFormat(labelW-2, barH, groupLabel(metrics.IMDQuintile, strconv.Itoa(i+1)), "", 0, "R", false, 0, "")
-		if r == nil || math.IsNaN(r.Value) {
-			msg := "not available"
-			if r != nil && hidden(*r, r.Value) {
-				msg = "* withheld (see table)"
-			}
+		f.CellFormat(labelW-2, barH, b.label, "", 0, "R", false, 0, "")
+		if math.IsNaN(b.value) {
 			d.text(colGrey)
 			f.SetXY(xOf(0)+1, y)
-			f.CellFormat(plotW-2, barH, msg, "", 0, "L", false, 0, "")
+			f.CellFormat(plotW-2, barH, b.missing, "", 0, "L", false, 0, "")
 			continue
 		}
-		x0, x1 := xOf(0), xOf(r.Value)
-		d.fill(colBar)
-		f.Rect(min(x0, x1), y, math.Abs(x1-x0), barH, "F")
-		if !math.IsNaN(r.Lower95) && !math.IsNaN(r.Upper95) {
-			a, b := xOf(r.Lower95), xOf(r.Upper95)
+		x0, x1 := xOf(0), xOf(b.value)
+		if b.muted {
+			d.fill(colBarMuted)
+			d.draw(colBar)
+			f.SetLineWidth(0.3)
+			f.Rect(min(x0, x1), y, math.Abs(x1-x0), barH, "FD")
+		} else {
+			d.fill(colBar)
+			f.Rect(min(x0, x1), y, math.Abs(x1-x0), barH, "F")
+		}
+		if !math.IsNaN(b.lo) && !math.IsNaN(b.hi) {
+			a, e := xOf(b.lo), xOf(b.hi)
 			d.draw(colText)
 			f.SetLineWidth(0.3)
-			f.Line(a, yc, b, yc)
+			f.Line(a, yc, e, yc)
 			f.Line(a, yc-1.5, a, yc+1.5)
-			f.Line(b, yc-1.5, b, yc+1.5)
+			f.Line(e, yc-1.5, e, yc+1.5)
 		}
 		d.font(fontCond, "", 8)
 		d.text(colText)
 		f.SetXY(plotX+plotW+1, y)
-		f.CellFormat(valueW-1, barH, labels[i], "", 0, "L", false, 0, "")
+		f.CellFormat(valueW-1, barH, b.text, "", 0, "L", false, 0, "")
 	}
 
-	// Zero axis, then the overall value.
+	// Zero axis, then the overall value and last year's.
 	d.draw(colText)
 	f.SetLineWidth(0.3)
 	f.Line(xOf(0), top-1, xOf(0), bottom)
-	if overall != nil && !math.IsNaN(overall.Value) {
-		x := xOf(overall.Value)
+	marker := func(v float64, label string, dash []float64, labelY float64) {
+		x := xOf(v)
 		d.draw(colGreyDark)
 		f.SetLineWidth(0.3)
-		f.SetDashPattern([]float64{1.2, 0.9}, 0)
-		f.Line(x, top-2, x, bottom)
+		f.SetDashPattern(dash, 0)
+		f.Line(x, top-1.5, x, bottom)
 		f.SetDashPattern(nil, 0)
 		d.font(fontCond, "B", 7)
 		d.text(colGreyDark)
-		label := "Overall " + formatValue(ind, overall.Value)
 		w := f.GetStringWidth(label) + 2
 		lx := min(max(x-w/2, plotX), plotX+plotW-w)
-		f.SetXY(lx, top-above+1)
+		f.SetXY(lx, labelY)
 		f.CellFormat(w, 3.5, label, "", 0, "C", false, 0, "")
 	}
-	f.SetXY(marginX, bottom+below)
+	if c.overallTxt != "" {
+		marker(c.overall, c.overallTxt, []float64{1.2, 0.9}, top-above+1)
+	}
+	if c.lastTxt != "" {
+		marker(c.lastYear, c.lastTxt, []float64{0.3, 0.8}, top-above+5)
+	}
+	f.SetXY(marginX, bottom+chartBelow)
 }
 
 // niceScale returns axis limits that include lo and hi and a round tick step

@@ -21,13 +21,13 @@ type column struct {
 }
 
 // tableRow is one row: cells, or (when section is set) a full-width band
-// naming the rows below it. link, when set, makes the first cell an internal
-// link.
+// naming the rows below it. link, when set, makes the first cell a link to
+// that place in the document ("ind:<id>" for an indicator's results).
 type tableRow struct {
 	cells   []string
 	section string
 	bold    bool
-	link    int
+	link    string
 }
 
 // maxRowHeight is the tallest a row may be: what a page holds below the
@@ -247,8 +247,8 @@ func (d *doc) tableAt(x float64, cols []column, rows []tableRow, after float64) 
 			for j, c := range cols {
 				if j < len(r.cells) {
 					link := 0
-					if j == 0 {
-						link = r.link
+					if j == 0 && r.link != "" {
+						link = d.links[r.link]
 					}
 					for k, line := range d.cellLines(r.cells[j], c.width) {
 						f.SetXY(cx, y+tablePad+float64(k)*tableLine)
@@ -328,14 +328,19 @@ func (d *doc) para(text string) {
 	f.Ln(2)
 }
 
-// bullets writes a list, each item with a hanging indent.
-func (d *doc) bullets(items []string) {
+// bullets writes a list, each item with a hanging indent, marked with a
+// bullet or, when marks is set, with its mark ("1." ...).
+func (d *doc) bullets(items, marks []string) {
 	f := d.f
 	d.font(fontSans, "", bodySize)
 	d.text(colText)
-	for _, it := range items {
+	for i, it := range items {
+		mark := "•"
+		if i < len(marks) {
+			mark = marks[i]
+		}
 		f.SetX(marginX + 1)
-		f.CellFormat(4, bodyLine, "•", "", 0, "L", false, 0, "")
+		f.CellFormat(4, bodyLine, mark, "", 0, "L", false, 0, "")
 		f.SetX(marginX + 5)
 		f.MultiCell(contentW-5, bodyLine, it, "", "L", false)
 		f.Ln(1)

@@ -276,3 +276,28 @@ func withWithheld(in Input) Input {
 	in.Population = pop
 	return in
 }
+
+// withChanges adds last year's comparison, as the trend stage computes it:
+// ER-1a's overall value rose significantly and its gap fell (not
+// significantly); ER-2b's overall fell but the two years are not like for
+// like; CVD-1 was not published last year. The change rows it also adds to
+// the metrics (for metrics.csv) are not groups.
+func withChanges(in Input) Input {
+	na := math.NaN()
+	in.PreviousPeriod = "2024/25"
+	in.Changes = []Change{
+		{IndicatorID: "ER-1a", Measure: "overall", LastYear: 19.6, ThisYear: 22.8186, Difference: 3.2186, Lower95: 2.35, Upper95: 4.09, Comparable: true},
+		{IndicatorID: "ER-1a", Measure: "gap", LastYear: 14.1, ThisYear: 12.846, Difference: -1.254, Lower95: -4.0, Upper95: 1.5, Comparable: true},
+		{IndicatorID: "ER-2b", Measure: "overall", LastYear: 11990.4, ThisYear: 11873.25, Difference: -117.15, Lower95: -320.7, Upper95: 86.4,
+			Comparable: false, Note: "The definition changed between the two years, so the comparison is not like for like."},
+		{IndicatorID: "CVD-1", Measure: "overall", LastYear: na, ThisYear: 61.2, Difference: na, Lower95: na, Upper95: na, Comparable: true},
+	}
+	rows := append([]metrics.Row(nil), in.Metrics...)
+	for _, c := range in.Changes {
+		rows = append(rows, metrics.Row{IndicatorID: c.IndicatorID, Period: in.Period, Organisation: in.Organisation.Code,
+			Breakdown: ChangeBreakdown, Group: c.Measure + "_difference", Numerator: na, Denominator: na,
+			Value: c.Difference, Lower95: c.Lower95, Upper95: c.Upper95, Lower998: na, Upper998: na, Method: "difference"})
+	}
+	in.Metrics = rows
+	return in
+}

@@ -12,6 +12,7 @@ import (
 // Published output names, relative to the output folder.
 const (
 	StatementFile    = "statement.pdf"
+	StatementHTML    = "statement.html"
 	MetricsCSVFile   = "metrics.csv"
 	MetricsParquet   = "metrics.parquet"
 	DataPackFile     = "datapack.xlsx"
@@ -23,11 +24,16 @@ const (
 
 // Write writes every published output of a run into dir (which exists) and
 // returns the slash-separated paths it wrote, relative to dir, sorted:
-// the statement PDF, metrics.csv and metrics.parquet of in.Metrics, the
+// the statement as PDF and as accessible HTML (both from one document
+// model), metrics.csv and metrics.parquet of in.Metrics, the
 // datapack.xlsx, data-quality.csv, and, under restricted/, the unsuppressed
 // metrics with a README saying they are not for publication. The same Input
 // always gives byte-identical files. Errors name the file concerned.
 func Write(dir string, in Input) ([]string, error) {
+	doc, err := buildDocument(in)
+	if err != nil {
+		return nil, fmt.Errorf("render statement: %w", err)
+	}
 	outputs := []struct {
 		name   string
 		render func() ([]byte, error)
@@ -36,7 +42,8 @@ func Write(dir string, in Input) ([]string, error) {
 		{MetricsParquet, func() ([]byte, error) { return metricsParquet(in.Metrics, in.Version) }},
 		{DataQualityFile, func() ([]byte, error) { return dataQualityCSV(in.DataQuality) }},
 		{DataPackFile, func() ([]byte, error) { return dataPackXLSX(in) }},
-		{StatementFile, func() ([]byte, error) { return statementPDF(in) }},
+		{StatementFile, func() ([]byte, error) { return statementPDF(doc) }},
+		{StatementHTML, func() ([]byte, error) { return statementHTML(doc) }},
 		{UnsuppressedFile, func() ([]byte, error) { return metricsCSV(in.Unsuppressed) }},
 		{RestrictedReadme, func() ([]byte, error) { return []byte(restrictedReadme), nil }},
 	}
