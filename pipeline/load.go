@@ -65,11 +65,17 @@ func (r *run) load() error {
 	if r.macros, err = r.loadTemplates(); err != nil {
 		return &InvalidError{err}
 	}
-	rule, err := disclose.ParseRule(cfg.Disclosure.Rule)
-	if err != nil {
-		return &InvalidError{fmt.Errorf("%s: disclosure.rule: %w", cfg.File, err)}
+	if r.policy, err = disclose.PolicyFor(cfg.Disclosure.Rule, cfg.Disclosure.Secondary); err != nil {
+		key := "disclosure.rule"
+		if _, perr := disclose.ParseRule(cfg.Disclosure.Rule); perr == nil {
+			key = "disclosure.secondary"
+		}
+		where := cfg.Pos.Of(key).String()
+		if where == "" {
+			where = cfg.File
+		}
+		return &InvalidError{fmt.Errorf("%s: %s: %w", where, key, err)}
 	}
-	r.policy = disclose.Policy{Rule: rule, Secondary: cfg.Disclosure.SecondaryOn()}
 	r.man.Run.Disclosure = disclose.Describe(r.policy)
 
 	imdPath, err := cfg.Resolve(cfg.Reference.IMD.Path)

@@ -120,7 +120,7 @@ type IndicatorSelection struct {
 // Disclosure is the disclosure-control policy.
 type Disclosure struct {
 	Rule      string   `yaml:"rule"`      // nhs_digital (default), below5, below10
-	Secondary *bool    `yaml:"secondary"` // default true
+	Secondary *bool    `yaml:"secondary"` // below5/below10 only (default true there); true is an error under nhs_digital
 	Pos       diag.Pos `yaml:"-"`
 }
 
@@ -148,9 +148,6 @@ const (
 	DefaultSIIReps        = 10000
 	DefaultSeed           = 20231127
 )
-
-// SecondaryOn reports whether secondary suppression is on (default true).
-func (d Disclosure) SecondaryOn() bool { return d.Secondary == nil || *d.Secondary }
 
 // RejectLimit is the share of rejected rows above which s fails the run.
 func (r *Run) RejectLimit(s *Source) float64 {

@@ -1,9 +1,9 @@
 // Package disclose applies disclosure control to the tidy metrics table
 // before it is published: small counts are suppressed, other counts rounded
 // (under the default rule), the statistics that would reveal a suppressed count
-// are withheld, and a second group is suppressed where one hidden count could
-// otherwise be recovered by subtraction from the total (METHODS.md,
-// "Disclosure control").
+// are withheld, and, under the rules that do not round, a second group is
+// suppressed where one hidden count could otherwise be recovered by
+// subtraction from the total (METHODS.md, "Disclosure control").
 //
 // Apply is a pure function: it never changes its input, and the same rows,
 // policy and measure function always give the same output, in the same order.
@@ -24,50 +24,56 @@
 //
 // # What a suppressed count hides
 //
-// What a row's value is decides what a suppressed count hides, and that is
-// decided per row, not per indicator: Apply asks the caller's measure function
-// for the measure of each indicator × breakdown. An indicator may be a crude
-// rate overall but a dsr by ethnic group (measure_by_breakdown), and the age
-// bands of a dsr indicator are crude rates within the band, not standardised
-// rates: the measure function must say crude_rate for them, or a suppressed
-// numerator could be recovered as the published rate × denominator.
+// A suppressed numerator or denominator withholds the row's Value and its four
+// confidence limits, whatever the measure. That includes a directly
+// standardised rate: its 95% and 99.8% limits together give back its event
+// count (the Byar factors of the Dobson limits depend on the count alone), so
+// a DSR whose count is withheld is withheld too. Values are computed upstream
+// from unrounded counts and are otherwise left as they are, with one
+// exception: the Value of a count measure is itself a count, so it follows the
+// count rule too (suppressed in the range, rounded under nhs_digital); its
+// limits, like every other statistic, stay as computed from the unrounded
+// count. A DSR that is already NaN upstream (fewer than 10 events) keeps its
+// note.
 //
-// For proportion, crude_rate, count, ratio_to_baseline and mean rows a
-// suppressed numerator or denominator also withholds the Value and the four
-// confidence limits. For dsr rows the value and limits are published (they are
-// standardised), only the counts are suppressed or rounded; a DSR that is
-// already NaN upstream (fewer than 10 events) keeps its note. Values are
-// computed upstream from unrounded counts and are otherwise left as they are,
-// with one exception: the Value of a count measure is itself a count, so it
-// follows the count rule too (suppressed in the range, rounded under
-// nhs_digital); its limits, like every other statistic, stay as computed from
-// the unrounded count.
+// Apply still asks the caller's measure function for the measure of each
+// indicator × breakdown, and checks it: the age bands of a dsr are crude
+// rates within the band, and an indicator may be a crude rate overall but a
+// dsr by ethnic group (measure_by_breakdown); the count measure's value is a
+// count.
 //
 // # Secondary suppression
 //
-// With Policy.Secondary, within one indicator × breakdown (for each count
-// column separately) where the total is known and exactly one group's count
-// was suppressed by this package, the published group with the smallest
-// unrounded nonzero count is suppressed too (ties by group label); a group with
-// a published 0 is chosen only when no nonzero group is left. The total is
-// known when the indicator's overall row has that count published, or when the
-// indicator has no overall row at all (the total might then be derived from
-// another breakdown, so this is the cautious reading). The overall breakdown
-// itself is the total and is never secondarily suppressed. "Unknown",
-// "Not stated" and "Not known" groups are groups like any other. Secondary
-// suppression of a count has the same consequences for the value as primary
-// suppression.
+// Only the below5 and below10 rules, which do not round, use secondary
+// suppression (Policy.Secondary; PolicyFor turns it on by default for them
+// and refuses it for nhs_digital, whose rounding to 5 already stops a hidden
+// 1–7 being recovered by subtraction). Within one indicator × breakdown (for
+// each count column separately) where the total is known and exactly one
+// group's count was suppressed by this package, the published group with the
+// smallest unrounded nonzero count is suppressed too (ties by group label); a
+// group with a published 0 is chosen only when no nonzero group is left. The
+// total is known when the indicator's overall row has that count published,
+// or when the indicator has no overall row at all (the total might then be
+// derived from another breakdown, so this is the cautious reading). The
+// overall breakdown itself is the total and is never secondarily suppressed.
+// "Unknown", "Not stated" and "Not known" groups are groups like any other.
+// Secondary suppression of a count has the same consequences for the value as
+// primary suppression.
 //
 // # Summary rows
 //
-// An imd_summary row (gap, ratio, SII, RII) is withheld (value and limits NaN)
-// when any imd_quintile row of the same indicator, including its Unknown
-// group, has a withheld value: flagged Suppressed with a NaN value in the
+// A summary row is withheld (value and limits NaN) when a group value it is
+// computed from is withheld: flagged Suppressed with a NaN value in the
 // output, whether this package or an upstream rule (a DSR on fewer than 10
-// events) withheld it. An ethnic_ratio row "<group> / White" is withheld when
-// the ethnic_group row of that group or of White has a withheld value.
-// Summary rows normally carry no counts; if they do, the counts follow the
-// count rule but do not affect the summary value.
+// events) withheld it. The IMD gap and ratio (gap_q1_q5, ratio_q1_q5) use
+// quintiles 1 and 5; the SII and RII use quintiles 1 to 5; an imd_summary row
+// of any other name is read cautiously as using every imd_quintile row,
+// Unknown included. The Unknown quintile (no or unmatched LSOA) is in no
+// gap, ratio, SII or RII, so its suppression withholds none of them. An
+// ethnic_ratio row "<group> / White" is withheld when the ethnic_group row of
+// that group or of White has a withheld value. Summary rows normally carry no
+// counts; if they do, the counts follow the count rule but do not affect the
+// summary value.
 //
 // # Flags and notes
 //
@@ -118,12 +124,37 @@ func ParseRule(s string) (Rule, error) {
 }
 
 // Policy is the configured disclosure control. The zero Policy is the
-// NHSDigital rule without secondary suppression; configurations turn
-// Secondary on by default.
+// NHSDigital rule, which has no secondary suppression. Secondary may be true
+// only with Below5 or Below10 (Apply refuses it with NHSDigital); PolicyFor
+// builds a Policy from a config's keys with the defaults.
 type Policy struct {
 	Rule      Rule // "" means NHSDigital
-	Secondary bool // secondary suppression
+	Secondary bool // secondary suppression (below5 and below10 only)
 }
+
+// PolicyFor returns the policy a config names: rule as ParseRule reads it,
+// and secondary the config's `secondary:` key (nil when absent). Secondary
+// suppression defaults to on for Below5 and Below10 and may be switched off;
+// NHSDigital rounds every count to 5 instead, so secondary suppression is off
+// and an explicit `secondary: true` with it is an error rather than being
+// silently ignored (`secondary: false` is accepted). Errors: an unknown rule
+// (as ParseRule), secondary true with NHSDigital.
+func PolicyFor(rule string, secondary *bool) (Policy, error) {
+	r, err := ParseRule(rule)
+	if err != nil {
+		return Policy{}, err
+	}
+	p := Policy{Rule: r, Secondary: r != NHSDigital}
+	if secondary != nil {
+		p.Secondary = *secondary
+	}
+	if p.Secondary && r == NHSDigital {
+		return Policy{}, errSecondaryNHS
+	}
+	return p, nil
+}
+
+var errSecondaryNHS = fmt.Errorf("secondary suppression applies only to the %s and %s rules, which do not round: %s rounds every count to 5 instead", Below5, Below10, NHSDigital)
 
 // Measure kinds decide what a suppressed count hides.
 type Measure string
@@ -132,7 +163,7 @@ type Measure string
 const (
 	Proportion      Measure = "proportion"
 	CrudeRate       Measure = "crude_rate"
-	DSR             Measure = "dsr"   // directly standardised rate: value survives suppressed counts
+	DSR             Measure = "dsr"   // directly standardised rate
 	CountMeasure    Measure = "count" // event count: the value is a count too (Count is the rule for one count)
 	RatioToBaseline Measure = "ratio_to_baseline"
 	Mean            Measure = "mean"
@@ -204,8 +235,9 @@ func (p params) count(v float64) (float64, bool) {
 }
 
 // Describe returns one sentence for the statement's methods section stating
-// the rule used and whether secondary suppression was applied. An unknown rule
-// gives a sentence saying so (Apply would have refused it).
+// the rule used, what it withholds and whether secondary suppression was
+// applied. An unknown rule gives a sentence saying so (Apply would have
+// refused it).
 func Describe(p Policy) string {
 	pr, err := paramsFor(p.Rule)
 	if err != nil {
@@ -220,9 +252,9 @@ func Describe(p Policy) string {
 	case Below10:
 		b.WriteString("Counts of 1 to 9 are suppressed (shown as *) and other counts are shown unrounded")
 	}
-	b.WriteString("; proportions, rates, ratios and means are calculated from unrounded counts and suppressed where their numerator or denominator is suppressed, while directly standardised rates are published unless based on fewer than 10 events")
+	b.WriteString("; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed")
 	if p.Secondary {
-		b.WriteString(", and where a single group in a breakdown is suppressed the next-smallest group is suppressed too, so that no hidden count can be recovered by subtraction")
+		b.WriteString("; and where a single group in a breakdown is suppressed the next-smallest group is suppressed too, so that no hidden count can be recovered by subtraction")
 	}
 	b.WriteString(".")
 	return b.String()
@@ -382,6 +414,9 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 	if err != nil {
 		return nil, 0, err
 	}
+	if p.Secondary && pr.rule == NHSDigital {
+		return nil, 0, errSecondaryNHS
+	}
 	t, err := index(rows, measureOf)
 	if err != nil {
 		return nil, 0, err
@@ -449,7 +484,7 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 		}
 		for _, i := range t.members[t.start[b]:t.start[b+1]] {
 			s := st[i]
-			if s.val || ((s.num || s.den || s.numSec || s.denSec) && t.measure[b] != DSR) {
+			if s.val || s.num || s.den || s.numSec || s.denSec {
 				withhold(&out[i])
 			}
 			suppressed += finish(&rows[i], &out[i], s, nt)
@@ -462,24 +497,18 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 		if !isSummary(k.bd) {
 			continue
 		}
-		var quintiles, ethnic []int
+		var groups []int
 		if k.bd == metrics.IMDSummary {
-			quintiles = t.rowsOf(bdKey{k.indKey, metrics.IMDQuintile})
+			groups = t.rowsOf(bdKey{k.indKey, metrics.IMDQuintile})
 		} else {
-			ethnic = t.rowsOf(bdKey{k.indKey, metrics.Ethnic})
+			groups = t.rowsOf(bdKey{k.indKey, metrics.Ethnic})
 		}
-		quintileHidden := slices.ContainsFunc(quintiles, hidden)
 		for _, i := range t.members[t.start[b]:t.start[b+1]] {
 			r := &out[i]
-			switch k.bd {
-			case metrics.IMDSummary:
-				if quintileHidden {
+			for _, j := range groups {
+				if hidden(j) && uses(k.bd, r.Group, out[j].Group) {
 					st[i].summary = noteIMD
-				}
-			case metrics.EthnicRatio:
-				name := strings.TrimSuffix(r.Group, " / White")
-				for _, j := range ethnic {
-					if g := out[j].Group; (g == name || g == "White") && hidden(j) {
+					if k.bd == metrics.EthnicRatio {
 						st[i].summary = noteEthnic
 					}
 				}
@@ -491,6 +520,24 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 		}
 	}
 	return out, suppressed, nil
+}
+
+// uses reports whether the summary row summary of breakdown bd (imd_summary
+// or ethnic_ratio) is computed from the group row group: the gap and ratio
+// from quintiles 1 and 5, the SII and RII from quintiles 1 to 5, any other
+// IMD summary (cautiously) from every quintile row; "<g> / White" from g and
+// White.
+func uses(bd, summary, group string) bool {
+	if bd == metrics.EthnicRatio {
+		return group == "White" || group == strings.TrimSuffix(summary, " / White")
+	}
+	switch summary {
+	case metrics.GroupGap, metrics.GroupRatio:
+		return group == "1" || group == "5"
+	case metrics.GroupSII, metrics.GroupRII:
+		return len(group) == 1 && group >= "1" && group <= "5"
+	}
+	return true
 }
 
 // pickComplement returns the published group of idx to suppress in count
