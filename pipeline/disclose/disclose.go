@@ -44,7 +44,7 @@
 //
 // # Secondary suppression
 //
-// Only the below5 and below10 rules, which do not round, use secondary
+// Only the below5 and below10 rules, which do not round, use blanket secondary
 // suppression (Policy.Secondary; PolicyFor turns it on by default for them
 // and refuses it for nhs_digital, whose rounding to 5 already stops a hidden
 // 1–7 being recovered by subtraction). Within one indicator × breakdown (for
@@ -59,6 +59,27 @@
 // "Unknown", "Not stated" and "Not known" groups are groups like any other.
 // Secondary suppression of a count has the same consequences for the value as
 // primary suppression.
+//
+// # Counts pinned by subtraction
+//
+// Rounding alone does not stop recovery by subtraction. Values and limits are
+// computed from the unrounded counts and published in full, and a value with
+// its 95% and 99.8% limits gives its row's exact counts back (only one pair
+// within the rounding reproduces a Wilson interval, a crude rate's Poisson
+// limits, or the Byar factors of a DSR's Dobson limits, which give the event
+// count); then the total minus the other groups gives a lone withheld group.
+// Even rounded counts alone pin a count at the edges: 200 stands for 198–202,
+// 90 for 88–92 and 115 for 113–117, leaving at most 1 for a withheld group.
+// So under nhs_digital (and under below5 and below10 with secondary
+// suppression, where several withheld counts can still be pinned, say three
+// withheld groups whose sum is 3), Apply checks each indicator × breakdown
+// with a published total: reading each published count as exact when its row
+// publishes a value and limits (a DSR's population excepted) and otherwise as
+// the whole counts its rounding leaves, each primary-withheld count as 1 to
+// the rule's limit and a secondarily withheld one as 0 upwards, when some
+// withheld count has a single possible value the next-smallest published
+// group is suppressed as above, until none has. This adds cells only where a
+// count would otherwise be recovered.
 //
 // # Summary rows
 //
@@ -253,8 +274,11 @@ func Describe(p Policy) string {
 		b.WriteString("Counts of 1 to 9 are suppressed (shown as *) and other counts are shown unrounded")
 	}
 	b.WriteString("; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed")
-	if p.Secondary {
-		b.WriteString("; and where a single group in a breakdown is suppressed the next-smallest group is suppressed too, so that no hidden count can be recovered by subtraction")
+	switch {
+	case p.Secondary:
+		b.WriteString("; and where a single group in a breakdown is suppressed, or the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too")
+	case pr.round:
+		b.WriteString("; and where the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too")
 	}
 	b.WriteString(".")
 	return b.String()
@@ -272,6 +296,13 @@ type state struct {
 	num, den, val  bool   // suppressed by the rule (primary)
 	numSec, denSec bool   // suppressed to protect another cell
 	summary        string // reason a summary row was withheld
+}
+
+func (s state) secondary(col int) bool {
+	if col == 0 {
+		return s.numSec
+	}
+	return s.denSec
 }
 
 func (s state) countSuppressed(col int) bool {
@@ -306,6 +337,15 @@ type table struct {
 	measure []Measure // per indicator × breakdown, its measure
 	start   []int
 	members []int
+}
+
+// measureOf returns the measure of an indicator's breakdown ("" if it has
+// no rows).
+func (t *table) measureOf(k indKey, bd string) Measure {
+	if b, ok := t.ids[bdKey{k, bd}]; ok {
+		return t.measure[b]
+	}
+	return ""
 }
 
 func (t *table) rowsOf(k bdKey) []int {
@@ -439,39 +479,43 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 		}
 	}
 
-	// Secondary suppression.
-	if p.Secondary {
-		for b, k := range t.keys {
-			if k.bd == metrics.Overall || isSummary(k.bd) {
-				continue
+	// Secondary suppression, and the check that no withheld count is
+	// pinned by the total and the other groups.
+	for b, k := range t.keys {
+		if k.bd == metrics.Overall || isSummary(k.bd) {
+			continue
+		}
+		idx := t.members[t.start[b]:t.start[b+1]]
+		// The total is the overall breakdown's row (normally group "All").
+		total := t.rowsOf(bdKey{k.indKey, metrics.Overall})
+		for col := range 2 {
+			if len(total) > 0 && math.IsNaN(*countCell(&out[total[0]], col)) {
+				continue // total not published: nothing to subtract from
 			}
-			idx := t.members[t.start[b]:t.start[b+1]]
-			// The total is the overall breakdown's row (normally group "All").
-			total := t.rowsOf(bdKey{k.indKey, metrics.Overall})
-			for col := range 2 {
-				if len(total) > 0 && math.IsNaN(*countCell(&out[total[0]], col)) {
-					continue // total not published: nothing to subtract from
+			for {
+				n := 0
+				for _, i := range idx {
+					if st[i].countSuppressed(col) {
+						n++
+					}
 				}
-				for {
-					n := 0
-					for _, i := range idx {
-						if st[i].countSuppressed(col) {
-							n++
-						}
-					}
-					if n != 1 {
-						break
-					}
-					best := pickComplement(rows, out, st, idx, col)
-					if best < 0 {
-						break
-					}
-					*countCell(&out[best], col) = math.NaN()
-					if col == 0 {
-						st[best].numSec = true
-					} else {
-						st[best].denSec = true
-					}
+				// Below5 and below10 with secondary off leave subtraction
+				// to the user's judgement; rounding and secondary
+				// suppression each promise it recovers nothing.
+				check := (pr.round || p.Secondary) && len(total) > 0
+				lone := p.Secondary && n == 1
+				if n == 0 || (!lone && !(check && pr.pinned(total[0], t.measureOf(k.indKey, metrics.Overall), t.measure[b], idx, rows, out, st, col))) {
+					break
+				}
+				best := pickComplement(rows, out, st, idx, col)
+				if best < 0 {
+					break
+				}
+				*countCell(&out[best], col) = math.NaN()
+				if col == 0 {
+					st[best].numSec = true
+				} else {
+					st[best].denSec = true
 				}
 			}
 		}
@@ -538,6 +582,76 @@ func uses(bd, summary, group string) bool {
 		return len(group) == 1 && group >= "1" && group <= "5"
 	}
 	return true
+}
+
+// published returns the whole counts a published count c may stand for:
+// c itself, or under a rounding rule c ± 2 and at least the rule's limit
+// (0 is exact).
+func (p params) published(c float64) (lo, hi float64) {
+	if !p.round || c == 0 {
+		return c, c
+	}
+	return max(c-2, math.Ceil(p.limit)), c + 2
+}
+
+// exact returns the whole counts published count column col of row i may
+// stand for, as an attacker reads it. A row whose value and limits are
+// published gives its counts back exactly: the value and its 95% and 99.8%
+// limits are computed from the unrounded counts and published in full, and
+// only one pair of counts within the rounding reproduces them (a Wilson
+// interval, a crude rate's Poisson limits, the Byar factors of a DSR's Dobson
+// limits, which give its event count but not its population). Otherwise the
+// count stands for what the rule's rounding leaves.
+func (p params) exact(in, out *metrics.Row, m Measure, col int) (lo, hi float64) {
+	c := *countCell(out, col)
+	if !math.IsNaN(out.Value) && !math.IsNaN(out.Lower95) && m != CountMeasure && !(m == DSR && col == 1) {
+		c = *countCell(in, col)
+		return c, c
+	}
+	return p.published(c)
+}
+
+// pinned reports whether some count of column col that this package withheld
+// in the breakdown idx (of measure m, with total row total of measure mt) is
+// determined by subtraction: the total minus the published groups, each read
+// as the counts it may stand for (exact), leaves a sum for the withheld ones,
+// and with each primary-suppressed count known to lie in 1 to the limit (a
+// secondary one in 0 upwards, a count missing upstream unknown), one of them
+// has a single possible value.
+func (p params) pinned(total int, mt, m Measure, idx []int, in, out []metrics.Row, st []state, col int) bool {
+	const unbounded = 1 << 50
+	tlo, thi := p.exact(&in[total], &out[total], mt, col)
+	type hid struct{ lo, hi float64 }
+	var hidden []hid
+	var sumLo, sumHi float64 // of the hidden counts' ranges
+	for _, i := range idx {
+		if !math.IsNaN(*countCell(&out[i], col)) {
+			lo, hi := p.exact(&in[i], &out[i], m, col)
+			tlo, thi = tlo-hi, thi-lo
+			continue
+		}
+		h := hid{0, unbounded}
+		switch {
+		case !st[i].countSuppressed(col):
+			// missing upstream: not a count to protect, and unknown
+			h.lo = -1
+		case !st[i].secondary(col):
+			h = hid{1, math.Ceil(p.limit) - 1}
+		}
+		hidden = append(hidden, h)
+		sumLo, sumHi = sumLo+max(h.lo, 0), sumHi+h.hi
+	}
+	for _, h := range hidden {
+		if h.lo < 0 {
+			continue
+		}
+		lo := max(h.lo, tlo-(sumHi-h.hi))
+		hi := min(h.hi, thi-(sumLo-h.lo))
+		if hi-lo < 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // pickComplement returns the published group of idx to suppress in count

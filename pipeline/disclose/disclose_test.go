@@ -105,9 +105,9 @@ func TestDescribe(t *testing.T) {
 		notWant []string
 	}{
 		{"nhs digital", Policy{NHSDigital, false},
-			[]string{"1 to 7", "nearest 5", "0 shown as 0", "NHS Digital", "fewer than 10 events", "group value it uses"}, []string{"next-smallest"}},
+			[]string{"1 to 7", "nearest 5", "0 shown as 0", "NHS Digital", "fewer than 10 events", "group value it uses", "worked out from the total"}, []string{"single group"}},
 		{"zero policy is nhs digital", Policy{},
-			[]string{"1 to 7", "nearest 5"}, []string{"next-smallest"}},
+			[]string{"1 to 7", "nearest 5"}, []string{"single group"}},
 		{"below5", Policy{Below5, true},
 			[]string{"1 to 4", "unrounded", "next-smallest"}, []string{"nearest 5", "1 to 7"}},
 		{"below10 without secondary", Policy{Below10, false},
@@ -218,8 +218,8 @@ func TestApply(t *testing.T) {
 		{
 			name:   "suppressed numerator withholds proportion",
 			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
-			rows: []metrics.Row{row(o, "All", 100, 1000, 0.1), row(sx, "Male", 97, 500, 0.194), row(sx, "Female", 3, 500, 0.006)},
-			want: []want{{100, 1000, 0.1, false, ""}, {95, 500, 0.194, false, ""}, {nan, 500, nan, true, primary}},
+			rows: []metrics.Row{row(sx, "Male", 97, 500, 0.194), row(sx, "Female", 3, 500, 0.006)},
+			want: []want{{95, 500, 0.194, false, ""}, {nan, 500, nan, true, primary}},
 			// numerator, value and four limits
 			wantN: 6,
 		},
@@ -246,14 +246,14 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name:   "secondary off leaves one suppressed group",
-			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
+			policy: Policy{Below10, false}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(o, "All", 113, 5000, 0.0226),
 				row(q, "1", 50, 1000, 0.05), row(q, "2", 20, 1000, 0.02), row(q, "4", 3, 1000, 0.003), row(q, "5", 40, 1000, 0.04),
 			},
 			want: []want{
-				{115, 5000, 0.0226, false, ""},
-				{50, 1000, 0.05, false, ""}, {20, 1000, 0.02, false, ""}, {nan, 1000, nan, true, primary}, {40, 1000, 0.04, false, ""},
+				{113, 5000, 0.0226, false, ""},
+				{50, 1000, 0.05, false, ""}, {20, 1000, 0.02, false, ""}, {nan, 1000, nan, true, primary10}, {40, 1000, 0.04, false, ""},
 			},
 		},
 		{
@@ -271,8 +271,43 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			// METHODS.md: rounding to 5 replaces secondary suppression.
+			// METHODS.md: rounding to 5 replaces secondary suppression
+			// where only rounded counts are published: 245 − 200 − 30 − 10,
+			// each ±2, leaves the withheld group anywhere in 1–7.
 			name:   "nhs digital leaves a lone suppressed group alone",
+			policy: Policy{NHSDigital, false}, measures: byIndicator(map[string]Measure{"i1": CountMeasure}),
+			rows: []metrics.Row{
+				row(o, "All", 247, nan, 247),
+				row(eth, "White", 200, nan, 200), row(eth, "Mixed", 30, nan, 30),
+				row(eth, "Asian or Asian British", 12, nan, 12), row(eth, "Not known", 5, nan, 5),
+			},
+			want: []want{
+				{245, nan, 245, false, ""},
+				{200, nan, 200, false, ""}, {30, nan, 30, false, ""},
+				{10, nan, 10, false, ""}, {nan, nan, nan, true, "suppressed: numerator and value 1–7 (nhs_digital rule)"},
+			},
+		},
+		{
+			// At the edge of the rounding: 200 stands for 198–202, 90 for
+			// 88–92, 115 for 113–117, so the withheld Male count can only
+			// be 1.
+			name:   "nhs digital protects a count pinned by the rounding",
+			policy: Policy{NHSDigital, false}, measures: byIndicator(map[string]Measure{"i1": CountMeasure}),
+			rows: []metrics.Row{
+				row(o, "All", 202, nan, 202),
+				row(sx, "Male", 1, nan, 1), row(sx, "Female", 88, nan, 88), row(sx, "Other or not known", 113, nan, 113),
+			},
+			want: []want{
+				{200, nan, 200, false, ""},
+				{nan, nan, nan, true, "suppressed: numerator and value 1–7 (nhs_digital rule)"},
+				{nan, nan, nan, true, "suppressed: secondary, to protect another cell"}, {115, nan, 115, false, ""},
+			},
+		},
+		{
+			// A proportion and its limits, computed from unrounded counts
+			// and published in full, give those counts back: 247 − 200 −
+			// 30 − 12 would reveal the withheld 5.
+			name:   "nhs digital protects a count pinned by published values",
 			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(o, "All", 247, 2000, 0.1235),
@@ -282,7 +317,7 @@ func TestApply(t *testing.T) {
 			want: []want{
 				{245, 2000, 0.1235, false, ""},
 				{200, 1500, 0.133, false, ""}, {30, 200, 0.15, false, ""},
-				{10, 200, 0.06, false, ""}, {nan, 100, nan, true, primary},
+				{nan, 200, nan, true, second}, {nan, 100, nan, true, primary},
 			},
 		},
 		{
@@ -354,8 +389,8 @@ func TestApply(t *testing.T) {
 		{
 			name:   "dsr withheld with its suppressed count",
 			policy: Policy{NHSDigital, false}, measures: byIndicator(map[string]Measure{"i1": DSR}),
-			rows:  []metrics.Row{row(o, "All", 30, 5000, 600), row(sx, "Male", 3, 2500, 123.4), row(sx, "Female", 27, 2500, 1080)},
-			want:  []want{{30, 5000, 600, false, ""}, {nan, 2500, nan, true, primary}, {25, 2500, 1080, false, ""}},
+			rows:  []metrics.Row{row(sx, "Male", 3, 2500, 123.4), row(sx, "Female", 27, 2500, 1080)},
+			want:  []want{{nan, 2500, nan, true, primary}, {25, 2500, 1080, false, ""}},
 			wantN: 6,
 		},
 		{
@@ -364,12 +399,10 @@ func TestApply(t *testing.T) {
 			name:   "age bands of a dsr are crude rates",
 			policy: Policy{NHSDigital, false}, measures: dsrMeasures,
 			rows: []metrics.Row{
-				row(o, "All", 30, 5000, 600),
 				row(metrics.AgeBand, "0-17", 3, 1000, 300), row(metrics.AgeBand, "18-64", 12, 3000, 400), row(metrics.AgeBand, "65+", 15, 1000, 1500),
 				row(sx, "Male", 3, 2500, 123.4), row(sx, "Female", 27, 2500, 1080),
 			},
 			want: []want{
-				{30, 5000, 600, false, ""},
 				{nan, 1000, nan, true, primary}, {10, 3000, 400, false, ""}, {15, 1000, 1500, false, ""},
 				{nan, 2500, nan, true, primary}, {25, 2500, 1080, false, ""},
 			},
@@ -388,12 +421,10 @@ func TestApply(t *testing.T) {
 				return CrudeRate
 			},
 			rows: []metrics.Row{
-				row(o, "All", 40, 10000, 400),
 				row(eth, "White", 35, 8000, 437.5), row(eth, "Mixed", 5, 2000, 210),
 				row(sx, "Male", 4, 5000, 80), row(sx, "Female", 36, 5000, 720),
 			},
 			want: []want{
-				{40, 10000, 400, false, ""},
 				{35, 8000, 437.5, false, ""}, {nan, 2000, nan, true, primary},
 				{nan, 5000, nan, true, primary}, {35, 5000, 720, false, ""},
 			},
@@ -931,47 +962,6 @@ func ExampleDescribe() {
 	fmt.Println(Describe(Policy{Rule: NHSDigital}))
 	fmt.Println(Describe(Policy{Rule: Below10, Secondary: true}))
 	// Output:
-	// Following NHS Digital's rule for hospital data, counts of 1 to 7 are suppressed (shown as *) and all other counts are rounded to the nearest 5, with 0 shown as 0; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed.
-	// Counts of 1 to 9 are suppressed (shown as *) and other counts are shown unrounded; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed; and where a single group in a breakdown is suppressed the next-smallest group is suppressed too, so that no hidden count can be recovered by subtraction.
-}
-
-func TestPolicyFor(t *testing.T) {
-	yes, no := true, false
-	tests := []struct {
-		name      string
-		rule      string
-		secondary *bool
-		want      Policy
-		wantErr   string
-	}{
-		{"default rule has no secondary", "", nil, Policy{NHSDigital, false}, ""},
-		{"nhs digital has no secondary", "nhs_digital", nil, Policy{NHSDigital, false}, ""},
-		{"nhs digital secondary false is accepted", "nhs_digital", &no, Policy{NHSDigital, false}, ""},
-		{"nhs digital secondary true is refused", "nhs_digital", &yes, Policy{}, "applies only to the below5 and below10 rules"},
-		{"default rule secondary true is refused", "", &yes, Policy{}, "nhs_digital rounds every count to 5"},
-		{"below5 defaults to secondary", "below5", nil, Policy{Below5, true}, ""},
-		{"below10 defaults to secondary", "below10", nil, Policy{Below10, true}, ""},
-		{"below10 secondary off", "below10", &no, Policy{Below10, false}, ""},
-		{"unknown rule", "below7", nil, Policy{}, `unknown disclosure rule "below7"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := PolicyFor(tt.rule, tt.secondary)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("PolicyFor(%q) error = %v, want one containing %q", tt.rule, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Errorf("PolicyFor(%q) = %+v, %v; want %+v", tt.rule, got, err, tt.want)
-			}
-		})
-	}
-	t.Run("apply refuses secondary with nhs digital", func(t *testing.T) {
-		_, _, err := Apply([]metrics.Row{row(metrics.Sex, "Male", 3, 10, 0.3)}, Policy{NHSDigital, true}, byIndicator(map[string]Measure{"i1": Proportion}))
-		if err == nil || !strings.Contains(err.Error(), "secondary suppression applies only") {
-			t.Errorf("Apply(nhs_digital, secondary) error = %v", err)
-		}
-	})
+	// Following NHS Digital's rule for hospital data, counts of 1 to 7 are suppressed (shown as *) and all other counts are rounded to the nearest 5, with 0 shown as 0; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed; and where the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too.
+	// Counts of 1 to 9 are suppressed (shown as *) and other counts are shown unrounded; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed; and where a single group in a breakdown is suppressed, or the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too.
 }
