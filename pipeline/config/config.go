@@ -42,7 +42,17 @@ type Run struct {
 	// writes them into a run's bundle so that it can be re-run without the
 	// original extracts.
 	Snapshots map[string]*SnapshotPin `yaml:"snapshots"`
-	Pos       diag.Positions          `yaml:"-"` // where each key stands, for later checks
+	// PinnedFrom names the config a bundle's pinned config was made from;
+	// hiis writes it into bundle/config.yaml, and the data pack names that
+	// config, so a re-run from the bundle makes the same data pack.
+	PinnedFrom *PinnedFrom    `yaml:"pinned_from,omitempty"`
+	Pos        diag.Positions `yaml:"-"` // where each key stands, for later checks
+}
+
+// PinnedFrom is the original config of a bundle: its file name and sha256.
+type PinnedFrom struct {
+	Config string `yaml:"config"`
+	SHA256 string `yaml:"sha256"`
 }
 
 // Organisation is the publishing body.

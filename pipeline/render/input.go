@@ -96,4 +96,7 @@ type Input struct {
 	// each indicator's change since that year.
 	PreviousPeriod string
 	Changes        []Change
+	// Provenance is the sha256 of the config and inputs, for the data
+	// pack's README sheet.
+	Provenance Provenance
 }
