@@ -196,6 +196,16 @@ func (p *xlsxPack) freezeAbove(sheet string, r int) error {
 	})
 }
 
+// printWide sets a sheet to print landscape on A4, one page wide, so a wide
+// table is not cut into columns across pages.
+func (p *xlsxPack) printWide(sheet string) error {
+	a4, landscape, wide, tall, fit := 9, "landscape", 1, 0, true
+	if err := p.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &a4, Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+		return err
+	}
+	return p.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit})
+}
+
 // link makes cell a link to cell A1 of sheet target.
 func (p *xlsxPack) link(sheet, cell, target string) error {
 	if err := p.f.SetCellHyperLink(sheet, cell, quoteSheet(target)+"!A1", "Location"); err != nil {
@@ -277,12 +287,21 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 	r := 1
 	var keys, texts []int // rows of key/text pairs, styled at the end
 	line := func(vals ...any) error {
-		err := p.row(s, r, vals...)
+		if err := p.row(s, r, vals...); err != nil {
+			return err
+		}
 		if len(vals) >= 2 {
 			keys, texts = append(keys, r), append(texts, r)
+			// Spreadsheets do not grow a row for wrapped text they did
+			// not lay out themselves: give it the lines it needs.
+			if text, ok := vals[1].(string); ok {
+				if err := p.f.SetRowHeight(s, r, 15*math.Max(1, math.Ceil(float64(len([]rune(text)))/95))); err != nil {
+					return err
+				}
+			}
 		}
 		r++
-		return err
+		return nil
 	}
 	section := func(title string) error {
 		r++
@@ -302,9 +321,9 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 		return err
 	}
 	r += 2
-	core20 := any(nil)
+	core20 := "not known"
 	if !math.IsNaN(in.Core20Share) {
-		core20 = fmt.Sprintf("%s%%", fixed(in.Core20Share*100, 1))
+		core20 = fixed(in.Core20Share*100, 1) + "% of the population live in IMD quintile 1, the most deprived 20% of areas in England"
 	}
 	for _, kv := range [][]any{
 		{"Organisation", in.Organisation.Name},
@@ -313,7 +332,7 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 		{"Reporting period", in.Period},
 		{"hiis version", in.Version},
 		{"Deprivation", in.IMDEdition + "; IMD quintile 1 = most deprived, 5 = least deprived"},
-		{"Core20 share (people in IMD quintile 1)", core20},
+		{"Core20 share", core20},
 	} {
 		if err := line(kv...); err != nil {
 			return err
@@ -423,7 +442,7 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 			return err
 		}
 	}
-	return nil
+	return p.printWide(s)
 }
 
 // contents writes the Contents sheet: a link to every sheet.
@@ -464,6 +483,9 @@ func (p *xlsxPack) contents(sheets []indicatorSheet) error {
 		if err := p.f.SetColWidth(s, w.col, w.col, w.width); err != nil {
 			return err
 		}
+	}
+	if err := p.printWide(s); err != nil {
+		return err
 	}
 	return p.freezeAbove(s, 4)
 }
@@ -638,10 +660,13 @@ func (p *xlsxPack) indicator(sh indicatorSheet) error {
 	for _, w := range []struct {
 		from, to string
 		width    float64
-	}{{"A", "A", 12}, {"B", "C", 10}, {"D", "D", 14}, {"E", "E", 26}, {"F", "L", 12}, {"M", "M", 24}, {"N", "N", 11}, {"O", "O", 60}, {"P", "P", 3}, {"Q", "Q", 22}, {"R", "S", 12}} {
+	}{{"A", "A", 12}, {"B", "C", 10}, {"D", "D", 14}, {"E", "E", 26}, {"F", "L", 12}, {"M", "M", 24}, {"N", "N", 13}, {"O", "O", 60}, {"P", "P", 3}, {"Q", "Q", 22}, {"R", "S", 12}} {
 		if err := p.f.SetColWidth(sheet, w.from, w.to, w.width); err != nil {
 			return err
 		}
+	}
+	if err := p.printWide(sheet); err != nil {
+		return err
 	}
 	return p.freezeAbove(sheet, tableHeaderRow+1)
 }
@@ -701,6 +726,7 @@ func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error 
 		return fmt.Sprintf("%s!$%s$%d:$%s$%d", quoteSheet(sheet), c, from, c, to)
 	}
 	gap, vary := uint(60), false
+	axisFont := excelize.Font{Color: "425563", Size: 9}
 	return p.f.AddChart(sheet, fmt.Sprintf("%s%d", col, top+7), &excelize.Chart{
 		Type: excelize.Col,
 		Series: []excelize.ChartSeries{{
@@ -711,8 +737,8 @@ func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error 
 		}},
 		Title:        excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: ind.ID + " by IMD quintile (" + unitLabel(ind) + ")"}}},
 		Legend:       excelize.ChartLegend{Position: "none"},
-		XAxis:        excelize.ChartAxis{Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "IMD quintile (1 = most deprived)"}}}},
-		YAxis:        excelize.ChartAxis{MajorGridLines: true, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: unitLabel(ind)}}}},
+		XAxis:        excelize.ChartAxis{Font: axisFont, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "IMD quintile (1 = most deprived)"}}}},
+		YAxis:        excelize.ChartAxis{Font: axisFont, MajorGridLines: true, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: unitLabel(ind)}}}},
 		PlotArea:     excelize.ChartPlotArea{ShowVal: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0.0"}},
 		Dimension:    excelize.ChartDimension{Width: 520, Height: 320},
 		ShowBlanksAs: "gap",
