@@ -1,9 +1,14 @@
 package disclose
 
 import (
+	"encoding/csv"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -232,8 +237,9 @@ type attacker struct {
 	pr       params
 	out      []metrics.Row
 	measure  func(id, bd string) Measure
-	cells    map[[2]int]*span // row, column (0 numerator, 1 denominator)
-	withheld map[[2]int]bool  // the cells disclosure control withheld
+	mult     func(id string, m Measure) float64 // nil: multiplierOf
+	cells    map[[2]int]*span                   // row, column (0 numerator, 1 denominator)
+	withheld map[[2]int]bool                    // the cells disclosure control withheld
 }
 
 // published returns the span a published count stands for.
@@ -285,6 +291,9 @@ func (a *attacker) fromValue(i int, v float64, exact bool) {
 	r := &a.out[i]
 	m := a.measure(r.IndicatorID, r.Breakdown)
 	mult := multiplierOf[m]
+	if a.mult != nil {
+		mult = a.mult(r.IndicatorID, m)
+	}
 	xs, ns := a.cell(i, 0), a.cell(i, 1)
 	if math.IsNaN(v) || (m != Proportion && m != CrudeRate) || ns.hi-ns.lo > 200000 {
 		return
@@ -300,7 +309,7 @@ func (a *attacker) fromValue(i int, v float64, exact bool) {
 		if x < xs.lo || x > xs.hi || math.Abs(float64(x)/float64(n)*mult-v) > tol*math.Abs(v)+1e-12 {
 			continue
 		}
-		if !limitsAgree(r, m, float64(x), float64(n)) {
+		if !limitsAgree(r, m, mult, float64(x), float64(n)) {
 			continue
 		}
 		lo, hi, nlo, nhi = min(lo, x), max(hi, x), min(nlo, n), max(nhi, n)
@@ -310,12 +319,12 @@ func (a *attacker) fromValue(i int, v float64, exact bool) {
 }
 
 // limitsAgree reports whether counts x of n reproduce row r's published limits.
-func limitsAgree(r *metrics.Row, m Measure, x, n float64) bool {
+func limitsAgree(r *metrics.Row, m Measure, mult, x, n float64) bool {
 	var e stats.Estimate
 	if m == Proportion {
-		e, _ = stats.Proportion(x, n, multiplierOf[m])
+		e, _ = stats.Proportion(x, n, mult)
 	} else {
-		e, _ = stats.Rate(x, n, multiplierOf[m])
+		e, _ = stats.Rate(x, n, mult)
 	}
 	for _, p := range [][2]float64{{r.Lower95, e.Lower95}, {r.Upper95, e.Upper95}, {r.Lower998, e.Lower998}, {r.Upper998, e.Upper998}} {
 		if !math.IsNaN(p[0]) && math.Abs(p[0]-p[1]) > 1e-9*math.Abs(p[0])+1e-12 {
@@ -570,4 +579,108 @@ func TestAttackerFindsLeaks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readMetricsCSV reads a metrics.csv as the pipeline writes it.
+func readMetricsCSV(t *testing.T, path string) []metrics.Row {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Skipf("%s: %v", path, err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(recs[0], metrics.Columns) {
+		t.Fatalf("%s: columns %q", path, recs[0])
+	}
+	num := func(s string) float64 {
+		if s == "" {
+			return math.NaN()
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return v
+	}
+	var rows []metrics.Row
+	for _, r := range recs[1:] {
+		rows = append(rows, metrics.Row{IndicatorID: r[0], Period: r[1], Organisation: r[2], Breakdown: r[3], Group: r[4],
+			Numerator: num(r[5]), Denominator: num(r[6]), Value: num(r[7]), Lower95: num(r[8]), Upper95: num(r[9]),
+			Lower998: num(r[10]), Upper998: num(r[11]), Method: r[12], Suppressed: r[13] == "true", Note: r[14]})
+	}
+	return rows
+}
+
+// TestFixtureMetricsRevealNoWithheldCount runs the attacker on the fixture
+// run's published metrics (fixtures/golden/metrics.csv), with the
+// unsuppressed table as the truth: no count withheld there may be solved back.
+// The measure of each breakdown is read from its interval method, and each
+// indicator's multiplier from its overall row, as a reader would from the
+// statement.
+func TestFixtureMetricsRevealNoWithheldCount(t *testing.T) {
+	dir := filepath.Join("..", "..", "fixtures", "golden")
+	out := readMetricsCSV(t, filepath.Join(dir, "metrics.csv"))
+	in := readMetricsCSV(t, filepath.Join(dir, "metrics_unsuppressed.csv"))
+	if len(in) != len(out) {
+		t.Fatalf("%d unsuppressed rows, %d published", len(in), len(out))
+	}
+	// Indicators exempt from disclosure control (disclosure: none, counts
+	// of settings) publish their counts as they are: leave them out.
+	controlled := map[string]bool{}
+	for i := range in {
+		if !slices.Equal(in[i].Numbers()[:2], out[i].Numbers()[:2]) && !(math.IsNaN(in[i].Numerator) && math.IsNaN(in[i].Denominator)) {
+			controlled[in[i].IndicatorID] = true
+		}
+	}
+	keep := func(rows []metrics.Row) []metrics.Row {
+		return slices.DeleteFunc(rows, func(r metrics.Row) bool { return !controlled[r.IndicatorID] })
+	}
+	in, out = keep(in), keep(out)
+	measures := map[[2]string]Measure{}
+	mults := map[string]float64{}
+	for i, r := range in {
+		if r.IndicatorID != out[i].IndicatorID || r.Breakdown != out[i].Breakdown || r.Group != out[i].Group {
+			t.Fatalf("row %d: the two tables are not in the same order", i+2)
+		}
+		k := [2]string{r.IndicatorID, r.Breakdown}
+		switch r.Method {
+		case "Wilson":
+			measures[k] = Proportion
+		case "Byars", "Exact":
+			measures[k] = CrudeRate
+		case "Dobson":
+			measures[k] = DSR
+		}
+		if r.Breakdown == metrics.Overall && r.Numerator > 0 {
+			mults[r.IndicatorID] = math.Round(r.Value * r.Denominator / r.Numerator)
+		}
+	}
+	a := &attacker{pr: params{rule: NHSDigital, limit: 8, round: true}, out: out,
+		measure: func(id, bd string) Measure { return measures[[2]string{id, bd}] },
+		mult:    func(id string, _ Measure) float64 { return mults[id] }}
+	a.attack(in)
+	if len(a.withheld) == 0 {
+		t.Fatal("no count is withheld in the fixture run")
+	}
+	exact := 0
+	for c, s := range a.cells {
+		r, truth := in[c[0]], int(*countCell(&in[c[0]], c[1]))
+		if truth < s.lo || truth > s.hi {
+			t.Fatalf("attack is wrong: %s %s %s column %d is %d, attacker says %d–%d", r.IndicatorID, r.Breakdown, r.Group, c[1], truth, s.lo, s.hi)
+		}
+		switch {
+		case !a.withheld[c]:
+			if s.known() && *countCell(&out[c[0]], c[1]) != 0 {
+				exact++
+			}
+		case s.known():
+			t.Errorf("%s %s %s: withheld %s %d recovered from metrics.csv", r.IndicatorID, r.Breakdown, r.Group,
+				[]string{"numerator", "denominator"}[c[1]], truth)
+		}
+	}
+	t.Logf("%d withheld counts, none recovered; %d published nonzero rounded counts recovered exactly from their values and limits", len(a.withheld), exact)
 }
