@@ -420,6 +420,15 @@ func TestSecondaryRefusedUnderNHSDigital(t *testing.T) {
 			if _, err := os.Stat(out); err == nil {
 				t.Error("the refused run created its run folder")
 			}
+			cfg, err := config.Load(filepath.Join(filepath.Dir(out), "config.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = pipeline.Validate(context.Background(), cfg)
+			var de *diag.Error
+			if !errors.As(err, &de) || !strings.Contains(err.Error(), "config.yaml:") || !strings.Contains(err.Error(), "disclosure.secondary: secondary suppression applies only") {
+				t.Errorf("validate: %v, want a problem at disclosure.secondary", err)
+			}
 		})
 	}
 }

@@ -65,11 +65,8 @@ func (r *run) load() error {
 	if r.macros, err = r.loadTemplates(); err != nil {
 		return &InvalidError{err}
 	}
-	if r.policy, err = disclose.PolicyFor(cfg.Disclosure.Rule, cfg.Disclosure.Secondary); err != nil {
-		key := "disclosure.rule"
-		if _, perr := disclose.ParseRule(cfg.Disclosure.Rule); perr == nil {
-			key = "disclosure.secondary"
-		}
+	var key string
+	if r.policy, key, err = policyOf(cfg); err != nil {
 		where := cfg.Pos.Of(key).String()
 		if where == "" {
 			where = cfg.File
@@ -288,4 +285,17 @@ func diagError(at diag.Pos, format string, args ...any) error {
 	var l diag.List
 	l.Add(at, format, args...)
 	return l.Err()
+}
+
+// policyOf returns the config's disclosure policy, or an error and the key
+// at fault (disclosure.rule or disclosure.secondary).
+func policyOf(cfg *config.Run) (disclose.Policy, string, error) {
+	p, err := disclose.PolicyFor(cfg.Disclosure.Rule, cfg.Disclosure.Secondary)
+	if err == nil {
+		return p, "", nil
+	}
+	if _, perr := disclose.ParseRule(cfg.Disclosure.Rule); perr != nil {
+		return p, "disclosure.rule", err
+	}
+	return p, "disclosure.secondary", err
 }

@@ -47,6 +47,9 @@ func Validate(ctx context.Context, cfg *config.Run) ([]*indicator.Indicator, err
 			snaps = append(snaps, transform.Snapshot{Name: name, Kind: k})
 		}
 	}
+	if _, key, err := policyOf(cfg); err != nil {
+		l.Add(cfg.Pos.Of(key), "%s: %v", key, err)
+	}
 	macros, err := ReadMacros(cfg)
 	if err != nil {
 		l.Add(cfg.Pos.Of("templates"), "%v", err)
