@@ -86,7 +86,10 @@
 // A summary row is withheld (value and limits NaN) when a group value it is
 // computed from is withheld: flagged Suppressed with a NaN value in the
 // output, whether this package or an upstream rule (a DSR on fewer than 10
-// events) withheld it. The IMD gap and ratio (gap_q1_q5, ratio_q1_q5) use
+// events) withheld it. A row of breakdown "change" (the change since last
+// year) is a summary too: the change in the overall value ("overall" or
+// "All") follows the overall row, the change in the gap (gap_q1_q5) follows
+// quintiles 1 and 5, any other change both. The IMD gap and ratio (gap_q1_q5, ratio_q1_q5) use
 // quintiles 1 and 5; the SII and RII use quintiles 1 to 5; an imd_summary row
 // of any other name is read cautiously as using every imd_quintile row,
 // Unknown included. The Unknown quintile (no or unmatched LSOA) is in no
@@ -289,6 +292,7 @@ const (
 	noteSecondary = "secondary, to protect another cell"
 	noteIMD       = "an IMD quintile's value is suppressed"
 	noteEthnic    = "this group's or the White group's value is suppressed"
+	noteChange    = "this year's value is suppressed"
 )
 
 // state records what Apply did to one row.
@@ -319,7 +323,13 @@ type bdKey struct {
 	bd string
 }
 
-func isSummary(bd string) bool { return bd == metrics.IMDSummary || bd == metrics.EthnicRatio }
+func isSummary(bd string) bool {
+	return bd == metrics.IMDSummary || bd == metrics.EthnicRatio || bd == changeBreakdown
+}
+
+// changeBreakdown holds the change since last year: this year's overall
+// value or IMD gap against last year's.
+const changeBreakdown = "change"
 
 // countCell returns a pointer to count column col (0 numerator, 1 denominator).
 func countCell(r *metrics.Row, col int) *float64 {
@@ -542,19 +552,20 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 			continue
 		}
 		var groups []int
-		if k.bd == metrics.IMDSummary {
+		switch k.bd {
+		case metrics.IMDSummary:
 			groups = t.rowsOf(bdKey{k.indKey, metrics.IMDQuintile})
-		} else {
+		case metrics.EthnicRatio:
 			groups = t.rowsOf(bdKey{k.indKey, metrics.Ethnic})
+		default:
+			groups = append(slices.Clone(t.rowsOf(bdKey{k.indKey, metrics.Overall})), t.rowsOf(bdKey{k.indKey, metrics.IMDQuintile})...)
 		}
+		note := map[string]string{metrics.IMDSummary: noteIMD, metrics.EthnicRatio: noteEthnic, changeBreakdown: noteChange}[k.bd]
 		for _, i := range t.members[t.start[b]:t.start[b+1]] {
 			r := &out[i]
 			for _, j := range groups {
-				if hidden(j) && uses(k.bd, r.Group, out[j].Group) {
-					st[i].summary = noteIMD
-					if k.bd == metrics.EthnicRatio {
-						st[i].summary = noteEthnic
-					}
+				if hidden(j) && uses(k.bd, r.Group, &out[j]) {
+					st[i].summary = note
 				}
 			}
 			if st[i].summary != "" {
@@ -566,14 +577,26 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 	return out, suppressed, nil
 }
 
-// uses reports whether the summary row summary of breakdown bd (imd_summary
-// or ethnic_ratio) is computed from the group row group: the gap and ratio
-// from quintiles 1 and 5, the SII and RII from quintiles 1 to 5, any other
-// IMD summary (cautiously) from every quintile row; "<g> / White" from g and
-// White.
-func uses(bd, summary, group string) bool {
-	if bd == metrics.EthnicRatio {
+// uses reports whether the summary row summary of breakdown bd (imd_summary,
+// ethnic_ratio or change) is computed from the group row g: the gap and
+// ratio from quintiles 1 and 5, the SII and RII from quintiles 1 to 5, any
+// other IMD summary (cautiously) from every quintile row; "<g> / White" from
+// g and White; the change in the overall value ("overall" or "All") from the
+// overall row, in the gap from quintiles 1 and 5, any other change
+// (cautiously) from the overall row and every quintile.
+func uses(bd, summary string, g *metrics.Row) bool {
+	group := g.Group
+	switch bd {
+	case metrics.EthnicRatio:
 		return group == "White" || group == strings.TrimSuffix(summary, " / White")
+	case changeBreakdown:
+		switch summary {
+		case "overall", metrics.GroupAll:
+			return g.Breakdown == metrics.Overall
+		case metrics.GroupGap:
+			return g.Breakdown == metrics.IMDQuintile && (group == "1" || group == "5")
+		}
+		return true
 	}
 	switch summary {
 	case metrics.GroupGap, metrics.GroupRatio:

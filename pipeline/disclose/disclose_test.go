@@ -504,6 +504,22 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
+			// The change since last year would give this year's value back
+			// from last year's.
+			name:   "change follows this year's value",
+			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
+			rows: []metrics.Row{
+				row(o, "All", 3, 1000, 0.003), row(q, "1", 50, 1000, 0.05), row(q, "5", 40, 1000, 0.04),
+				row("change", "overall", nan, nan, 0.001), row("change", metrics.GroupGap, nan, nan, 0.002), row("change", "other", nan, nan, 0.5),
+			},
+			want: []want{
+				{nan, 1000, nan, true, primary}, {50, 1000, 0.05, false, ""}, {40, 1000, 0.04, false, ""},
+				{nan, nan, nan, true, "suppressed: this year's value is suppressed"},
+				{nan, nan, 0.002, false, ""},
+				{nan, nan, nan, true, "suppressed: this year's value is suppressed"},
+			},
+		},
+		{
 			name:   "unknown imd summary uses every quintile",
 			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
 			rows: []metrics.Row{
