@@ -390,3 +390,45 @@ func TestPinnedInput(t *testing.T) {
 		t.Fatalf("the pinned run reused %d snapshots, want the unpinned run's one", s.Reused)
 	}
 }
+
+// TestSecondaryRefusedUnderNHSDigital: `secondary: true` has no meaning under
+// the default rule (rounding replaces it), so it is a configuration error
+// naming the key, not silently ignored; below10 accepts it.
+func TestSecondaryRefusedUnderNHSDigital(t *testing.T) {
+	tests := []struct {
+		name, disclosure string
+		wantErr          bool
+	}{
+		{"nhs digital with secondary", "disclosure: {rule: nhs_digital, secondary: true}\n", true},
+		{"default rule with secondary", "disclosure: {secondary: true}\n", true},
+		{"nhs digital without secondary", "disclosure: {rule: nhs_digital, secondary: false}\n", false},
+		{"below10 with secondary", "disclosure: {rule: below10, secondary: true}\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runMini(t, miniProject(t, miniConfig+tt.disclosure, wlmdsHeader+goodRows(40)))
+			var inv *pipeline.InvalidError
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("run: %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &inv) || !strings.Contains(err.Error(), "config.yaml:") || !strings.Contains(err.Error(), "disclosure.secondary: secondary suppression applies only to the below5 and below10 rules") {
+				t.Fatalf("error %v, want an invalid-config error naming the file and disclosure.secondary", err)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("the refused run created its run folder")
+			}
+			cfg, err := config.Load(filepath.Join(filepath.Dir(out), "config.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = pipeline.Validate(context.Background(), cfg)
+			var de *diag.Error
+			if !errors.As(err, &de) || !strings.Contains(err.Error(), "config.yaml:") || !strings.Contains(err.Error(), "disclosure.secondary: secondary suppression applies only") {
+				t.Errorf("validate: %v, want a problem at disclosure.secondary", err)
+			}
+		})
+	}
+}

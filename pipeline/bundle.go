@@ -54,6 +54,10 @@ func (r *run) writeBundle() error {
 		Statistics:   cfg.Statistics,
 		Sources:      map[string]*config.Source{},
 		Snapshots:    map[string]*config.SnapshotPin{},
+		PinnedFrom:   &config.PinnedFrom{Config: r.man.Config.Path, SHA256: r.man.Config.SHA256},
+	}
+	if cfg.PinnedFrom != nil {
+		pinned.PinnedFrom = cfg.PinnedFrom
 	}
 	imdRel := "bundle/reference/" + filepath.Base(cfg.Reference.IMD.Path)
 	imdPath, _ := cfg.Resolve(cfg.Reference.IMD.Path)

@@ -67,11 +67,14 @@ func (r *run) load() error {
 	if r.macros, err = r.loadTemplates(); err != nil {
 		return &InvalidError{err}
 	}
-	rule, err := disclose.ParseRule(cfg.Disclosure.Rule)
-	if err != nil {
-		return &InvalidError{fmt.Errorf("%s: disclosure.rule: %w", cfg.File, err)}
+	var key string
+	if r.policy, key, err = policyOf(cfg); err != nil {
+		where := cfg.Pos.Of(key).String()
+		if where == "" {
+			where = cfg.File
+		}
+		return &InvalidError{fmt.Errorf("%s: %s: %w", where, key, err)}
 	}
-	r.policy = disclose.Policy{Rule: rule, Secondary: cfg.Disclosure.SecondaryOn()}
 	r.man.Run.Disclosure = disclose.Describe(r.policy)
 
 	imdPath, err := cfg.Resolve(cfg.Reference.IMD.Path)
@@ -348,4 +351,17 @@ func (r *run) loadComparator() error {
 	}
 	r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "comparator", Edition: label, File: hf, Rows: len(r.comparator)})
 	return nil
+}
+
+// policyOf returns the config's disclosure policy, or an error and the key
+// at fault (disclosure.rule or disclosure.secondary).
+func policyOf(cfg *config.Run) (disclose.Policy, string, error) {
+	p, err := disclose.PolicyFor(cfg.Disclosure.Rule, cfg.Disclosure.Secondary)
+	if err == nil {
+		return p, "", nil
+	}
+	if _, perr := disclose.ParseRule(cfg.Disclosure.Rule); perr != nil {
+		return p, "disclosure.rule", err
+	}
+	return p, "disclosure.secondary", err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -102,6 +103,7 @@ func (r *run) renderInput() render.Input {
 		Unsuppressed:   r.unsuppressed,
 		Core20Share:    math.NaN(),
 		Comparator:     r.comparator,
+		Provenance:     r.provenance(),
 	}
 	if c := cfg.Comparator; c != nil {
 		in.ComparatorLabel = c.Label
@@ -264,4 +266,30 @@ func replaceDir(tmp, out string) error {
 		return os.RemoveAll(old)
 	}
 	return nil
+}
+
+// provenance lists the sha256 of the config and inputs for the data pack,
+// by file name only, so that a re-run from the bundle lists the same.
+func (r *run) provenance() render.Provenance {
+	p := render.Provenance{Config: render.HashedFile{Role: "config", Name: path.Base(r.man.Config.Path), SHA256: r.man.Config.SHA256}}
+	if o := r.cfg.PinnedFrom; o != nil {
+		p.Config = render.HashedFile{Role: "config", Name: o.Config, SHA256: o.SHA256}
+	}
+	for _, s := range r.man.Sources {
+		p.Inputs = append(p.Inputs, render.HashedFile{Role: "source " + s.Name + " (" + s.Kind + ")", Name: path.Base(s.Input.Path), SHA256: s.Input.SHA256})
+	}
+	for _, ref := range r.man.Reference {
+		name := path.Base(ref.File.Path)
+		if ref.Name != "imd" {
+			name = "" // the bundle renames it
+		}
+		p.Inputs = append(p.Inputs, render.HashedFile{Role: "reference " + ref.Name + " (" + ref.Edition + ")", Name: name, SHA256: ref.File.SHA256})
+	}
+	for _, f := range r.man.Indicators {
+		p.Inputs = append(p.Inputs, render.HashedFile{Role: "indicator " + f.ID, Name: path.Base(f.Path), SHA256: f.SHA256})
+	}
+	for _, f := range r.man.Templates {
+		p.Inputs = append(p.Inputs, render.HashedFile{Role: "template", Name: f.Path, SHA256: f.SHA256})
+	}
+	return p
 }

@@ -54,6 +54,9 @@ func Validate(ctx context.Context, cfg *config.Run) ([]*indicator.Indicator, err
 			l.Add(cfg.Pos.Of("templates"), "templates: %v", err)
 		}
 	}
+	if _, key, err := policyOf(cfg); err != nil {
+		l.Add(cfg.Pos.Of(key), "%s: %v", key, err)
+	}
 	macros, err := ReadMacros(cfg)
 	if err != nil {
 		l.Add(cfg.Pos.Of("templates"), "%v", err)

@@ -51,10 +51,20 @@ type Run struct {
 	// writes them into a run's bundle so that it can be re-run without the
 	// original extracts.
 	Snapshots map[string]*SnapshotPin `yaml:"snapshots"`
-	Pos       diag.Positions          `yaml:"-"` // where each key stands, for later checks
+	// PinnedFrom names the config a bundle's pinned config was made from;
+	// hiis writes it into bundle/config.yaml, and the data pack names that
+	// config, so a re-run from the bundle makes the same data pack.
+	PinnedFrom *PinnedFrom    `yaml:"pinned_from,omitempty"`
+	Pos        diag.Positions `yaml:"-"` // where each key stands, for later checks
 	// ExtraRoots are folders paths may also resolve inside, set by hiis for
 	// the runs it derives from a config (never read from YAML).
 	ExtraRoots []string `yaml:"-"`
+}
+
+// PinnedFrom is the original config of a bundle: its file name and sha256.
+type PinnedFrom struct {
+	Config string `yaml:"config"`
+	SHA256 string `yaml:"sha256"`
 }
 
 // validateOrganisations checks that exactly one of organisation and
@@ -231,7 +241,7 @@ type IndicatorSelection struct {
 // Disclosure is the disclosure-control policy.
 type Disclosure struct {
 	Rule      string   `yaml:"rule"`      // nhs_digital (default), below5, below10
-	Secondary *bool    `yaml:"secondary"` // default true
+	Secondary *bool    `yaml:"secondary"` // below5/below10 only (default true there); true is an error under nhs_digital
 	Pos       diag.Pos `yaml:"-"`
 }
 
@@ -263,9 +273,6 @@ const (
 	DefaultSIIReps        = 10000
 	DefaultSeed           = 20231127
 )
-
-// SecondaryOn reports whether secondary suppression is on (default true).
-func (d Disclosure) SecondaryOn() bool { return d.Secondary == nil || *d.Secondary }
 
 // RejectLimit is the share of rejected rows above which s fails the run.
 func (r *Run) RejectLimit(s *Source) float64 {

@@ -1,9 +1,9 @@
 // Package disclose applies disclosure control to the tidy metrics table
 // before it is published: small counts are suppressed, other counts rounded
 // (under the default rule), the statistics that would reveal a suppressed count
-// are withheld, and a second group is suppressed where one hidden count could
-// otherwise be recovered by subtraction from the total (METHODS.md,
-// "Disclosure control").
+// are withheld, and, under the rules that do not round, a second group is
+// suppressed where one hidden count could otherwise be recovered by
+// subtraction from the total (METHODS.md, "Disclosure control").
 //
 // Apply is a pure function: it never changes its input, and the same rows,
 // policy and measure function always give the same output, in the same order.
@@ -24,50 +24,80 @@
 //
 // # What a suppressed count hides
 //
-// What a row's value is decides what a suppressed count hides, and that is
-// decided per row, not per indicator: Apply asks the caller's measure function
-// for the measure of each indicator × breakdown. An indicator may be a crude
-// rate overall but a dsr by ethnic group (measure_by_breakdown), and the age
-// bands of a dsr indicator are crude rates within the band, not standardised
-// rates: the measure function must say crude_rate for them, or a suppressed
-// numerator could be recovered as the published rate × denominator.
+// A suppressed numerator or denominator withholds the row's Value and its four
+// confidence limits, whatever the measure. That includes a directly
+// standardised rate: its 95% and 99.8% limits together give back its event
+// count (the Byar factors of the Dobson limits depend on the count alone), so
+// a DSR whose count is withheld is withheld too. Values are computed upstream
+// from unrounded counts and are otherwise left as they are, with one
+// exception: the Value of a count measure is itself a count, so it follows the
+// count rule too (suppressed in the range, rounded under nhs_digital); its
+// limits, like every other statistic, stay as computed from the unrounded
+// count. A DSR that is already NaN upstream (fewer than 10 events) keeps its
+// note.
 //
-// For proportion, crude_rate, count, ratio_to_baseline and mean rows a
-// suppressed numerator or denominator also withholds the Value and the four
-// confidence limits. For dsr rows the value and limits are published (they are
-// standardised), only the counts are suppressed or rounded; a DSR that is
-// already NaN upstream (fewer than 10 events) keeps its note. Values are
-// computed upstream from unrounded counts and are otherwise left as they are,
-// with one exception: the Value of a count measure is itself a count, so it
-// follows the count rule too (suppressed in the range, rounded under
-// nhs_digital); its limits, like every other statistic, stay as computed from
-// the unrounded count.
+// Apply still asks the caller's measure function for the measure of each
+// indicator × breakdown, and checks it: the age bands of a dsr are crude
+// rates within the band, and an indicator may be a crude rate overall but a
+// dsr by ethnic group (measure_by_breakdown); the count measure's value is a
+// count.
 //
 // # Secondary suppression
 //
-// With Policy.Secondary, within one indicator × breakdown (for each count
-// column separately) where the total is known and exactly one group's count
-// was suppressed by this package, the published group with the smallest
-// unrounded nonzero count is suppressed too (ties by group label); a group with
-// a published 0 is chosen only when no nonzero group is left. The total is
-// known when the indicator's overall row has that count published, or when the
-// indicator has no overall row at all (the total might then be derived from
-// another breakdown, so this is the cautious reading). The overall breakdown
-// itself is the total and is never secondarily suppressed. "Unknown",
-// "Not stated" and "Not known" groups are groups like any other. Secondary
-// suppression of a count has the same consequences for the value as primary
-// suppression.
+// Only the below5 and below10 rules, which do not round, use blanket secondary
+// suppression (Policy.Secondary; PolicyFor turns it on by default for them
+// and refuses it for nhs_digital, whose rounding to 5 already stops a hidden
+// 1–7 being recovered by subtraction). Within one indicator × breakdown (for
+// each count column separately) where the total is known and exactly one
+// group's count was suppressed by this package, the published group with the
+// smallest unrounded nonzero count is suppressed too (ties by group label); a
+// group with a published 0 is chosen only when no nonzero group is left. The
+// total is known when the indicator's overall row has that count published,
+// or when the indicator has no overall row at all (the total might then be
+// derived from another breakdown, so this is the cautious reading). The
+// overall breakdown itself is the total and is never secondarily suppressed.
+// "Unknown", "Not stated" and "Not known" groups are groups like any other.
+// Secondary suppression of a count has the same consequences for the value as
+// primary suppression.
+//
+// # Counts pinned by subtraction
+//
+// Rounding alone does not stop recovery by subtraction. Values and limits are
+// computed from the unrounded counts and published in full, and a value with
+// its 95% and 99.8% limits gives its row's exact counts back (only one pair
+// within the rounding reproduces a Wilson interval, a crude rate's Poisson
+// limits, or the Byar factors of a DSR's Dobson limits, which give the event
+// count); then the total minus the other groups gives a lone withheld group.
+// Even rounded counts alone pin a count at the edges: 200 stands for 198–202,
+// 90 for 88–92 and 115 for 113–117, leaving at most 1 for a withheld group.
+// So under nhs_digital (and under below5 and below10 with secondary
+// suppression, where several withheld counts can still be pinned, say three
+// withheld groups whose sum is 3), Apply checks each indicator × breakdown
+// with a published total: reading each published count as exact when its row
+// publishes a value and limits (a DSR's population excepted) and otherwise as
+// the whole counts its rounding leaves, each primary-withheld count as 1 to
+// the rule's limit and a secondarily withheld one as 0 upwards, when some
+// withheld count has a single possible value the next-smallest published
+// group is suppressed as above, until none has. This adds cells only where a
+// count would otherwise be recovered.
 //
 // # Summary rows
 //
-// An imd_summary row (gap, ratio, SII, RII) is withheld (value and limits NaN)
-// when any imd_quintile row of the same indicator, including its Unknown
-// group, has a withheld value: flagged Suppressed with a NaN value in the
+// A summary row is withheld (value and limits NaN) when a group value it is
+// computed from is withheld: flagged Suppressed with a NaN value in the
 // output, whether this package or an upstream rule (a DSR on fewer than 10
-// events) withheld it. An ethnic_ratio row "<group> / White" is withheld when
-// the ethnic_group row of that group or of White has a withheld value.
-// Summary rows normally carry no counts; if they do, the counts follow the
-// count rule but do not affect the summary value.
+// events) withheld it. A row of breakdown "change" (the change since last
+// year) is a summary too: the change in the overall value ("overall" or
+// "All") follows the overall row, the change in the gap (gap_q1_q5) follows
+// quintiles 1 and 5, any other change both. The IMD gap and ratio (gap_q1_q5, ratio_q1_q5) use
+// quintiles 1 and 5; the SII and RII use quintiles 1 to 5; an imd_summary row
+// of any other name is read cautiously as using every imd_quintile row,
+// Unknown included. The Unknown quintile (no or unmatched LSOA) is in no
+// gap, ratio, SII or RII, so its suppression withholds none of them. An
+// ethnic_ratio row "<group> / White" is withheld when the ethnic_group row of
+// that group or of White has a withheld value. Summary rows normally carry no
+// counts; if they do, the counts follow the count rule but do not affect the
+// summary value.
 //
 // # Flags and notes
 //
@@ -118,12 +148,37 @@ func ParseRule(s string) (Rule, error) {
 }
 
 // Policy is the configured disclosure control. The zero Policy is the
-// NHSDigital rule without secondary suppression; configurations turn
-// Secondary on by default.
+// NHSDigital rule, which has no secondary suppression. Secondary may be true
+// only with Below5 or Below10 (Apply refuses it with NHSDigital); PolicyFor
+// builds a Policy from a config's keys with the defaults.
 type Policy struct {
 	Rule      Rule // "" means NHSDigital
-	Secondary bool // secondary suppression
+	Secondary bool // secondary suppression (below5 and below10 only)
 }
+
+// PolicyFor returns the policy a config names: rule as ParseRule reads it,
+// and secondary the config's `secondary:` key (nil when absent). Secondary
+// suppression defaults to on for Below5 and Below10 and may be switched off;
+// NHSDigital rounds every count to 5 instead, so secondary suppression is off
+// and an explicit `secondary: true` with it is an error rather than being
+// silently ignored (`secondary: false` is accepted). Errors: an unknown rule
+// (as ParseRule), secondary true with NHSDigital.
+func PolicyFor(rule string, secondary *bool) (Policy, error) {
+	r, err := ParseRule(rule)
+	if err != nil {
+		return Policy{}, err
+	}
+	p := Policy{Rule: r, Secondary: r != NHSDigital}
+	if secondary != nil {
+		p.Secondary = *secondary
+	}
+	if p.Secondary && r == NHSDigital {
+		return Policy{}, errSecondaryNHS
+	}
+	return p, nil
+}
+
+var errSecondaryNHS = fmt.Errorf("secondary suppression applies only to the %s and %s rules, which do not round: %s rounds every count to 5 instead", Below5, Below10, NHSDigital)
 
 // Measure kinds decide what a suppressed count hides.
 type Measure string
@@ -132,7 +187,7 @@ type Measure string
 const (
 	Proportion      Measure = "proportion"
 	CrudeRate       Measure = "crude_rate"
-	DSR             Measure = "dsr"   // directly standardised rate: value survives suppressed counts
+	DSR             Measure = "dsr"   // directly standardised rate
 	CountMeasure    Measure = "count" // event count: the value is a count too (Count is the rule for one count)
 	RatioToBaseline Measure = "ratio_to_baseline"
 	Mean            Measure = "mean"
@@ -204,8 +259,9 @@ func (p params) count(v float64) (float64, bool) {
 }
 
 // Describe returns one sentence for the statement's methods section stating
-// the rule used and whether secondary suppression was applied. An unknown rule
-// gives a sentence saying so (Apply would have refused it).
+// the rule used, what it withholds and whether secondary suppression was
+// applied. An unknown rule gives a sentence saying so (Apply would have
+// refused it).
 func Describe(p Policy) string {
 	pr, err := paramsFor(p.Rule)
 	if err != nil {
@@ -220,9 +276,12 @@ func Describe(p Policy) string {
 	case Below10:
 		b.WriteString("Counts of 1 to 9 are suppressed (shown as *) and other counts are shown unrounded")
 	}
-	b.WriteString("; proportions, rates, ratios and means are calculated from unrounded counts and suppressed where their numerator or denominator is suppressed, while directly standardised rates are published unless based on fewer than 10 events")
-	if p.Secondary {
-		b.WriteString(", and where a single group in a breakdown is suppressed the next-smallest group is suppressed too, so that no hidden count can be recovered by subtraction")
+	b.WriteString("; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed")
+	switch {
+	case p.Secondary:
+		b.WriteString("; and where a single group in a breakdown is suppressed, or the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too")
+	case pr.round:
+		b.WriteString("; and where the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too")
 	}
 	b.WriteString(".")
 	return b.String()
@@ -233,6 +292,7 @@ const (
 	noteSecondary = "secondary, to protect another cell"
 	noteIMD       = "an IMD quintile's value is suppressed"
 	noteEthnic    = "this group's or the White group's value is suppressed"
+	noteChange    = "this year's value is suppressed"
 )
 
 // state records what Apply did to one row.
@@ -240,6 +300,13 @@ type state struct {
 	num, den, val  bool   // suppressed by the rule (primary)
 	numSec, denSec bool   // suppressed to protect another cell
 	summary        string // reason a summary row was withheld
+}
+
+func (s state) secondary(col int) bool {
+	if col == 0 {
+		return s.numSec
+	}
+	return s.denSec
 }
 
 func (s state) countSuppressed(col int) bool {
@@ -256,7 +323,13 @@ type bdKey struct {
 	bd string
 }
 
-func isSummary(bd string) bool { return bd == metrics.IMDSummary || bd == metrics.EthnicRatio }
+func isSummary(bd string) bool {
+	return bd == metrics.IMDSummary || bd == metrics.EthnicRatio || bd == changeBreakdown
+}
+
+// changeBreakdown holds the change since last year: this year's overall
+// value or IMD gap against last year's.
+const changeBreakdown = "change"
 
 // countCell returns a pointer to count column col (0 numerator, 1 denominator).
 func countCell(r *metrics.Row, col int) *float64 {
@@ -274,6 +347,15 @@ type table struct {
 	measure []Measure // per indicator × breakdown, its measure
 	start   []int
 	members []int
+}
+
+// measureOf returns the measure of an indicator's breakdown ("" if it has
+// no rows).
+func (t *table) measureOf(k indKey, bd string) Measure {
+	if b, ok := t.ids[bdKey{k, bd}]; ok {
+		return t.measure[b]
+	}
+	return ""
 }
 
 func (t *table) rowsOf(k bdKey) []int {
@@ -382,6 +464,9 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 	if err != nil {
 		return nil, 0, err
 	}
+	if p.Secondary && pr.rule == NHSDigital {
+		return nil, 0, errSecondaryNHS
+	}
 	t, err := index(rows, measureOf)
 	if err != nil {
 		return nil, 0, err
@@ -404,39 +489,43 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 		}
 	}
 
-	// Secondary suppression.
-	if p.Secondary {
-		for b, k := range t.keys {
-			if k.bd == metrics.Overall || isSummary(k.bd) {
-				continue
+	// Secondary suppression, and the check that no withheld count is
+	// pinned by the total and the other groups.
+	for b, k := range t.keys {
+		if k.bd == metrics.Overall || isSummary(k.bd) {
+			continue
+		}
+		idx := t.members[t.start[b]:t.start[b+1]]
+		// The total is the overall breakdown's row (normally group "All").
+		total := t.rowsOf(bdKey{k.indKey, metrics.Overall})
+		for col := range 2 {
+			if len(total) > 0 && math.IsNaN(*countCell(&out[total[0]], col)) {
+				continue // total not published: nothing to subtract from
 			}
-			idx := t.members[t.start[b]:t.start[b+1]]
-			// The total is the overall breakdown's row (normally group "All").
-			total := t.rowsOf(bdKey{k.indKey, metrics.Overall})
-			for col := range 2 {
-				if len(total) > 0 && math.IsNaN(*countCell(&out[total[0]], col)) {
-					continue // total not published: nothing to subtract from
+			for {
+				n := 0
+				for _, i := range idx {
+					if st[i].countSuppressed(col) {
+						n++
+					}
 				}
-				for {
-					n := 0
-					for _, i := range idx {
-						if st[i].countSuppressed(col) {
-							n++
-						}
-					}
-					if n != 1 {
-						break
-					}
-					best := pickComplement(rows, out, st, idx, col)
-					if best < 0 {
-						break
-					}
-					*countCell(&out[best], col) = math.NaN()
-					if col == 0 {
-						st[best].numSec = true
-					} else {
-						st[best].denSec = true
-					}
+				// Below5 and below10 with secondary off leave subtraction
+				// to the user's judgement; rounding and secondary
+				// suppression each promise it recovers nothing.
+				check := (pr.round || p.Secondary) && len(total) > 0
+				lone := p.Secondary && n == 1
+				if n == 0 || (!lone && !(check && pr.pinned(total[0], t.measureOf(k.indKey, metrics.Overall), t.measure[b], idx, rows, out, st, col))) {
+					break
+				}
+				best := pickComplement(rows, out, st, idx, col)
+				if best < 0 {
+					break
+				}
+				*countCell(&out[best], col) = math.NaN()
+				if col == 0 {
+					st[best].numSec = true
+				} else {
+					st[best].denSec = true
 				}
 			}
 		}
@@ -449,7 +538,7 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 		}
 		for _, i := range t.members[t.start[b]:t.start[b+1]] {
 			s := st[i]
-			if s.val || ((s.num || s.den || s.numSec || s.denSec) && t.measure[b] != DSR) {
+			if s.val || s.num || s.den || s.numSec || s.denSec {
 				withhold(&out[i])
 			}
 			suppressed += finish(&rows[i], &out[i], s, nt)
@@ -462,26 +551,21 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 		if !isSummary(k.bd) {
 			continue
 		}
-		var quintiles, ethnic []int
-		if k.bd == metrics.IMDSummary {
-			quintiles = t.rowsOf(bdKey{k.indKey, metrics.IMDQuintile})
-		} else {
-			ethnic = t.rowsOf(bdKey{k.indKey, metrics.Ethnic})
+		var groups []int
+		switch k.bd {
+		case metrics.IMDSummary:
+			groups = t.rowsOf(bdKey{k.indKey, metrics.IMDQuintile})
+		case metrics.EthnicRatio:
+			groups = t.rowsOf(bdKey{k.indKey, metrics.Ethnic})
+		default:
+			groups = append(slices.Clone(t.rowsOf(bdKey{k.indKey, metrics.Overall})), t.rowsOf(bdKey{k.indKey, metrics.IMDQuintile})...)
 		}
-		quintileHidden := slices.ContainsFunc(quintiles, hidden)
+		note := map[string]string{metrics.IMDSummary: noteIMD, metrics.EthnicRatio: noteEthnic, changeBreakdown: noteChange}[k.bd]
 		for _, i := range t.members[t.start[b]:t.start[b+1]] {
 			r := &out[i]
-			switch k.bd {
-			case metrics.IMDSummary:
-				if quintileHidden {
-					st[i].summary = noteIMD
-				}
-			case metrics.EthnicRatio:
-				name := strings.TrimSuffix(r.Group, " / White")
-				for _, j := range ethnic {
-					if g := out[j].Group; (g == name || g == "White") && hidden(j) {
-						st[i].summary = noteEthnic
-					}
+			for _, j := range groups {
+				if hidden(j) && uses(k.bd, r.Group, &out[j]) {
+					st[i].summary = note
 				}
 			}
 			if st[i].summary != "" {
@@ -491,6 +575,106 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 		}
 	}
 	return out, suppressed, nil
+}
+
+// uses reports whether the summary row summary of breakdown bd (imd_summary,
+// ethnic_ratio or change) is computed from the group row g: the gap and
+// ratio from quintiles 1 and 5, the SII and RII from quintiles 1 to 5, any
+// other IMD summary (cautiously) from every quintile row; "<g> / White" from
+// g and White; the change in the overall value ("overall" or "All") from the
+// overall row, in the gap from quintiles 1 and 5, any other change
+// (cautiously) from the overall row and every quintile.
+func uses(bd, summary string, g *metrics.Row) bool {
+	group := g.Group
+	switch bd {
+	case metrics.EthnicRatio:
+		return group == "White" || group == strings.TrimSuffix(summary, " / White")
+	case changeBreakdown:
+		switch summary {
+		case "overall", metrics.GroupAll:
+			return g.Breakdown == metrics.Overall
+		case metrics.GroupGap:
+			return g.Breakdown == metrics.IMDQuintile && (group == "1" || group == "5")
+		}
+		return true
+	}
+	switch summary {
+	case metrics.GroupGap, metrics.GroupRatio:
+		return group == "1" || group == "5"
+	case metrics.GroupSII, metrics.GroupRII:
+		return len(group) == 1 && group >= "1" && group <= "5"
+	}
+	return true
+}
+
+// published returns the whole counts a published count c may stand for:
+// c itself, or under a rounding rule c ± 2 and at least the rule's limit
+// (0 is exact).
+func (p params) published(c float64) (lo, hi float64) {
+	if !p.round || c == 0 {
+		return c, c
+	}
+	return max(c-2, math.Ceil(p.limit)), c + 2
+}
+
+// exact returns the whole counts published count column col of row i may
+// stand for, as an attacker reads it. A row whose value and limits are
+// published gives its counts back exactly: the value and its 95% and 99.8%
+// limits are computed from the unrounded counts and published in full, and
+// only one pair of counts within the rounding reproduces them (a Wilson
+// interval, a crude rate's Poisson limits, the Byar factors of a DSR's Dobson
+// limits, which give its event count but not its population). Otherwise the
+// count stands for what the rule's rounding leaves.
+func (p params) exact(in, out *metrics.Row, m Measure, col int) (lo, hi float64) {
+	c := *countCell(out, col)
+	if !math.IsNaN(out.Value) && !math.IsNaN(out.Lower95) && m != CountMeasure && !(m == DSR && col == 1) {
+		c = *countCell(in, col)
+		return c, c
+	}
+	return p.published(c)
+}
+
+// pinned reports whether some count of column col that this package withheld
+// in the breakdown idx (of measure m, with total row total of measure mt) is
+// determined by subtraction: the total minus the published groups, each read
+// as the counts it may stand for (exact), leaves a sum for the withheld ones,
+// and with each primary-suppressed count known to lie in 1 to the limit (a
+// secondary one in 0 upwards, a count missing upstream unknown), one of them
+// has a single possible value.
+func (p params) pinned(total int, mt, m Measure, idx []int, in, out []metrics.Row, st []state, col int) bool {
+	const unbounded = 1 << 50
+	tlo, thi := p.exact(&in[total], &out[total], mt, col)
+	type hid struct{ lo, hi float64 }
+	var hidden []hid
+	var sumLo, sumHi float64 // of the hidden counts' ranges
+	for _, i := range idx {
+		if !math.IsNaN(*countCell(&out[i], col)) {
+			lo, hi := p.exact(&in[i], &out[i], m, col)
+			tlo, thi = tlo-hi, thi-lo
+			continue
+		}
+		h := hid{0, unbounded}
+		switch {
+		case !st[i].countSuppressed(col):
+			// missing upstream: not a count to protect, and unknown
+			h.lo = -1
+		case !st[i].secondary(col):
+			h = hid{1, math.Ceil(p.limit) - 1}
+		}
+		hidden = append(hidden, h)
+		sumLo, sumHi = sumLo+max(h.lo, 0), sumHi+h.hi
+	}
+	for _, h := range hidden {
+		if h.lo < 0 {
+			continue
+		}
+		lo := max(h.lo, tlo-(sumHi-h.hi))
+		hi := min(h.hi, thi-(sumLo-h.lo))
+		if hi-lo < 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // pickComplement returns the published group of idx to suppress in count

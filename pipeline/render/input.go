@@ -109,4 +109,7 @@ type Input struct {
 	// (<templates>/statement); a section template it lacks is read from
 	// the built-in copy. "" uses the built-ins only.
 	Templates string
+	// Provenance is the sha256 of the config and inputs, for the data
+	// pack's README sheet.
+	Provenance Provenance
 }

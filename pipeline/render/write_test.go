@@ -236,63 +236,6 @@ func TestMetricsParquet(t *testing.T) {
 	}
 }
 
-func TestDataPackXLSX(t *testing.T) {
-	in := sampleInput()
-	dir := mustWrite(t, in)
-	x, err := excelize.OpenFile(filepath.Join(dir, "datapack.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	want := []string{"Metadata", "CVD-1", "ER-1a", "ER-2b", "Data quality", "Population"}
-	if got := x.GetSheetList(); !slices.Equal(got, want) {
-		t.Fatalf("sheets %q, want %q", got, want)
-	}
-	rows, err := x.GetRows("ER-1a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(rows[0], metrics.Columns) {
-		t.Errorf("ER-1a header %q, want %q", rows[0], metrics.Columns)
-	}
-	n := 0
-	for _, r := range in.Metrics {
-		if r.IndicatorID == "ER-1a" {
-			n++
-		}
-	}
-	if len(rows)-1 != n {
-		t.Errorf("ER-1a has %d data rows, want %d", len(rows)-1, n)
-	}
-	last := rows[len(rows)-1] // Sex, Other or not known: suppressed
-	if last[4] != "Other or not known" || last[5] != "*" || last[7] != "*" || last[13] != "TRUE" {
-		t.Errorf("suppressed row reads %q", last)
-	}
-	// A number cell has no type attribute (unset) or n; a string would be s.
-	typ, err := x.GetCellType("ER-1a", "H2")
-	if err != nil || (typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber) {
-		t.Errorf("value cell type %v (%v), want a number", typ, err)
-	}
-	first := in.Metrics[slices.IndexFunc(in.Metrics, func(r metrics.Row) bool { return r.IndicatorID == "ER-1a" })]
-	if v, err := x.GetCellValue("ER-1a", "H2", excelize.Options{RawCellValue: true}); err != nil || v != metrics.FormatNumber(first.Value) {
-		t.Errorf("value cell reads %q (%v), want %s", v, err, metrics.FormatNumber(first.Value))
-	}
-	meta, err := x.GetRows("Metadata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var flat []string
-	for _, r := range meta {
-		flat = append(flat, strings.Join(r, "|"))
-	}
-	text := strings.Join(flat, "\n")
-	for _, s := range []string{in.Organisation.Name, in.Period, in.Version, in.IMDEdition, in.DisclosureRule, "shown as *", "lower_998"} {
-		if !strings.Contains(text, s) {
-			t.Errorf("Metadata sheet lacks %q", s)
-		}
-	}
-}
-
 func TestStatementText(t *testing.T) {
 	if _, err := exec.LookPath("pdftotext"); err != nil {
 		t.Skip("pdftotext not on PATH (apt-get install poppler-utils): statement text not checked")

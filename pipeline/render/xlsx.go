@@ -15,7 +15,7 @@ import (
 // pack's document properties, so the file does not depend on the clock.
 const fixedDocDate = "2000-01-01T00:00:00Z"
 
-// columnDescriptions explain metrics.Columns on the Metadata sheet.
+// columnDescriptions explain metrics.Columns on the README sheet.
 var columnDescriptions = map[string]string{
 	"indicator_id": "Indicator identifier; one sheet per indicator, named by it",
 	"period":       "Reporting period",
@@ -36,19 +36,41 @@ var columnDescriptions = map[string]string{
 
 // xlsxPack builds datapack.xlsx.
 type xlsxPack struct {
-	f          *excelize.File
-	in         Input
-	headStyle  int
-	titleStyle int
-	keyStyle   int
-	wrapStyle  int
+	f            *excelize.File
+	in           Input
+	headStyle    int
+	titleStyle   int
+	sectionStyle int
+	keyStyle     int
+	wrapStyle    int
+	linkStyle    int
 	// thousandsStyle shows whole numbers with thousands separators (#,##0).
 	thousandsStyle int
+	// countStyle, dec1Style and dec2Style are the number formats of the
+	// indicator tables: counts, rates and percentages, ratios.
+	countStyle, dec1Style, dec2Style int
 }
 
-// dataPackXLSX renders datapack.xlsx: Metadata, one sheet per indicator, Data
-// quality, Population. Rows are written cell by cell (not streamed) so that
-// the parts of the zip come out in a fixed order.
+// Sheet names the data pack always has.
+const (
+	readmeSheet   = "README"
+	contentsSheet = "Contents"
+	qualitySheet  = "Data quality"
+	popSheet      = "Population"
+)
+
+// The indicator sheet's layout: the table's header row and where the chart
+// and its data go.
+const (
+	tableHeaderRow = 7
+	chartDataCol   = 17 // Q: the chart's data, beside the table
+)
+
+// dataPackXLSX renders datapack.xlsx: README, Contents, one sheet per
+// indicator (title, definition, a bar chart by IMD quintile, the table),
+// Data quality, Population. Rows are written cell by cell (not streamed) so
+// that the parts of the zip come out in a fixed order, and the document
+// properties carry a fixed date, so the same input gives the same bytes.
 func dataPackXLSX(in Input) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -67,25 +89,33 @@ func dataPackXLSX(in Input) ([]byte, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := f.SetSheetName("Sheet1", "Metadata"); err != nil {
+	if err := f.SetSheetName("Sheet1", readmeSheet); err != nil {
 		return nil, err
 	}
 	sheets := indicatorSheetNames(in)
-	if err := p.metadata(sheets); err != nil {
-		return nil, fmt.Errorf("sheet Metadata: %w", err)
+	if err := p.readme(sheets); err != nil {
+		return nil, fmt.Errorf("sheet %s: %w", readmeSheet, err)
+	}
+	if err := p.contents(sheets); err != nil {
+		return nil, fmt.Errorf("sheet %s: %w", contentsSheet, err)
 	}
 	for _, s := range sheets {
-		if err := p.indicator(s.name, s.rows); err != nil {
+		if err := p.indicator(s); err != nil {
 			return nil, fmt.Errorf("sheet %s: %w", s.name, err)
 		}
 	}
 	if err := p.dataQuality(); err != nil {
-		return nil, fmt.Errorf("sheet Data quality: %w", err)
+		return nil, fmt.Errorf("sheet %s: %w", qualitySheet, err)
 	}
 	if err := p.population(); err != nil {
-		return nil, fmt.Errorf("sheet Population: %w", err)
+		return nil, fmt.Errorf("sheet %s: %w", popSheet, err)
 	}
 	f.SetActiveSheet(0)
+	// Adding a chart lists the image types in map order; sort them so the
+	// same input gives the same bytes.
+	if ct := f.ContentTypes; ct != nil {
+		sort.SliceStable(ct.Defaults, func(i, j int) bool { return ct.Defaults[i].Extension < ct.Defaults[j].Extension })
+	}
 	buf, err := f.WriteToBuffer()
 	if err != nil {
 		return nil, err
@@ -94,32 +124,34 @@ func dataPackXLSX(in Input) ([]byte, error) {
 }
 
 func (p *xlsxPack) styles() error {
-	var err error
-	if p.headStyle, err = p.f.NewStyle(&excelize.Style{
-		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
-		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"005EB8"}},
-		Alignment: &excelize.Alignment{Vertical: "center"},
-	}); err != nil {
-		return err
+	right := &excelize.Alignment{Horizontal: "right"}
+	fmt0, fmt1, fmt2 := "#,##0", "#,##0.0", "0.00"
+	for _, s := range []struct {
+		id    *int
+		style *excelize.Style
+	}{
+		{&p.headStyle, &excelize.Style{
+			Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
+			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"005EB8"}},
+			Alignment: &excelize.Alignment{Vertical: "center", WrapText: true},
+		}},
+		{&p.titleStyle, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14, Color: "005EB8"}}},
+		{&p.sectionStyle, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 12, Color: "003087"}}},
+		{&p.keyStyle, &excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}},
+		{&p.wrapStyle, &excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}},
+		{&p.linkStyle, &excelize.Style{Font: &excelize.Font{Color: "005EB8", Underline: "single"}}},
+		{&p.thousandsStyle, &excelize.Style{NumFmt: 3, Alignment: right}},
+		{&p.countStyle, &excelize.Style{CustomNumFmt: &fmt0, Alignment: right}},
+		{&p.dec1Style, &excelize.Style{CustomNumFmt: &fmt1, Alignment: right}},
+		{&p.dec2Style, &excelize.Style{CustomNumFmt: &fmt2, Alignment: right}},
+	} {
+		id, err := p.f.NewStyle(s.style)
+		if err != nil {
+			return err
+		}
+		*s.id = id
 	}
-	if p.titleStyle, err = p.f.NewStyle(&excelize.Style{
-		Font: &excelize.Font{Bold: true, Size: 14, Color: "005EB8"},
-	}); err != nil {
-		return err
-	}
-	if p.keyStyle, err = p.f.NewStyle(&excelize.Style{
-		Font:      &excelize.Font{Bold: true},
-		Alignment: &excelize.Alignment{Vertical: "top"},
-	}); err != nil {
-		return err
-	}
-	if p.wrapStyle, err = p.f.NewStyle(&excelize.Style{
-		Alignment: &excelize.Alignment{Vertical: "top", WrapText: true},
-	}); err != nil {
-		return err
-	}
-	p.thousandsStyle, err = p.f.NewStyle(&excelize.Style{NumFmt: 3, Alignment: &excelize.Alignment{Horizontal: "right"}})
-	return err
+	return nil
 }
 
 // row writes values from column A of a 1-based row.
@@ -127,27 +159,64 @@ func (p *xlsxPack) row(sheet string, r int, values ...any) error {
 	return p.f.SetSheetRow(sheet, fmt.Sprintf("A%d", r), &values)
 }
 
-// header writes a header row in the heading style.
-func (p *xlsxPack) header(sheet string, r int, names []string) error {
+// header writes a header row in the heading style from column col.
+func (p *xlsxPack) headerAt(sheet string, col, r int, names []string) error {
 	vals := make([]any, len(names))
 	for i, n := range names {
 		vals[i] = n
 	}
-	if err := p.row(sheet, r, vals...); err != nil {
-		return err
-	}
-	end, err := excelize.CoordinatesToCellName(len(names), r)
+	start, err := excelize.CoordinatesToCellName(col, r)
 	if err != nil {
 		return err
 	}
-	return p.f.SetCellStyle(sheet, fmt.Sprintf("A%d", r), end, p.headStyle)
+	end, err := excelize.CoordinatesToCellName(col+len(names)-1, r)
+	if err != nil {
+		return err
+	}
+	if err := p.f.SetSheetRow(sheet, start, &vals); err != nil {
+		return err
+	}
+	return p.f.SetCellStyle(sheet, start, end, p.headStyle)
+}
+
+// header writes a header row in the heading style from column A.
+func (p *xlsxPack) header(sheet string, r int, names []string) error {
+	return p.headerAt(sheet, 1, r, names)
 }
 
 // freezeTop keeps the first row visible when scrolling.
 func (p *xlsxPack) freezeTop(sheet string) error {
+	return p.freezeAbove(sheet, 2)
+}
+
+// freezeAbove keeps the rows above row r visible when scrolling.
+func (p *xlsxPack) freezeAbove(sheet string, r int) error {
 	return p.f.SetPanes(sheet, &excelize.Panes{
-		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Freeze: true, YSplit: r - 1, TopLeftCell: fmt.Sprintf("A%d", r), ActivePane: "bottomLeft",
 	})
+}
+
+// printWide sets a sheet to print landscape on A4, one page wide, so a wide
+// table is not cut into columns across pages.
+func (p *xlsxPack) printWide(sheet string) error {
+	a4, landscape, wide, tall, fit := 9, "landscape", 1, 0, true
+	if err := p.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &a4, Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+		return err
+	}
+	return p.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit})
+}
+
+// link makes cell a link to cell A1 of sheet target.
+func (p *xlsxPack) link(sheet, cell, target string) error {
+	if err := p.f.SetCellHyperLink(sheet, cell, quoteSheet(target)+"!A1", "Location"); err != nil {
+		return err
+	}
+	return p.f.SetCellStyle(sheet, cell, cell, p.linkStyle)
+}
+
+// quoteSheet quotes a sheet name for a formula or reference.
+func quoteSheet(name string) string {
+	return "'" + strings.ReplaceAll(name, "'", "''") + "'"
 }
 
 type indicatorSheet struct {
@@ -160,7 +229,10 @@ type indicatorSheet struct {
 // valid, unique sheet name: its id without the characters Excel forbids,
 // cut to 31 characters.
 func indicatorSheetNames(in Input) []indicatorSheet {
-	used := map[string]bool{"metadata": true, "data quality": true, "population": true}
+	used := map[string]bool{}
+	for _, s := range []string{readmeSheet, contentsSheet, qualitySheet, popSheet} {
+		used[strings.ToLower(s)] = true
+	}
 	var out []indicatorSheet
 	for _, g := range groupRows(in.Metrics) {
 		name := strings.Map(func(r rune) rune {
@@ -193,82 +265,258 @@ func indicatorSheetNames(in Input) []indicatorSheet {
 	return out
 }
 
-func (p *xlsxPack) metadata(sheets []indicatorSheet) error {
-	const s = "Metadata"
+// readmeMethods are the README sheet's methods, one line each.
+var readmeMethods = []string{
+	"Statistics follow OHID's Fingertips technical guidance as implemented in the R package PHEindicatormethods.",
+	"Proportions: Wilson score intervals. Crude rates and counts: exact Poisson limits below 10 events, Byar's method from 10.",
+	"Directly standardised rates: European Standard Population 2013, Dobson limits; not published when based on fewer than 10 events.",
+	"Means: Student's t interval. Every value has 95% and 99.8% confidence limits.",
+	"Deprivation: patients are placed in an IMD quintile by the LSOA they live in; quintile 1 is the most deprived 20% of areas in England, 5 the least deprived. No or unmatched LSOA: group Unknown.",
+	"Gap: quintile 1 minus quintile 5, with the interval of the difference. Ratio: quintile 1 / quintile 5 (log-normal interval).",
+	"Slope index of inequality (SII): the modelled difference between the most and least deprived ends of the population, from a population-weighted regression of the quintile values; relative index (RII) the ratio of the two ends. Limits by simulation with a fixed seed.",
+	"Ethnic groups: NHS Data Dictionary ethnic categories grouped as in NHS publications; each group's ratio to the White group with its interval. Not stated and Not known are shown, not compared.",
+	"A difference is called significant only when the 95% intervals say so, never from the values alone.",
+}
+
+// readme writes the README sheet: what the data pack is, what each sheet
+// holds, definitions, methods, disclosure control, sources and the sha256 of
+// what it was made from.
+func (p *xlsxPack) readme(sheets []indicatorSheet) error {
+	const s = readmeSheet
 	in := p.in
-	if err := p.row(s, 1, "Health Inequalities Information Statement – data pack"); err != nil {
+	r := 1
+	var keys, texts []int // rows of key/text pairs, styled at the end
+	line := func(vals ...any) error {
+		if err := p.row(s, r, vals...); err != nil {
+			return err
+		}
+		if len(vals) >= 2 {
+			keys, texts = append(keys, r), append(texts, r)
+			// Spreadsheets do not grow a row for wrapped text they did
+			// not lay out themselves: give it the lines it needs.
+			if text, ok := vals[1].(string); ok {
+				if err := p.f.SetRowHeight(s, r, 15*math.Max(1, math.Ceil(float64(len([]rune(text)))/95))); err != nil {
+					return err
+				}
+			}
+		}
+		r++
+		return nil
+	}
+	section := func(title string) error {
+		r++
+		if err := p.row(s, r, title); err != nil {
+			return err
+		}
+		if err := p.f.SetCellStyle(s, fmt.Sprintf("A%d", r), fmt.Sprintf("A%d", r), p.sectionStyle); err != nil {
+			return err
+		}
+		r++
+		return nil
+	}
+	if err := p.row(s, r, "Health Inequalities Information Statement – data pack"); err != nil {
 		return err
 	}
 	if err := p.f.SetCellStyle(s, "A1", "A1", p.titleStyle); err != nil {
 		return err
 	}
-	core20 := any(nil)
+	r += 2
+	core20 := "not known"
 	if !math.IsNaN(in.Core20Share) {
-		core20 = math.Round(in.Core20Share*100*10) / 10
+		core20 = fixed(in.Core20Share*100, 1) + "% of the population live in IMD quintile 1, the most deprived 20% of areas in England"
 	}
-	kv := [][]any{
+	for _, kv := range [][]any{
 		{"Organisation", in.Organisation.Name},
 		{"Organisation code", in.Organisation.Code},
 		{"Organisation type", orgKindLabel(in.Organisation.Kind)},
 		{"Reporting period", in.Period},
 		{"hiis version", in.Version},
 		{"Deprivation", in.IMDEdition + "; IMD quintile 1 = most deprived, 5 = least deprived"},
-		{"Core20 share (% of people in IMD quintile 1)", core20},
-		{"Disclosure control", in.DisclosureRule},
-		{"Suppressed cells", "Suppressed cells shown as *: a count or value withheld by disclosure control (or a rate not published, see the note column). Empty cells are not available."},
-		{"Confidence intervals", "95% and 99.8% limits; see the statement's Methods section"},
-	}
-	r := 3
-	for _, row := range kv {
-		if err := p.row(s, r, row...); err != nil {
+		{"Core20 share", core20},
+	} {
+		if err := line(kv...); err != nil {
 			return err
 		}
-		r++
 	}
-	if err := p.f.SetCellStyle(s, "A3", fmt.Sprintf("A%d", r-1), p.keyStyle); err != nil {
+
+	if err := section("What each sheet holds"); err != nil {
 		return err
 	}
-	if err := p.f.SetCellStyle(s, "B3", fmt.Sprintf("B%d", r-1), p.wrapStyle); err != nil {
+	for _, kv := range [][]any{
+		{readmeSheet, "This sheet: what the data pack is, definitions, methods, disclosure control, sources and the sha256 of what it was made from."},
+		{contentsSheet, "A link to every sheet."},
+		{"One sheet per indicator", "Named by the indicator's id: its title and definition, a bar chart of the value by IMD quintile, and the table of every breakdown (overall, IMD quintile and the inequality summaries, ethnic group and ratios to White, age band, sex), with a filter on each column."},
+		{qualitySheet, "Records with ethnicity not stated, not known or blank, and records without a valid LSOA, per source and indicator; rows read and rejected per source."},
+		{popSheet, "People in each group, as counted for the denominators."},
+	} {
+		if err := line(kv...); err != nil {
+			return err
+		}
+	}
+
+	if err := section("Definitions"); err != nil {
 		return err
 	}
-	r++
-	if err := p.header(s, r, []string{"Column", "Description"}); err != nil {
-		return err
+	for _, kv := range [][]any{
+		{"*", "Withheld by disclosure control, or not published under the Fingertips rule (a directly standardised rate on fewer than 10 events); the row's note says which."},
+		{"Blank cell", "Does not apply (for example the numerator of a gap or ratio) or not available (the note says why)."},
+	} {
+		if err := line(kv...); err != nil {
+			return err
+		}
 	}
-	r++
 	for _, c := range metrics.Columns {
-		if err := p.row(s, r, c, columnDescriptions[c]); err != nil {
+		if err := line(c, columnDescriptions[c]); err != nil {
 			return err
 		}
-		r++
 	}
-	r++
-	if err := p.header(s, r, []string{"Sheet", "Indicator", "Unit", "Domain", "Evidence"}); err != nil {
+
+	if err := section("Methods"); err != nil {
+		return err
+	}
+	for _, m := range readmeMethods {
+		if err := line("", m); err != nil {
+			return err
+		}
+	}
+
+	if err := section("Disclosure control"); err != nil {
+		return err
+	}
+	if err := line("Rule", in.DisclosureRule); err != nil {
+		return err
+	}
+
+	if err := section("Sources"); err != nil {
+		return err
+	}
+	if err := p.header(s, r, []string{"Source", "Kind", "File", "Rows read", "Rows rejected"}); err != nil {
 		return err
 	}
 	r++
-	for _, sh := range sheets {
-		if err := p.row(s, r, sh.name, sh.ind.Name, unitLabel(sh.ind), sh.ind.Domain, evidenceLabel(sh.ind.Evidence)); err != nil {
+	for _, src := range in.Sources {
+		if err := p.row(s, r, src.Name, src.Kind, src.File, src.Rows, src.Rejected); err != nil {
+			return err
+		}
+		if err := p.f.SetCellStyle(s, fmt.Sprintf("D%d", r), fmt.Sprintf("E%d", r), p.thousandsStyle); err != nil {
 			return err
 		}
 		r++
+	}
+
+	if err := section("Made from (sha256)"); err != nil {
+		return err
+	}
+	if err := line("", "The sha256 of the config and of every input this data pack was made from. The run's manifest.json holds this file's own sha256 (a file cannot hold its own)."); err != nil {
+		return err
+	}
+	if err := p.header(s, r, []string{"What", "File", "sha256"}); err != nil {
+		return err
+	}
+	r++
+	for _, h := range append([]HashedFile{in.Provenance.Config}, in.Provenance.Inputs...) {
+		if h.SHA256 == "" {
+			continue
+		}
+		if err := p.row(s, r, h.Role, h.Name, h.SHA256); err != nil {
+			return err
+		}
+		r++
+	}
+
+	for _, k := range keys {
+		if err := p.f.SetCellStyle(s, fmt.Sprintf("A%d", k), fmt.Sprintf("A%d", k), p.keyStyle); err != nil {
+			return err
+		}
+	}
+	for _, t := range texts {
+		if err := p.f.SetCellStyle(s, fmt.Sprintf("B%d", t), fmt.Sprintf("B%d", t), p.wrapStyle); err != nil {
+			return err
+		}
 	}
 	for _, w := range []struct {
 		col   string
 		width float64
-	}{{"A", 40}, {"B", 100}, {"C", 16}, {"D", 24}, {"E", 16}} {
+	}{{"A", 30}, {"B", 100}, {"C", 66}, {"D", 12}, {"E", 14}} {
 		if err := p.f.SetColWidth(s, w.col, w.col, w.width); err != nil {
 			return err
 		}
 	}
-	return nil
+	return p.printWide(s)
 }
 
-// xlsxNumber is a cell for a number of a row: the number, "*" when
-// withheld, nil (empty) when missing.
-func xlsxNumber(r metrics.Row, v float64) any {
+// contents writes the Contents sheet: a link to every sheet.
+func (p *xlsxPack) contents(sheets []indicatorSheet) error {
+	const s = contentsSheet
+	if _, err := p.f.NewSheet(s); err != nil {
+		return err
+	}
+	if err := p.row(s, 1, "Contents"); err != nil {
+		return err
+	}
+	if err := p.f.SetCellStyle(s, "A1", "A1", p.titleStyle); err != nil {
+		return err
+	}
+	if err := p.header(s, 3, []string{"Sheet", "What it holds", "Unit", "Domain", "Evidence"}); err != nil {
+		return err
+	}
+	type entry struct{ sheet, what, unit, domain, evidence string }
+	entries := []entry{{sheet: readmeSheet, what: "About this data pack: definitions, methods, disclosure control, sources, hashes"}}
+	for _, sh := range sheets {
+		entries = append(entries, entry{sh.name, sh.ind.Name, unitLabel(sh.ind), sh.ind.Domain, evidenceLabel(sh.ind.Evidence)})
+	}
+	entries = append(entries, entry{sheet: qualitySheet, what: "Ethnicity and LSOA recording, per source and indicator"},
+		entry{sheet: popSheet, what: "People in each group"})
+	for i, e := range entries {
+		r := i + 4
+		if err := p.row(s, r, e.sheet, e.what, e.unit, e.domain, e.evidence); err != nil {
+			return err
+		}
+		if err := p.link(s, fmt.Sprintf("A%d", r), e.sheet); err != nil {
+			return err
+		}
+	}
+	for _, w := range []struct {
+		col   string
+		width float64
+	}{{"A", 16}, {"B", 80}, {"C", 16}, {"D", 26}, {"E", 16}} {
+		if err := p.f.SetColWidth(s, w.col, w.col, w.width); err != nil {
+			return err
+		}
+	}
+	if err := p.printWide(s); err != nil {
+		return err
+	}
+	return p.freezeAbove(s, 4)
+}
+
+// withheldCell reports whether a missing number of a row is withheld (shown
+// as *): the row is suppressed, or its note says the value is not
+// published. Other missing numbers do not apply or are not available (blank).
+func withheldCell(r metrics.Row, v float64) bool {
+	return math.IsNaN(v) && (r.Suppressed || strings.Contains(strings.ToLower(r.Note), "not published"))
+}
+
+// isSummaryRow reports whether a row summarises groups (gap, ratio, SII,
+// RII, ratio to White, change since last year): it has no numerator or
+// denominator of its own.
+func isSummaryRow(r metrics.Row) bool {
+	return r.Breakdown == metrics.IMDSummary || r.Breakdown == metrics.EthnicRatio || r.Breakdown == changeBreakdown
+}
+
+// changeBreakdown is the breakdown of the rows giving the change since last
+// year; they get their own table on the indicator sheet.
+const changeBreakdown = "change"
+
+// xlsxCell is the cell for number k (0 numerator … 6 upper_998) of a row:
+// the number, "*" when withheld, nil (blank) when it does not apply or is
+// not available.
+func xlsxCell(r metrics.Row, k int) any {
+	v := r.Numbers()[k]
 	switch {
-	case hidden(r, v):
+	case k < 2 && isSummaryRow(r):
+		return nil
+	case withheldCell(r, v):
 		return "*"
 	case math.IsNaN(v):
 		return nil
@@ -278,40 +526,229 @@ func xlsxNumber(r metrics.Row, v float64) any {
 	return v
 }
 
-func (p *xlsxPack) indicator(sheet string, rows []metrics.Row) error {
+// valueStyle is the number format of a row's value and limits: two decimals
+// for ratios, whole numbers for counts, otherwise one decimal.
+func (p *xlsxPack) valueStyle(ind Indicator, r metrics.Row) int {
+	switch {
+	case r.Breakdown == metrics.EthnicRatio,
+		r.Breakdown == metrics.IMDSummary && (r.Group == metrics.GroupRatio || r.Group == metrics.GroupRII):
+		return p.dec2Style
+	}
+	switch kindOf(ind) {
+	case kindRatio:
+		return p.dec2Style
+	case kindCount:
+		if r.Breakdown != metrics.IMDSummary {
+			return p.countStyle
+		}
+	}
+	return p.dec1Style
+}
+
+// table writes rows under a header at row top and returns the last row
+// written.
+func (p *xlsxPack) table(sheet string, ind Indicator, top int, rows []metrics.Row) (int, error) {
+	if err := p.header(sheet, top, metrics.Columns); err != nil {
+		return 0, err
+	}
+	r := top
+	for _, m := range rows {
+		r++
+		vals := []any{m.IndicatorID, m.Period, m.Organisation, m.Breakdown, m.Group}
+		for k := range 7 {
+			vals = append(vals, xlsxCell(m, k))
+		}
+		vals = append(vals, m.Method, m.Suppressed, m.Note)
+		if err := p.row(sheet, r, vals...); err != nil {
+			return 0, err
+		}
+		if err := p.f.SetCellStyle(sheet, fmt.Sprintf("F%d", r), fmt.Sprintf("G%d", r), p.countStyle); err != nil {
+			return 0, err
+		}
+		if err := p.f.SetCellStyle(sheet, fmt.Sprintf("H%d", r), fmt.Sprintf("L%d", r), p.valueStyle(ind, m)); err != nil {
+			return 0, err
+		}
+	}
+	return r, nil
+}
+
+// indicator writes one indicator's sheet: title, definition and key, the
+// table of every breakdown with a frozen header and filters, a bar chart of
+// the value by IMD quintile beside it, and the change since last year in a
+// table of its own below.
+func (p *xlsxPack) indicator(sh indicatorSheet) error {
+	sheet, ind := sh.name, sh.ind
 	if _, err := p.f.NewSheet(sheet); err != nil {
 		return err
 	}
-	if err := p.header(sheet, 1, metrics.Columns); err != nil {
-		return err
+	title := ind.ID
+	if ind.Name != "" && ind.Name != ind.ID {
+		title += " – " + ind.Name
 	}
-	for i, r := range rows {
-		vals := []any{r.IndicatorID, r.Period, r.Organisation, r.Breakdown, r.Group}
-		for _, v := range r.Numbers() {
-			vals = append(vals, xlsxNumber(r, v))
-		}
-		vals = append(vals, r.Method, r.Suppressed, r.Note)
-		if err := p.row(sheet, i+2, vals...); err != nil {
+	facts := []string{"Unit: " + unitLabel(ind)}
+	if ind.Measure != "" {
+		facts = append(facts, "measure: "+strings.ReplaceAll(ind.Measure, "_", " "))
+	}
+	if ind.Source != "" {
+		facts = append(facts, "source: "+ind.Source+" ("+ind.SourceKind+")")
+	}
+	if ind.Domain != "" {
+		facts = append(facts, "domain: "+ind.Domain)
+	}
+	if ind.Evidence != "" {
+		facts = append(facts, "evidence: "+evidenceLabel(ind.Evidence))
+	}
+	definition := ind.Description
+	if definition == "" {
+		definition = "No definition given."
+	}
+	for r, v := range []string{title, definition, strings.Join(facts, "; ") + ".",
+		"* withheld by disclosure control (the note says why); blank: does not apply or not available. IMD quintile 1 = most deprived, 5 = least deprived."} {
+		if err := p.row(sheet, r+1, v); err != nil {
 			return err
 		}
 	}
-	if err := p.f.SetColWidth(sheet, "A", "E", 16); err != nil {
+	if err := p.f.SetCellStyle(sheet, "A1", "A1", p.titleStyle); err != nil {
 		return err
 	}
-	if err := p.f.SetColWidth(sheet, "F", "L", 12); err != nil {
+	if err := p.f.MergeCell(sheet, "A2", "O2"); err != nil {
 		return err
 	}
-	if err := p.f.SetColWidth(sheet, "M", "M", 22); err != nil {
+	if err := p.f.SetCellStyle(sheet, "A2", "O2", p.wrapStyle); err != nil {
 		return err
 	}
-	if err := p.f.SetColWidth(sheet, "O", "O", 50); err != nil {
+	if err := p.f.SetRowHeight(sheet, 2, 15*math.Max(1, math.Ceil(float64(len([]rune(definition)))/170))); err != nil {
 		return err
 	}
-	return p.freezeTop(sheet)
+	if err := p.row(sheet, 5, "Contents"); err != nil {
+		return err
+	}
+	if err := p.link(sheet, "A5", contentsSheet); err != nil {
+		return err
+	}
+
+	var main, change []metrics.Row
+	for _, r := range sh.rows {
+		if r.Breakdown == changeBreakdown {
+			change = append(change, r)
+		} else {
+			main = append(main, r)
+		}
+	}
+	last, err := p.table(sheet, ind, tableHeaderRow, main)
+	if err != nil {
+		return err
+	}
+	if err := p.f.AutoFilter(sheet, fmt.Sprintf("A%d:O%d", tableHeaderRow, max(last, tableHeaderRow+1)), nil); err != nil {
+		return err
+	}
+	if len(change) > 0 {
+		r := last + 2
+		if err := p.row(sheet, r, "Change since last year"); err != nil {
+			return err
+		}
+		if err := p.f.SetCellStyle(sheet, fmt.Sprintf("A%d", r), fmt.Sprintf("A%d", r), p.sectionStyle); err != nil {
+			return err
+		}
+		if _, err := p.table(sheet, ind, r+1, change); err != nil {
+			return err
+		}
+	}
+	if err := p.chart(sheet, ind, main); err != nil {
+		return err
+	}
+	for _, w := range []struct {
+		from, to string
+		width    float64
+	}{{"A", "A", 12}, {"B", "C", 10}, {"D", "D", 14}, {"E", "E", 26}, {"F", "L", 12}, {"M", "M", 24}, {"N", "N", 13}, {"O", "O", 60}, {"P", "P", 3}, {"Q", "Q", 22}, {"R", "S", 12}} {
+		if err := p.f.SetColWidth(sheet, w.from, w.to, w.width); err != nil {
+			return err
+		}
+	}
+	if err := p.printWide(sheet); err != nil {
+		return err
+	}
+	return p.freezeAbove(sheet, tableHeaderRow+1)
+}
+
+// chart writes the IMD quintiles' values beside the table (blank where
+// withheld or missing, so the chart shows a gap rather than a zero, and the
+// label says why) and a clustered bar chart of them. An indicator without
+// IMD quintiles gets neither.
+func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error {
+	byGroup := map[string]metrics.Row{}
+	for _, r := range rows {
+		if r.Breakdown == metrics.IMDQuintile {
+			byGroup[r.Group] = r
+		}
+	}
+	if len(byGroup) == 0 {
+		return nil
+	}
+	col, err := excelize.ColumnNumberToName(chartDataCol)
+	if err != nil {
+		return err
+	}
+	valCol, err := excelize.ColumnNumberToName(chartDataCol + 1)
+	if err != nil {
+		return err
+	}
+	top := tableHeaderRow
+	if err := p.headerAt(sheet, chartDataCol, top, []string{"IMD quintile", "value (" + unitLabel(ind) + ")"}); err != nil {
+		return err
+	}
+	labels := map[string]string{"1": "1 – most deprived", "5": "5 – least deprived"}
+	for q := 1; q <= 5; q++ {
+		g := fmt.Sprint(q)
+		label := g
+		if l, ok := labels[g]; ok {
+			label = l
+		}
+		var v any
+		if r, ok := byGroup[g]; !ok || math.IsNaN(r.Value) {
+			if withheldCell(r, r.Value) {
+				label += " (withheld *)"
+			} else {
+				label += " (not available)"
+			}
+		} else {
+			v = r.Value
+		}
+		cell := fmt.Sprintf("%s%d", col, top+q)
+		if err := p.f.SetSheetRow(sheet, cell, &[]any{label, v}); err != nil {
+			return err
+		}
+		if err := p.f.SetCellStyle(sheet, fmt.Sprintf("%s%d", valCol, top+q), fmt.Sprintf("%s%d", valCol, top+q), p.dec1Style); err != nil {
+			return err
+		}
+	}
+	ref := func(c string, from, to int) string {
+		return fmt.Sprintf("%s!$%s$%d:$%s$%d", quoteSheet(sheet), c, from, c, to)
+	}
+	gap, vary := uint(60), false
+	axisFont := excelize.Font{Color: "425563", Size: 9}
+	return p.f.AddChart(sheet, fmt.Sprintf("%s%d", col, top+7), &excelize.Chart{
+		Type: excelize.Col,
+		Series: []excelize.ChartSeries{{
+			Name:       fmt.Sprintf("%s!$%s$%d", quoteSheet(sheet), valCol, top),
+			Categories: ref(col, top+1, top+5),
+			Values:     ref(valCol, top+1, top+5),
+			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"005EB8"}},
+		}},
+		Title:        excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: ind.ID + " by IMD quintile (" + unitLabel(ind) + ")"}}},
+		Legend:       excelize.ChartLegend{Position: "none"},
+		XAxis:        excelize.ChartAxis{Font: axisFont, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "IMD quintile (1 = most deprived)"}}}},
+		YAxis:        excelize.ChartAxis{Font: axisFont, MajorGridLines: true, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: unitLabel(ind)}}}},
+		PlotArea:     excelize.ChartPlotArea{ShowVal: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0.0"}},
+		Dimension:    excelize.ChartDimension{Width: 520, Height: 320},
+		ShowBlanksAs: "gap",
+		GapWidth:     &gap,
+		VaryColors:   &vary,
+	})
 }
 
 func (p *xlsxPack) dataQuality() error {
-	const s = "Data quality"
+	const s = qualitySheet
 	if _, err := p.f.NewSheet(s); err != nil {
 		return err
 	}
@@ -402,7 +839,7 @@ func xlsxShares(q DataQuality) []any {
 // of the breakdown's total, which would be a percentage of rounded counts
 // (and of only the groups not withheld).
 func (p *xlsxPack) population() error {
-	const s = "Population"
+	const s = popSheet
 	if _, err := p.f.NewSheet(s); err != nil {
 		return err
 	}
