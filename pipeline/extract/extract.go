@@ -374,4 +374,3 @@ func mapHeader(kind source.Kind, src *config.Source, header []string) (map[strin
 	}
 	return idx, nil
 }
-

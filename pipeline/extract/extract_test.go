@@ -256,4 +256,3 @@ func TestSpreadsheetQuirks(t *testing.T) {
 		t.Fatalf("age 45.0 banded %s / %s, want 35-49 / 45-49", *got[0].AgeBand, *got[0].ESPBand)
 	}
 }
-
