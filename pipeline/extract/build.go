@@ -84,6 +84,13 @@ func loadIMD(ctx context.Context, conn *sql.Conn, opt Options) error {
 
 // build reads the whole input and writes the snapshot and rejects files.
 func build(ctx context.Context, kind source.Kind, src *config.Source, input string, p snapshotPaths, res *Result, opt Options) error {
+	t0 := time.Now()
+	lap := func(what string) {
+		if os.Getenv("HIIS_TRACE") != "" {
+			fmt.Fprintf(os.Stderr, "extract %s: %s %.2fs\n", src.Name, what, time.Since(t0).Seconds())
+			t0 = time.Now()
+		}
+	}
 	inputErr := func(err error) error { return &InputError{src.Name, input, err} }
 	var total int64
 	if st, err := os.Stat(input); err == nil {
@@ -106,6 +113,7 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	var rel string
 	var scanned []reject
 	var rows int64
+	suspect := int64(-1) // records the scan left to the SQL checks (-1: all)
 	switch src.Format {
 	case "parquet":
 		header, types, err := parquetColumns(ctx, conn, input)
@@ -129,12 +137,20 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			return err
 		}
 		defer os.Remove(stage.Name())
+		var idx map[string]int
+		prep := func(header []string) (stagePlan, error) {
+			var err error
+			if idx, err = mapHeader(kind, src, header); err != nil {
+				return stagePlan{}, err
+			}
+			return planStage(kind, src, idx, opt), nil
+		}
 		var header []string
 		var sw *stageWriter
 		if src.Format == "xlsx" {
-			header, sw, err = scanXLSX(input, src.Sheet, dateHeaders(kind, src), stage)
+			header, sw, err = scanXLSX(input, src.Sheet, dateHeaders(kind, src), stage, prep)
 		} else {
-			header, sw, err = scanCSV(input, csvOptions{delim: delimiter(src.Delimiter), encoding: strings.ToLower(src.Encoding)}, stage, report)
+			header, sw, err = scanCSV(input, csvOptions{delim: delimiter(src.Delimiter), encoding: strings.ToLower(src.Encoding)}, stage, prep, report)
 		}
 		if cerr := stage.Close(); err == nil {
 			err = cerr
@@ -145,22 +161,21 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			}
 			return inputErr(err)
 		}
-		idx, err := mapHeader(kind, src, header)
-		if err != nil {
-			return inputErr(fmt.Errorf("line 1: %w", err))
-		}
 		cols := []string{"'__line': 'BIGINT'"}
 		for i := range header {
 			cols = append(cols, fmt.Sprintf("'c%d': 'VARCHAR'", i))
 		}
+		cols = append(cols, "'__decile': 'BIGINT'", "'__ok': 'BOOLEAN'")
+		sp.staged = true
 		for name, i := range idx {
 			sp.text[name] = fmt.Sprintf("c%d", i)
 		}
 		maxLine := max(2<<20, 2*sw.maxLen+1024)
 		rel = fmt.Sprintf("read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', new_line = '\\n', strict_mode = true, columns = {%s}, max_line_size = %d, buffer_size = %d)",
 			lit(stage.Name()), strings.Join(cols, ", "), maxLine, max(16<<20, 4*maxLine))
-		scanned, rows = sw.rejects, sw.rows
+		scanned, rows, suspect = sw.rejects, sw.rows, sw.suspect
 	}
+	lap("scan")
 	if rows == 0 {
 		return inputErr(errNoRows)
 	}
@@ -175,20 +190,35 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	for _, n := range names {
 		quoted = append(quoted, ident(n))
 	}
+	if os.Getenv("HIIS_TRACE") == "explain" {
+		var k, v string
+		if err := conn.QueryRowContext(ctx, fmt.Sprintf("EXPLAIN ANALYZE SELECT %s FROM norm WHERE __err IS NULL", strings.Join(quoted, ", "))).Scan(&k, &v); err == nil {
+			fmt.Fprintln(os.Stderr, v)
+		}
+		lap("explain")
+	}
 	pre := p.parquet + ".pre"
 	defer os.Remove(pre)
 	copyTo := func(query, path string) error {
-		_, err := conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1048576)", query, lit(path)))
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, lit(path)))
 		return err
 	}
-	// The lookup join does not keep rows in order: sort by line, so that
-	// the snapshot is the same at any thread count.
-	if err := copyTo(fmt.Sprintf("SELECT %s FROM norm WHERE __err IS NULL ORDER BY source_line", strings.Join(quoted, ", ")), pre); err != nil {
+	// A staged extract keeps file order (preserve_insertion_order, no
+	// join). The lookup join of a Parquet extract does not: sort by line,
+	// so that the snapshot is the same at any thread count.
+	order := ""
+	if !sp.staged {
+		order = " ORDER BY source_line"
+	}
+	if err := copyTo(fmt.Sprintf("SELECT %s FROM norm WHERE __err IS NULL%s", strings.Join(quoted, ", "), order), pre); err != nil {
 		return dbErr(ctx, src.Name, err)
 	}
-	checked, err := sqlRejects(ctx, conn, kind)
-	if err != nil {
-		return dbErr(ctx, src.Name, err)
+	lap("copy")
+	var checked []reject
+	if suspect != 0 {
+		if checked, err = sqlRejects(ctx, conn, kind); err != nil {
+			return dbErr(ctx, src.Name, err)
+		}
 	}
 	report(rows, total)
 	res.Rows = rows
@@ -201,6 +231,7 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 		res.MonthFirst = monthFirst(kind, checked)
 	}
 
+	lap("rejects")
 	// Duplicated record keys: the first in file order is kept.
 	final := pre
 	dups, err := duplicates(ctx, conn, kind, pre)
@@ -219,9 +250,11 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			dupRejects = append(dupRejects, reject{line: d[0], field: strings.Join(kind.Key, "+"), reason: fmt.Sprintf("duplicate of line %d", d[1])})
 		}
 	}
+	lap("dups")
 	if err := quality(ctx, conn, kind, src, final, opt.Limits, &res.Quality); err != nil {
 		return dbErr(ctx, src.Name, err)
 	}
+	lap("quality")
 	if err := writeRejects(p.rejects, scanned, checked, dupRejects); err != nil {
 		return err
 	}
@@ -243,6 +276,53 @@ func delimiter(d string) byte {
 		return '\t'
 	}
 	return d[0]
+}
+
+// planStage says what the scan checks itself: the conservative fast
+// checks of required, whole-number and date fields, and the IMD lookup.
+func planStage(kind source.Kind, src *config.Source, idx map[string]int, opt Options) stagePlan {
+	plan := stagePlan{lsoa: -1, all: kind.Level == source.Aggregate}
+	if i, ok := idx["lsoa"]; ok && kind.Level != source.Aggregate {
+		plan.lsoa, plan.deciles = i, upperDeciles(opt)
+	}
+	cols := append([]source.Column{}, kind.Columns...)
+	if kind.Level == source.Record {
+		cols = append(cols, source.CountColumn)
+	}
+	for _, c := range cols {
+		i, ok := idx[c.Name]
+		if !ok {
+			continue
+		}
+		fc := fieldCheck{idx: i, typ: c.Type, required: !c.Blank && !c.Optional, minInt: 0, maxInt: 999_999_999_999_999_999}
+		switch c.Name {
+		case "age":
+			fc.maxInt = ageTop
+		case source.CountColumn.Name:
+			fc.minInt = 1
+		}
+		switch c.Type {
+		case source.Number:
+			plan.all = true // numbers are left to SQL
+		case source.Date:
+			if src.DateFormat == "excel_serial" {
+				plan.all = true
+			}
+		}
+		plan.checks = append(plan.checks, fc)
+	}
+	return plan
+}
+
+// upperDeciles is the IMD lookup by upper-case code.
+func upperDeciles(opt Options) map[string]int {
+	m := map[string]int{}
+	if opt.IMD != nil {
+		for c, a := range opt.IMD.Areas {
+			m[strings.ToUpper(strings.TrimSpace(c))] = a.Decile
+		}
+	}
+	return m
 }
 
 // dateHeaders are the (lower-case) headers of the extract's date columns.

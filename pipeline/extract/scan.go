@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"hiis/pipeline/refdata"
+	"hiis/pipeline/source"
 )
 
 // The CSV scan is one pass in Go over the extract's bytes. It checks what
@@ -27,6 +28,10 @@ import (
 var errEmpty = errors.New("file is empty: expected a header line naming the columns")
 
 // stageWriter collects staging rows and the records rejected on the way.
+// Fields are staged trimmed, with the text NULL (what SQL Server writes)
+// as blank. The last staging column, __decile, is the IMD decile of the
+// record's LSOA (blank when not in the lookup), looked up here so that
+// DuckDB needs no join and keeps rows in file order.
 type stageWriter struct {
 	w       *bufio.Writer
 	width   int   // fields per record (the header's)
@@ -34,6 +39,89 @@ type stageWriter struct {
 	maxLen  int   // longest staging line, for DuckDB's max_line_size
 	rejects []reject
 	buf     []byte
+	stagePlan
+	suspect int64 // records staged with __ok false
+	clean   [][]byte
+}
+
+// stagePlan is what the scan needs to know of the kind's columns.
+type stagePlan struct {
+	lsoa    int            // index of the LSOA field, -1 when none
+	deciles map[string]int // upper-case LSOA code -> decile
+	checks  []fieldCheck   // fields with a fast check
+	// all marks every record for the full SQL checks (aggregate kinds).
+	all bool
+}
+
+// fieldCheck is a conservative check of one field: a field that passes
+// is certainly accepted by the SQL checks, so the record needs no more; a
+// field that does not is left to the SQL checks, which give the reason.
+type fieldCheck struct {
+	idx      int
+	typ      source.Type
+	required bool
+	maxInt   int64 // for whole numbers: the largest accepted (ages 130)
+	minInt   int64 // for whole numbers: the smallest accepted (counts 1)
+}
+
+// ok reports whether every checked field of a record passes.
+func (p *stagePlan) ok(fields [][]byte) bool {
+	if p.all {
+		return false
+	}
+	for _, c := range p.checks {
+		f := fields[c.idx]
+		if len(f) == 0 {
+			if c.required {
+				return false
+			}
+			continue
+		}
+		switch c.typ {
+		case source.Int:
+			if len(f) > 18 || (f[0] == '0' && len(f) > 1) {
+				return false
+			}
+			var v int64
+			for _, b := range f {
+				if b < '0' || b > '9' {
+					return false
+				}
+				v = v*10 + int64(b-'0')
+			}
+			if v > c.maxInt || v < c.minInt {
+				return false
+			}
+		case source.Date:
+			if !isoDate(f) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isoDate reports whether f is a valid date written YYYY-MM-DD, year 1000
+// to 9999.
+func isoDate(f []byte) bool {
+	if len(f) != 10 || f[4] != '-' || f[7] != '-' || f[0] == '0' {
+		return false
+	}
+	n := func(b []byte) int {
+		v := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, m, d := n(f[:4]), n(f[5:7]), n(f[8:])
+	if y < 0 || m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	return d <= time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // reject is one rejected record: its line, the field at fault and why.
@@ -44,27 +132,66 @@ type reject struct {
 	people        int64  // the people a rejected population row stood for (0 when unknown)
 }
 
-func newStageWriter(w io.Writer, header []string) (*stageWriter, error) {
-	s := &stageWriter{w: bufio.NewWriterSize(w, 1<<20), width: len(header)}
+func newStageWriter(w io.Writer, header []string, plan stagePlan) (*stageWriter, error) {
+	s := &stageWriter{w: bufio.NewWriterSize(w, 1<<20), width: len(header), stagePlan: plan}
 	s.buf = append(s.buf, "__line"...)
 	for i := range header {
 		s.buf = append(s.buf, ",c"...)
 		s.buf = strconv.AppendInt(s.buf, int64(i), 10)
 	}
-	s.buf = append(s.buf, '\n')
+	s.buf = append(s.buf, ",__decile,__ok\n"...)
 	_, err := s.w.Write(s.buf)
 	return s, err
+}
+
+// needsCleaning reports whether a field must be trimmed or is the text NULL.
+func needsCleaning(f []byte) bool {
+	n := len(f)
+	return n > 0 && (f[0] == ' ' || f[0] == '\t' || f[n-1] == ' ' || f[n-1] == '\t' || n == 4 && string(f) == "NULL")
+}
+
+func cleanField(f []byte) []byte {
+	f = bytes.TrimSpace(f)
+	if string(f) == "NULL" {
+		return nil
+	}
+	return f
+}
+
+// decile appends the record's IMD decile (or nothing), whether it passed
+// the fast checks, and a line end.
+func (s *stageWriter) decile(b []byte, fields [][]byte) []byte {
+	b = append(b, ',')
+	if s.lsoa >= 0 && s.lsoa < len(fields) && len(fields[s.lsoa]) > 0 {
+		code := fields[s.lsoa]
+		d, ok := s.deciles[string(code)]
+		if !ok {
+			d, ok = s.deciles[strings.ToUpper(string(code))]
+		}
+		if ok {
+			b = strconv.AppendInt(b, int64(d), 10)
+		}
+	}
+	if s.ok(fields) {
+		return append(b, ",1\n"...)
+	}
+	s.suspect++
+	return append(b, ",0\n"...)
 }
 
 // record writes one record's fields with its line.
 func (s *stageWriter) record(line int64, fields [][]byte) error {
 	s.rows++
-	b := strconv.AppendInt(s.buf[:0], line, 10)
+	s.clean = s.clean[:0]
 	for _, f := range fields {
+		s.clean = append(s.clean, cleanField(f))
+	}
+	b := strconv.AppendInt(s.buf[:0], line, 10)
+	for _, f := range s.clean {
 		b = append(b, ',')
 		b = appendCSVField(b, f)
 	}
-	b = append(b, '\n')
+	b = s.decile(b, s.clean)
 	s.buf = b
 	if len(b) > s.maxLen {
 		s.maxLen = len(b)
@@ -74,13 +201,14 @@ func (s *stageWriter) record(line int64, fields [][]byte) error {
 }
 
 // rawLine writes a record that is already a valid staging line: no quotes,
-// comma-separated, valid UTF-8, the right number of fields.
-func (s *stageWriter) rawLine(line int64, raw []byte) error {
+// comma-separated, valid UTF-8, the right number of fields, none needing
+// cleaning. fields are the line's fields.
+func (s *stageWriter) rawLine(line int64, raw []byte, fields [][]byte) error {
 	s.rows++
 	b := strconv.AppendInt(s.buf[:0], line, 10)
 	b = append(b, ',')
 	b = append(b, raw...)
-	b = append(b, '\n')
+	b = s.decile(b, fields)
 	s.buf = b
 	if len(b) > s.maxLen {
 		s.maxLen = len(b)
@@ -336,7 +464,7 @@ func (s *csvScanner) next() (start int64, fields [][]byte, reason string, simple
 // scanCSV reads a CSV extract and writes the staging file. It returns the
 // header, the staging writer's counts and rejects, or an error for a file
 // that cannot be read as CSV at all.
-func scanCSV(path string, opt csvOptions, stage io.Writer, progress func(rows, bytes int64)) ([]string, *stageWriter, error) {
+func scanCSV(path string, opt csvOptions, stage io.Writer, prep prepare, progress func(rows, bytes int64)) ([]string, *stageWriter, error) {
 	rc, err := refdata.Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -375,10 +503,7 @@ func scanCSV(path string, opt csvOptions, stage io.Writer, progress func(rows, b
 		}
 		break
 	}
-	if err := checkHeader(header); err != nil {
-		return nil, nil, fmt.Errorf("line 1: %w", err)
-	}
-	sw, err := newStageWriter(stage, header)
+	sw, err := startStage(stage, header, prep)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -427,7 +552,15 @@ func scanCSV(path string, opt csvOptions, stage io.Writer, progress func(rows, b
 			continue
 		}
 		if simple {
-			err = sw.rawLine(start, s.rec)
+			for _, f := range fields {
+				if needsCleaning(f) {
+					simple = false
+					break
+				}
+			}
+		}
+		if simple {
+			err = sw.rawLine(start, s.rec, fields)
 		} else {
 			err = sw.record(start, fields)
 		}
@@ -476,6 +609,21 @@ func checkHeader(header []string) error {
 		seen[k] = i
 	}
 	return nil
+}
+
+// prepare maps a header to the kind's columns and returns the scan's plan.
+type prepare func(header []string) (stagePlan, error)
+
+// startStage checks the header, maps it and starts the staging file.
+func startStage(stage io.Writer, header []string, prep prepare) (*stageWriter, error) {
+	if err := checkHeader(header); err != nil {
+		return nil, fmt.Errorf("line 1: %w", err)
+	}
+	plan, err := prep(header)
+	if err != nil {
+		return nil, fmt.Errorf("line 1: %w", err)
+	}
+	return newStageWriter(stage, header, plan)
 }
 
 // openStage creates the staging file in dir.

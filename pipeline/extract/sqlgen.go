@@ -49,7 +49,10 @@ type spec struct {
 	kind   source.Kind
 	src    *config.Source
 	text   map[string]string // kind column -> SQL expression of its raw text
-	hasCol map[string]bool   // kind columns present in the extract
+	// staged is true when rel is the staging CSV: fields already trimmed
+	// with NULL blank, and the IMD decile in __decile (no join, so rows
+	// stay in file order).
+	staged bool
 }
 
 // selectSQL returns the query over rel (which has __line and the text
@@ -57,11 +60,20 @@ type spec struct {
 func (s spec) selectSQL(rel string) string {
 	var t []string // layer 1: trimmed text, NULL when blank or "NULL"
 	t = append(t, "__line")
+	text := func(name string) string {
+		if s.staged && s.text[name] != "" {
+			return s.text[name]
+		}
+		return blankNull(s.text[name])
+	}
 	for _, c := range s.kind.Columns {
-		t = append(t, fmt.Sprintf("%s AS %s", blankNull(s.text[c.Name]), ident("t_"+c.Name)))
+		t = append(t, fmt.Sprintf("%s AS %s", text(c.Name), ident("t_"+c.Name)))
 	}
 	if s.kind.Level == source.Record {
-		t = append(t, fmt.Sprintf("%s AS t_count", blankNull(s.text[source.CountColumn.Name])))
+		t = append(t, fmt.Sprintf("%s AS t_count", text(source.CountColumn.Name)))
+	}
+	if s.staged {
+		t = append(t, "__decile", "__ok")
 	}
 	var v []string // layer 2: parsed values
 	var errs []string
@@ -78,13 +90,20 @@ func (s spec) selectSQL(rel string) string {
 			if c.Name == "age" && s.src.AgeTopCode != "" {
 				expr = fmt.Sprintf("CASE WHEN %s = %s THEN %d ELSE %s END", tc, lit(strings.TrimSpace(s.src.AgeTopCode)), topAge(s.src.AgeTopCode), expr)
 			}
+			if s.staged {
+				expr = fmt.Sprintf("CASE WHEN __ok THEN TRY_CAST(%s AS BIGINT) ELSE %s END", tc, expr)
+			}
 			v = append(v, expr+" AS "+vc)
 			errs = append(errs, fmt.Sprintf("WHEN %s IS NOT NULL AND %s IS NULL THEN %s", tc, vc, errText(c.Name, intReason(tc, c.Name == "age"), tc)))
 		case source.Number:
 			v = append(v, numberExpr(tc)+" AS "+vc)
 			errs = append(errs, fmt.Sprintf("WHEN %s IS NOT NULL AND %s IS NULL THEN %s", tc, vc, errText(c.Name, numberReason(tc), tc)))
 		case source.Date:
-			v = append(v, dateExpr(tc, s.src.DateFormat)+" AS "+vc)
+			expr := dateExpr(tc, s.src.DateFormat)
+			if s.staged {
+				expr = fmt.Sprintf("CASE WHEN __ok THEN TRY_CAST(%s AS DATE) ELSE %s END", tc, expr)
+			}
+			v = append(v, expr+" AS "+vc)
 			errs = append(errs, fmt.Sprintf("WHEN %s IS NOT NULL AND %s IS NULL THEN %s", tc, vc, errText(c.Name, dateReason(tc, s.src.DateFormat), tc)))
 		default:
 			v = append(v, tc+" AS "+vc)
@@ -105,11 +124,16 @@ func (s spec) selectSQL(rel string) string {
 		cols = append(cols, fmt.Sprintf("%s AS %s", out[name], ident(name)))
 	}
 	join := ""
-	if s.kind.Level != source.Aggregate {
+	if s.kind.Level != source.Aggregate && !s.staged {
 		join = " LEFT JOIN imd ON imd.lsoa = upper(r.t_lsoa)"
 	}
-	return fmt.Sprintf("SELECT %s, CASE %s END AS __err FROM (SELECT %s FROM (SELECT %s FROM %s) r%s) q",
-		strings.Join(cols, ", "), strings.Join(errs, " "), strings.Join(v, ", "), strings.Join(t, ", "), rel, join)
+	errCase := "CASE " + strings.Join(errs, " ") + " END"
+	if s.staged {
+		// Records that passed the scan's fast checks need none here.
+		errCase = "CASE WHEN __ok THEN NULL ELSE " + errCase + " END"
+	}
+	return fmt.Sprintf("SELECT %s, %s AS __err FROM (SELECT %s FROM (SELECT %s FROM %s) r%s) q",
+		strings.Join(cols, ", "), errCase, strings.Join(v, ", "), strings.Join(t, ", "), rel, join)
 }
 
 // snapshotNames are the snapshot's columns, sorted.
@@ -145,19 +169,19 @@ func errText(field, reason, tc string) string {
 // from a spreadsheet, or thousands separators "1,234". Anything else,
 // including "4,5", "1e1" and numbers beyond 64 bits, is NULL.
 func intExpr(tc string) string {
-	return fmt.Sprintf(`CASE WHEN ltrim(%[1]s, '0123456789') = '' THEN TRY_CAST(%[1]s AS BIGINT)
+	return fmt.Sprintf(`CASE WHEN CAST(TRY_CAST(%[1]s AS BIGINT) AS VARCHAR) = %[1]s THEN TRY_CAST(%[1]s AS BIGINT)
 		WHEN regexp_full_match(%[1]s, '[+-]?[0-9]+(\.0*)?') THEN TRY_CAST(regexp_replace(%[1]s, '\.0*$', '') AS BIGINT)
 		WHEN regexp_full_match(%[1]s, '[0-9]{1,3}(,[0-9]{3})+') THEN TRY_CAST(replace(%[1]s, ',', '') AS BIGINT) END`, tc)
 }
 
 func intReason(tc string, age bool) string {
-	hint := ""
+	top := ""
 	if age {
-		hint = "; declare age_top_code if the extract top-codes ages like \"90+\""
+		top = fmt.Sprintf(`WHEN regexp_full_match(%[1]s, '[0-9]+ ?(\+|and over|or over)') THEN '"' || left(%[1]s, 40) || '" is not a whole number; declare age_top_code: "' || %[1]s || '" if the extract top-codes ages'`, tc)
 	}
 	return fmt.Sprintf(`CASE WHEN regexp_full_match(%[1]s, '[+-]?[0-9]+(\.0*)?|[0-9]{1,3}(,[0-9]{3})+')
-		THEN '"' || left(%[1]s, 40) || '" is beyond the largest whole number hiis reads (2^63-1)'
-		ELSE '"' || left(%[1]s, 40) || '" is not a whole number%s' END`, tc, strings.ReplaceAll(hint, "'", "''"))
+		THEN '"' || left(%[1]s, 40) || '" is beyond the largest whole number hiis reads (2^63-1)' %[2]s
+		ELSE '"' || left(%[1]s, 40) || '" is not a whole number' END`, tc, top)
 }
 
 // maxNumber bounds a count or number: beyond it a value cannot be summed
@@ -180,7 +204,7 @@ func numberReason(tc string) string {
 // mm/dd/yyyy or iso; bare day numbers only with excel_serial.
 func dateExpr(tc, format string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "CASE WHEN length(%[1]s) = 10 AND substr(%[1]s, 5, 1) = '-' AND substr(%[1]s, 8, 1) = '-' AND ltrim(replace(%[1]s, '-', ''), '0123456789') = '' THEN TRY_CAST(%[1]s AS DATE)", tc)
+	fmt.Fprintf(&b, "CASE WHEN CAST(TRY_CAST(%[1]s AS DATE) AS VARCHAR) = %[1]s THEN TRY_CAST(%[1]s AS DATE)", tc)
 	fmt.Fprintf(&b, " WHEN regexp_full_match(%[1]s, '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]*)?)?(Z|[+-][0-9:]+)?') THEN TRY_CAST(left(%[1]s, 10) AS DATE)", tc)
 	switch format {
 	case "", "dd/mm/yyyy":
@@ -257,18 +281,23 @@ func (s spec) equality(out map[string]string, v *[]string) []string {
 	// two-character local subcodes.
 	e := labelled(`"t_ethnic_category"`, s.src.Labels["ethnic_category"])
 	*v = append(*v, e+" AS v_e")
-	code := "CASE WHEN v_e IS NULL THEN ''"
-	var letters []string
+	code := "CASE WHEN v_e IS NULL THEN '' WHEN v_e = '99' THEN '99'"
 	for _, c := range validEthnic {
-		letters = append(letters, lit(c.code))
+		code += fmt.Sprintf(" WHEN v_e = %s THEN %[1]s", lit(c.code))
 	}
-	in := strings.Join(letters, ", ")
-	code += fmt.Sprintf(" WHEN v_e = '99' THEN '99' WHEN v_e IN (%s) THEN v_e", in)
 	if s.src.EthnicSubcodes {
-		code += fmt.Sprintf(" WHEN length(v_e) = 2 AND left(v_e, 1) IN (%s) AND left(v_e, 1) <> 'Z' THEN left(v_e, 1)", in)
+		code += " WHEN length(v_e) = 2 THEN CASE left(v_e, 1)"
+		for _, c := range validEthnic {
+			if c.code != "Z" {
+				code += fmt.Sprintf(" WHEN %s THEN %[1]s", lit(c.code))
+			}
+		}
+		code += " ELSE '' END"
 	}
 	code += " ELSE '' END"
-	group := "CASE " + code
+	*v = append(*v, code+" AS v_code")
+	code = "v_code"
+	group := "CASE v_code"
 	for _, c := range validEthnic {
 		group += fmt.Sprintf(" WHEN %s THEN %s", lit(c.code), lit(c.group))
 	}
@@ -293,7 +322,9 @@ func (s spec) equality(out map[string]string, v *[]string) []string {
 	errs = append(errs, fmt.Sprintf("WHEN v_age < 0 OR v_age > %d THEN 'age' || %s || CAST(v_age AS VARCHAR) || ' is not an age from 0 to %d' || %s || t_age", ageTop, lit(errSep), ageTop, lit(errSep)))
 
 	// Deprivation from the lookup join.
-	*v = append(*v, "imd.decile AS __decile")
+	if !s.staged {
+		*v = append(*v, "imd.decile AS __decile")
+	}
 	out["imd_decile"] = "__decile"
 	out["imd_quintile"] = "CASE WHEN __decile IS NULL THEN 'Unknown' ELSE CAST((__decile + 1) // 2 AS VARCHAR) END"
 	if _, ok := s.kind.Column("people"); ok && s.kind.Level == source.Population {

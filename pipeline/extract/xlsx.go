@@ -18,7 +18,7 @@ import (
 // column whose cell has a date format is that date (written YYYY-MM-DD),
 // whatever the format displays; other cells give their raw value. dateCols
 // names (by mapped header, lower case) the columns read as dates.
-func scanXLSX(path, sheet string, dateCols map[string]bool, stage io.Writer) ([]string, *stageWriter, error) {
+func scanXLSX(path, sheet string, dateCols map[string]bool, stage io.Writer, prep prepare) ([]string, *stageWriter, error) {
 	head := make([]byte, 8)
 	if fh, err := os.Open(path); err == nil {
 		n, _ := io.ReadFull(fh, head)
@@ -53,14 +53,11 @@ func scanXLSX(path, sheet string, dateCols map[string]bool, stage io.Writer) ([]
 	if len(header) == 0 {
 		return nil, nil, errEmpty
 	}
-	if err := checkHeader(header); err != nil {
-		return nil, nil, fmt.Errorf("line 1: %w", err)
-	}
 	isDate := make([]bool, len(header))
 	for i, h := range header {
 		isDate[i] = dateCols[strings.ToLower(strings.TrimSpace(h))]
 	}
-	sw, err := newStageWriter(stage, header)
+	sw, err := startStage(stage, header, prep)
 	if err != nil {
 		return nil, nil, err
 	}
