@@ -46,9 +46,9 @@ const ageTop = 130
 
 // spec is what the query needs to know about one source.
 type spec struct {
-	kind   source.Kind
-	src    *config.Source
-	text   map[string]string // kind column -> SQL expression of its raw text
+	kind source.Kind
+	src  *config.Source
+	text map[string]string // kind column -> SQL expression of its raw text
 	// staged is true when rel is the staging CSV: fields already trimmed
 	// with NULL blank, and the IMD decile in __decile (no join, so rows
 	// stay in file order).
