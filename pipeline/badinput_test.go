@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -66,7 +67,7 @@ func goodRows(n int) string {
 	var b strings.Builder
 	for i := 0; i < n; i++ {
 		lsoa := []string{"E01990001", "E01990002", "", "W01000001"}[i%4]
-		b.WriteString(lsoa + ",A,40,1,P" + strings.Repeat("x", i%3) + ",IRTT," + []string{"3", "20", "60"}[i%3] + ",2026-03-29\n")
+		b.WriteString(lsoa + ",A,40,1,P" + strconv.Itoa(i) + ",IRTT," + []string{"3", "20", "60"}[i%3] + ",2026-03-29\n")
 	}
 	return b.String()
 }

@@ -132,11 +132,15 @@ func (r *run) extract(ctx context.Context) error {
 		}
 		res, err := extract.Run(ctx, s, r.inputs[name], r.cfg.RejectLimit(s), extract.Options{
 			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, InputSHA256: r.inputHashes[name], Version: version.Version, Force: r.opt.Force,
-			Progress: func(n int64) {
-				r.progress.count(name, n)
+			Progress: func(pr extract.Progress) {
+				r.progress.count(name, pr.Rows)
 				if r.opt.OnRows != nil {
-					r.opt.OnRows(name, n)
+					r.opt.OnRows(name, pr.Rows)
 				}
+			},
+			Limits: extract.Limits{
+				MaxUnmatchedLSOA: ptr(r.cfg.UnmatchedLSOALimit(s)), MaxInvalidCodes: ptr(r.cfg.InvalidCodeLimit(s)),
+				PeriodStart: r.cfg.Period.Start, PeriodEnd: r.cfg.Period.End, IMDEdition: r.cfg.Reference.IMD.Edition,
 			},
 		})
 		var rse *extract.RejectShareError
@@ -151,6 +155,8 @@ func (r *run) extract(ctx context.Context) error {
 	}
 	return errors.Join(rejectErrs...)
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func manifestSource(name, kind, input string, res extract.Result) manifest.Source {
 	return manifest.Source{

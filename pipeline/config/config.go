@@ -212,8 +212,36 @@ type Source struct {
 	// MaxRejectShare fails the run when rejected rows exceed this share of
 	// rows read (default from extract.max_reject_share).
 	MaxRejectShare *float64 `yaml:"max_reject_share"`
-	Name           string   `yaml:"-"`
-	Pos            diag.Pos `yaml:"-"`
+	// MaxUnmatchedLSOAShare fails the run when more than this share of the
+	// records with an English LSOA code do not match the IMD lookup
+	// (default from extract.max_unmatched_lsoa_share).
+	MaxUnmatchedLSOAShare *float64 `yaml:"max_unmatched_lsoa_share"`
+	// MaxInvalidCodeShare fails the run when more than this share of
+	// records carry an ethnic category or sex code that is not a valid NHS
+	// code (default from extract.max_invalid_code_share).
+	MaxInvalidCodeShare *float64 `yaml:"max_invalid_code_share"`
+	// Duplicates says what happens to records whose record key repeats an
+	// earlier one: reject (default; the first in file order is kept) or keep.
+	Duplicates string `yaml:"duplicates"`
+	// Encoding of a CSV extract: utf-8 (default), latin-1 or windows-1252.
+	Encoding string `yaml:"encoding"`
+	// Delimiter of a CSV extract: "," (default), ";", "|" or tab ("\t").
+	Delimiter string `yaml:"delimiter"`
+	// DateFormat says how text dates are written: iso, dd/mm/yyyy,
+	// mm/dd/yyyy or excel_serial (bare day numbers). Default: ISO dates
+	// and dd/mm/yyyy, refusing values only valid month-first.
+	DateFormat string `yaml:"date_format"`
+	// AgeTopCode is the text an extract uses for its top age band, such as
+	// "90+": it is read as that age (90). Without it such values are rejects.
+	AgeTopCode string `yaml:"age_top_code"`
+	// EthnicSubcodes accepts two-character local ethnic subcodes (A1, AF,
+	// ...), read by their first letter.
+	EthnicSubcodes bool `yaml:"ethnic_subcodes"`
+	// Labels maps a column's own labels to NHS codes, per column
+	// (ethnic_category or sex), e.g. {sex: {Man: "1"}}.
+	Labels map[string]map[string]string `yaml:"labels"`
+	Name   string                       `yaml:"-"`
+	Pos    diag.Pos                     `yaml:"-"`
 }
 
 // SnapshotPin names an existing snapshot of a source, with the counts its
@@ -258,7 +286,9 @@ type Narrative struct {
 
 // ExtractPolicy holds defaults for every source.
 type ExtractPolicy struct {
-	MaxRejectShare *float64 `yaml:"max_reject_share"` // default 0.01
+	MaxRejectShare        *float64 `yaml:"max_reject_share"`         // default 0.01
+	MaxUnmatchedLSOAShare *float64 `yaml:"max_unmatched_lsoa_share"` // default 0.10
+	MaxInvalidCodeShare   *float64 `yaml:"max_invalid_code_share"`   // default 0.10
 }
 
 // Statistics holds run-wide statistical settings.
@@ -270,8 +300,12 @@ type Statistics struct {
 // Default values.
 const (
 	DefaultMaxRejectShare = 0.01
-	DefaultSIIReps        = 10000
-	DefaultSeed           = 20231127
+	// DefaultMaxUnmatchedLSOAShare and DefaultMaxInvalidCodeShare are the
+	// quality gates' defaults.
+	DefaultMaxUnmatchedLSOAShare = 0.10
+	DefaultMaxInvalidCodeShare   = 0.10
+	DefaultSIIReps               = 10000
+	DefaultSeed                  = 20231127
 )
 
 // RejectLimit is the share of rejected rows above which s fails the run.
@@ -283,6 +317,27 @@ func (r *Run) RejectLimit(s *Source) float64 {
 		return *r.Extract.MaxRejectShare
 	}
 	return DefaultMaxRejectShare
+}
+
+// UnmatchedLSOALimit is the share of records unmatched to the IMD lookup
+// above which s fails the run.
+func (r *Run) UnmatchedLSOALimit(s *Source) float64 {
+	return firstShare(DefaultMaxUnmatchedLSOAShare, s.MaxUnmatchedLSOAShare, r.Extract.MaxUnmatchedLSOAShare)
+}
+
+// InvalidCodeLimit is the share of records with an invalid ethnic or sex
+// code above which s fails the run.
+func (r *Run) InvalidCodeLimit(s *Source) float64 {
+	return firstShare(DefaultMaxInvalidCodeShare, s.MaxInvalidCodeShare, r.Extract.MaxInvalidCodeShare)
+}
+
+func firstShare(def float64, vals ...*float64) float64 {
+	for _, v := range vals {
+		if v != nil {
+			return *v
+		}
+	}
+	return def
 }
 
 // OutputDir returns the run folder the config names: an absolute path as
@@ -480,9 +535,7 @@ func (r *Run) validate(l *diag.List) {
 				}
 			}
 		}
-		if s.MaxRejectShare != nil && (*s.MaxRejectShare < 0 || *s.MaxRejectShare > 1) {
-			l.Add(at(key+".max_reject_share"), "sources.%s.max_reject_share: %v is not between 0 and 1", name, *s.MaxRejectShare)
-		}
+		s.validateIngest(l, at, key)
 	}
 	for _, name := range sortedKeys(r.Snapshots) {
 		key := "snapshots." + name
@@ -570,4 +623,38 @@ func FormatOf(path string) string {
 		return "xlsx"
 	}
 	return ""
+}
+
+// validateIngest checks how a source says its extract is to be read.
+func (s *Source) validateIngest(l *diag.List, at func(string) diag.Pos, key string) {
+	for field, v := range map[string]*float64{"max_reject_share": s.MaxRejectShare, "max_unmatched_lsoa_share": s.MaxUnmatchedLSOAShare, "max_invalid_code_share": s.MaxInvalidCodeShare} {
+		if v != nil && (*v < 0 || *v > 1) {
+			l.Add(at(key+"."+field), "%s.%s: %v is not between 0 and 1", key, field, *v)
+		}
+	}
+	oneOf := func(field, v string, allowed ...string) {
+		for _, a := range allowed {
+			if v == a {
+				return
+			}
+		}
+		l.Add(at(key+"."+field), "%s.%s: %q is not %s", key, field, v, strings.Join(allowed[1:], ", "))
+	}
+	oneOf("duplicates", s.Duplicates, "", "reject", "keep")
+	oneOf("encoding", strings.ToLower(s.Encoding), "", "utf-8", "latin-1", "windows-1252")
+	oneOf("date_format", s.DateFormat, "", "iso", "dd/mm/yyyy", "mm/dd/yyyy", "excel_serial")
+	if s.Delimiter != "" {
+		oneOf("delimiter", s.Delimiter, "", ",", ";", "|", "tab", "\t", "\\t")
+	}
+	if (s.Encoding != "" || s.Delimiter != "") && s.Format != "" && s.Format != "csv" {
+		l.Add(at(key), "%s: encoding and delimiter apply to CSV sources only", key)
+	}
+	if s.AgeTopCode != "" && strings.Trim(s.AgeTopCode, "0123456789") == s.AgeTopCode {
+		l.Add(at(key+".age_top_code"), "%s.age_top_code: %q holds no age (expected a form like \"90+\")", key, s.AgeTopCode)
+	}
+	for col := range s.Labels {
+		if col != "ethnic_category" && col != "sex" {
+			l.Add(at(key+".labels."+col), "%s.labels: %q is not ethnic_category or sex", key, col)
+		}
+	}
 }

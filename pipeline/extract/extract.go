@@ -1,27 +1,30 @@
-// Package extract streams a source extract (CSV, Parquet or XLSX), checks
+// Package extract reads a source extract (CSV, Parquet or XLSX), checks
 // every row against its kind's declared columns, derives the normalised
 // equality columns (IMD decile and quintile, ethnic group, age bands, sex)
 // and writes a content-addressed Parquet snapshot. Rows that fail a check go
 // to a rejects file with line, field and reason; nothing is dropped silently.
+//
+// A CSV is first scanned once in Go (encoding, line endings, quoting, field
+// counts, the physical line of every record) into a staging CSV; DuckDB then
+// reads that in parallel and does the checks and normalisation as one SQL
+// query, writing the snapshot with COPY. An XLSX sheet is staged the same
+// way; a Parquet file is read by DuckDB directly with its logical types.
+// The "line" of a Parquet row is its 1-based row number plus one, as if a
+// header line preceded the rows, so that the same rows in CSV and Parquet
+// give the same snapshot.
 package extract
 
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
-
-	"github.com/parquet-go/parquet-go"
 
 	"hiis/pipeline/config"
 	"hiis/pipeline/manifest"
@@ -31,11 +34,7 @@ import (
 
 // FormatVersion changes whenever the snapshot layout or normalisation
 // changes, so old snapshots are not reused by mistake.
-const FormatVersion = "hiis-snapshot-2"
-
-// progressEvery is how many rows pass between cancellation checks and
-// progress reports.
-const progressEvery = 8192
+const FormatVersion = "hiis-snapshot-3"
 
 // Result says what extract did with one source.
 type Result struct {
@@ -48,9 +47,71 @@ type Result struct {
 	SnapshotSHA256 string `json:"snapshot_sha256"`
 	Rejects        string `json:"-"` // path of the rejects CSV
 	RejectsSHA256  string `json:"rejects_sha256"`
-	Rows           int64  `json:"rows"`     // data rows read
-	Rejected       int64  `json:"rejected"` // rows written to the rejects file
+	Rows           int64  `json:"rows"`     // records read (rows of the file with data)
+	Rejected       int64  `json:"rejected"` // records that failed a check, in the rejects file
 	Reused         bool   `json:"-"`        // the snapshot existed and was not rebuilt
+	Quality
+}
+
+// Quality holds the per-source counts the gates and the data-quality table
+// use. Counts are of records (snapshot rows), not of record_count.
+type Quality struct {
+	// Duplicates counts records whose record key repeats an earlier one;
+	// with duplicates: reject they are in the rejects file ("duplicate of
+	// line N") and not in the snapshot, but not in Rejected.
+	Duplicates int64 `json:"duplicates"`
+	// InPeriod counts records whose event date falls in the reporting
+	// period (-1 when the kind has no event date or no period was given).
+	InPeriod int64 `json:"in_period"`
+	// LSOABlank counts records with no LSOA; LSOAUnmatched those whose LSOA
+	// is not in the IMD lookup; LSOAOutside those among them with a code
+	// of Wales, Scotland or Northern Ireland (W, S, 95), which an English
+	// lookup cannot hold.
+	LSOABlank         int64    `json:"lsoa_blank"`
+	LSOAUnmatched     int64    `json:"lsoa_unmatched"`
+	LSOAOutside       int64    `json:"lsoa_outside"`
+	UnmatchedExamples []string `json:"unmatched_examples,omitempty"` // up to five unmatched English codes, first in file order
+	// Ethnic counts: blank (or NULL), 99 not known, Z not stated, and values
+	// that are not a valid code. EthnicColumn says the extract has the column.
+	EthnicColumn    bool  `json:"ethnic_column"`
+	EthnicBlank     int64 `json:"ethnic_blank"`
+	EthnicNotKnown  int64 `json:"ethnic_not_known"`
+	EthnicNotStated int64 `json:"ethnic_not_stated"`
+	EthnicInvalid   int64 `json:"ethnic_invalid"`
+	// SexInvalid counts sex values that are not an NHS code.
+	SexInvalid int64 `json:"sex_invalid"`
+	// People and PeopleRejected are the people of a population source's
+	// snapshot and of its rejected rows (where the count could be read).
+	People         int64 `json:"people,omitempty"`
+	PeopleRejected int64 `json:"people_rejected,omitempty"`
+	// MonthFirst is set when a date column holds values only valid
+	// month-first and the source declares no date_format.
+	MonthFirst *MonthFirst `json:"month_first,omitempty"`
+}
+
+// MonthFirst is the first date only valid month-first.
+type MonthFirst struct {
+	Line  int64  `json:"line"`
+	Field string `json:"field"`
+	Value string `json:"value"`
+	Count int64  `json:"count"`
+}
+
+// Progress is how far one extract has got: Bytes of TotalBytes of the
+// input read, Rows records so far.
+type Progress struct{ Rows, Bytes, TotalBytes int64 }
+
+// Limits are the quality gates of one source; a nil share takes the
+// config default.
+type Limits struct {
+	MaxUnmatchedLSOA *float64
+	MaxInvalidCodes  *float64
+	// PeriodStart and PeriodEnd (YYYY-MM-DD) are the reporting period: a
+	// record-level source with no record in it fails. Empty: not checked.
+	PeriodStart, PeriodEnd string
+	// IMDEdition names the lookup's edition (config reference.imd.edition)
+	// for the hint when codes look like the other LSOA edition.
+	IMDEdition string
 }
 
 // Options controls one extract.
@@ -61,9 +122,15 @@ type Options struct {
 	// InputSHA256 is the input's sha256 when the caller has just computed
 	// it (checking a pin), so a large extract is not hashed twice.
 	InputSHA256 string
-	Version     string // hiis version, recorded in the Parquet footer
+	Version     string // hiis version (part of the snapshot key through FormatVersion)
 	Force       bool   // rebuild even when the snapshot exists
-	Progress    func(rows int64)
+	// Progress, when set, is called about every half second while the
+	// input is read, and once at the end.
+	Progress func(Progress)
+	Limits   Limits
+	// Threads caps DuckDB's threads (0: all cores). Snapshots are the
+	// same whatever the number.
+	Threads int
 }
 
 // Plan computes a source's snapshot key without reading its rows: the input
@@ -95,7 +162,15 @@ func snapshotKey(src *config.Source, inputHash, imdHash string) string {
 		cols = append(cols, k+"="+v)
 	}
 	sort.Strings(cols)
-	spec := strings.Join([]string{FormatVersion, src.Kind, src.Format, src.Sheet, strings.Join(cols, "\x1f"), inputHash, imdHash}, "\x1e")
+	var labels []string
+	for col, m := range src.Labels {
+		for k, v := range m {
+			labels = append(labels, col+":"+k+"="+v)
+		}
+	}
+	sort.Strings(labels)
+	how := fmt.Sprintf("dup=%s enc=%s delim=%q date=%s top=%q sub=%v labels=%s", src.Duplicates, strings.ToLower(src.Encoding), src.Delimiter, src.DateFormat, src.AgeTopCode, src.EthnicSubcodes, strings.Join(labels, "\x1f"))
+	spec := strings.Join([]string{FormatVersion, src.Kind, src.Format, src.Sheet, strings.Join(cols, "\x1f"), how, inputHash, imdHash}, "\x1e")
 	sum := sha256.Sum256([]byte(spec))
 	return hex.EncodeToString(sum[:])
 }
@@ -125,8 +200,9 @@ func Run(ctx context.Context, src *config.Source, input string, maxReject float6
 		// Reuse only an intact snapshot: a damaged one is rebuilt.
 		if prev, err := readMeta(p.meta); err == nil && intact(p.parquet, prev.SnapshotSHA256) && intact(p.rejects, prev.RejectsSHA256) {
 			res.Rows, res.Rejected, res.SnapshotSHA256, res.RejectsSHA256 = prev.Rows, prev.Rejected, prev.SnapshotSHA256, prev.RejectsSHA256
+			res.Quality = prev.Quality
 			res.Reused = true
-			return res, checkRejects(res, input, maxReject)
+			return res, check(kind, src, res, input, maxReject, opt.Limits)
 		}
 	}
 	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
@@ -149,7 +225,7 @@ func Run(ctx context.Context, src *config.Source, input string, maxReject float6
 	}); err != nil {
 		return res, err
 	}
-	return res, checkRejects(res, input, maxReject)
+	return res, check(kind, src, res, input, maxReject, opt.Limits)
 }
 
 // intact reports whether the file at path still has the recorded sha256.
@@ -172,9 +248,14 @@ type RejectShareError struct {
 	Source, Input, Rejects string
 	Rows, Rejected         int64
 	Limit                  float64
+	People                 bool // Rows and Rejected count people, not rows
 }
 
 func (e *RejectShareError) Error() string {
+	if e.People {
+		return fmt.Sprintf("extract %s: rejected rows of %s hold %d of its %d people (%.2f%%), above the limit of %.2f%% (max_reject_share); reasons are in %s",
+			e.Source, filepath.Base(e.Input), e.Rejected, e.Rows, 100*float64(e.Rejected)/float64(e.Rows), 100*e.Limit, e.Rejects)
+	}
 	return fmt.Sprintf("extract %s: %d of %d rows of %s rejected (%.2f%%), above the limit of %.2f%% (max_reject_share); reasons are in %s",
 		e.Source, e.Rejected, e.Rows, filepath.Base(e.Input), 100*float64(e.Rejected)/float64(e.Rows), 100*e.Limit, e.Rejects)
 }
@@ -182,6 +263,10 @@ func (e *RejectShareError) Error() string {
 func checkRejects(res Result, input string, limit float64) error {
 	if res.Rows > 0 && float64(res.Rejected) > limit*float64(res.Rows) {
 		return &RejectShareError{Source: res.Source, Input: input, Rejects: res.Rejects, Rows: res.Rows, Rejected: res.Rejected, Limit: limit}
+	}
+	// A population row stands for many people: check the people lost too.
+	if total := res.People + res.PeopleRejected; total > 0 && float64(res.PeopleRejected) > limit*float64(total) {
+		return &RejectShareError{Source: res.Source, Input: input, Rejects: res.Rejects, Rows: total, Rejected: res.PeopleRejected, Limit: limit, People: true}
 	}
 	return nil
 }
@@ -233,161 +318,15 @@ func snapshotColumns(kind source.Kind) []column {
 			cols = append(cols, column{name: c.Name, typ: c.Type})
 		}
 	}
+	if kind.Level == source.Record {
+		cols = append(cols, column{name: source.RecordCount, typ: source.Int})
+	}
 	cols = append(cols, column{name: "source_line", typ: source.Int})
 	sort.Slice(cols, func(i, j int) bool { return cols[i].name < cols[j].name })
 	for i := range cols {
 		cols[i].index = i
 	}
 	return cols
-}
-
-func parquetSchema(name string, cols []column) *parquet.Schema {
-	g := parquet.Group{}
-	for _, c := range cols {
-		var n parquet.Node
-		switch c.typ {
-		case source.Int:
-			n = parquet.Int(64)
-		case source.Number:
-			n = parquet.Leaf(parquet.DoubleType)
-		case source.Date:
-			n = parquet.Date()
-		default:
-			n = parquet.String()
-		}
-		g[c.name] = parquet.Optional(n)
-	}
-	return parquet.NewSchema(name, g)
-}
-
-// build reads the whole input and writes the snapshot and rejects files.
-func build(ctx context.Context, kind source.Kind, src *config.Source, input string, p snapshotPaths, res *Result, opt Options) error {
-	r, err := openReader(input, src.Format, src.Sheet)
-	if err != nil {
-		return &InputError{src.Name, input, err}
-	}
-	defer r.Close()
-	fieldIdx, err := mapHeader(kind, src, r.Header())
-	if err != nil {
-		return &InputError{src.Name, input, fmt.Errorf("line 1: %w", err)}
-	}
-	cols := snapshotColumns(kind)
-	byName := map[string]column{}
-	for _, c := range cols {
-		byName[c.name] = c
-	}
-
-	snapTmp, err := os.CreateTemp(opt.Dir, ".snapshot-*.parquet")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(snapTmp.Name())
-	defer snapTmp.Close()
-	rejTmp, err := os.CreateTemp(opt.Dir, ".rejects-*.csv")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(rejTmp.Name())
-	defer rejTmp.Close()
-
-	w := parquet.NewWriter(snapTmp, parquetSchema(kind.Name, cols),
-		parquet.CreatedBy("hiis", opt.Version, ""),
-		parquet.Compression(&parquet.Zstd),
-		parquet.MaxRowsPerRowGroup(1<<20))
-	rej := csv.NewWriter(rejTmp)
-	if err := rej.Write([]string{"line", "field", "reason", "record"}); err != nil {
-		return err
-	}
-
-	norm := newNormaliser(kind, opt.IMD)
-	batch := make([]parquet.Row, 0, 4096)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		_, err := w.WriteRows(batch)
-		batch = batch[:0]
-		return err
-	}
-	for {
-		rec, line, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		var le *lineError
-		if errors.As(err, &le) {
-			res.Rows++
-			res.Rejected++
-			if err := rej.Write([]string{strconv.Itoa(le.line), "", le.msg, ""}); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("extract %s: %s: %w", src.Name, input, err)
-		}
-		if blankRecord(rec) {
-			continue // an empty line carries no row
-		}
-		res.Rows++
-		if res.Rows%progressEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("extract %s: stopped at line %d: %w", src.Name, line, err)
-			}
-			if opt.Progress != nil {
-				opt.Progress(res.Rows)
-			}
-		}
-		row, field, reason := norm.row(rec, line, fieldIdx, len(r.Header()), byName)
-		if reason != "" {
-			res.Rejected++
-			if err := rej.Write([]string{strconv.Itoa(line), field, reason, strings.Join(rec, ",")}); err != nil {
-				return err
-			}
-			continue
-		}
-		batch = append(batch, row)
-		if len(batch) == cap(batch) {
-			if err := flush(); err != nil {
-				return fmt.Errorf("extract %s: writing snapshot: %w", src.Name, err)
-			}
-		}
-	}
-	if opt.Progress != nil {
-		opt.Progress(res.Rows)
-	}
-	if res.Rows == 0 {
-		return &InputError{src.Name, input, errors.New("no data rows after the header")}
-	}
-	if err := flush(); err != nil {
-		return fmt.Errorf("extract %s: writing snapshot: %w", src.Name, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("extract %s: writing snapshot: %w", src.Name, err)
-	}
-	rej.Flush()
-	if err := rej.Error(); err != nil {
-		return err
-	}
-	if err := snapTmp.Close(); err != nil {
-		return err
-	}
-	if err := rejTmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(rejTmp.Name(), p.rejects); err != nil {
-		return err
-	}
-	return os.Rename(snapTmp.Name(), p.parquet)
-}
-
-func blankRecord(rec []string) bool {
-	for _, f := range rec {
-		if strings.TrimSpace(f) != "" {
-			return false
-		}
-	}
-	return true
 }
 
 // mapHeader finds each declared column in the extract's header, through the
@@ -414,21 +353,24 @@ func mapHeader(kind source.Kind, src *config.Source, header []string) (map[strin
 		}
 		idx[c.Name] = i
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("missing column %s required by source kind %s (header has: %s); map your own header names with sources.%s.columns",
-			strings.Join(missing, ", "), kind.Name, strings.Join(header, ", "), src.Name)
-	}
-	return idx, nil
-}
-
-// dateLayouts are the date forms accepted in text extracts.
-var dateLayouts = []string{time.DateOnly, "02/01/2006", "2006-01-02T15:04:05", "2006-01-02 15:04:05"}
-
-func parseDate(s string) (time.Time, bool) {
-	for _, l := range dateLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t, true
+	if m, ok := src.Columns[source.CountColumn.Name]; ok && kind.Level == source.Record {
+		if i, ok := pos[strings.ToLower(strings.TrimSpace(m))]; ok {
+			idx[source.CountColumn.Name] = i
+		} else {
+			missing = append(missing, fmt.Sprintf("%q", m))
 		}
 	}
-	return excelDate(s)
+	if len(missing) > 0 {
+		shown := make([]string, 0, 20)
+		for i, h := range header {
+			if i == 20 {
+				shown = append(shown, fmt.Sprintf("… %d more", len(header)-20))
+				break
+			}
+			shown = append(shown, truncate(h))
+		}
+		return nil, fmt.Errorf("missing column %s required by source kind %s (header has: %s); map your own header names with sources.%s.columns",
+			strings.Join(missing, ", "), kind.Name, strings.Join(shown, ", "), src.Name)
+	}
+	return idx, nil
 }

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/xuri/excelize/v2"
@@ -37,6 +36,13 @@ func mustIMD(t *testing.T) *refdata.IMD {
 		t.Fatal(err)
 	}
 	return imd
+}
+
+// testOpt are options for tests: the invalid ethnic code in testRows (Q)
+// stays under the limit.
+func testOpt(dir string, imd *refdata.IMD) Options {
+	one := 1.0
+	return Options{Dir: dir, IMD: imd, IMDHash: "x", Version: "test", Limits: Limits{MaxInvalidCodes: &one}}
 }
 
 func writeCSV(t *testing.T, dir string, rows [][]string) string {
@@ -120,8 +126,8 @@ func TestFormatsAgree(t *testing.T) {
 		t.Run(tc.format, func(t *testing.T) {
 			dir := t.TempDir()
 			input := tc.write(t, dir, testRows)
-			src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: tc.format}
-			res, err := Run(context.Background(), src, input, 0, Options{Dir: filepath.Join(dir, "snap"), IMD: imd, IMDHash: "x", Version: "test"})
+			src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: tc.format, EthnicSubcodes: true}
+			res, err := Run(context.Background(), src, input, 0, testOpt(filepath.Join(dir, "snap"), imd))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,8 +152,8 @@ func TestFormatsAgree(t *testing.T) {
 func TestNormalised(t *testing.T) {
 	dir := t.TempDir()
 	input := writeCSV(t, dir, testRows)
-	src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "csv"}
-	res, err := Run(context.Background(), src, input, 0, Options{Dir: dir, IMD: mustIMD(t), IMDHash: "x", Version: "test"})
+	src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "csv", EthnicSubcodes: true}
+	res, err := Run(context.Background(), src, input, 0, testOpt(dir, mustIMD(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +197,8 @@ func TestNormalised(t *testing.T) {
 func TestDamagedSnapshotRebuilt(t *testing.T) {
 	dir := t.TempDir()
 	input := writeCSV(t, dir, testRows)
-	src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "csv"}
-	opt := Options{Dir: filepath.Join(dir, "snap"), IMD: mustIMD(t), IMDHash: "x", Version: "test"}
+	src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "csv", EthnicSubcodes: true}
+	opt := testOpt(filepath.Join(dir, "snap"), mustIMD(t))
 	first, err := Run(context.Background(), src, input, 0, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +225,7 @@ func TestSpreadsheetQuirks(t *testing.T) {
 	rows := [][]string{testRows[0], {"E01990001", "A", "45.0", "1", "P1", "IRTT", "20", ""}}
 	input := writeXLSX(t, dir, rows)
 	src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "xlsx"}
-	res, err := Run(context.Background(), src, input, 1, Options{Dir: dir, IMD: mustIMD(t), IMDHash: "x", Version: "test"})
+	res, err := Run(context.Background(), src, input, 1, testOpt(dir, mustIMD(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +240,7 @@ func TestSpreadsheetQuirks(t *testing.T) {
 	}
 	rows[1][7] = "2026-03-29"
 	input = writeXLSX(t, t.TempDir(), rows)
-	res, err = Run(context.Background(), src, input, 0, Options{Dir: t.TempDir(), IMD: mustIMD(t), IMDHash: "x", Version: "test"})
+	res, err = Run(context.Background(), src, input, 0, testOpt(t.TempDir(), mustIMD(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,20 +254,5 @@ func TestSpreadsheetQuirks(t *testing.T) {
 	}
 	if *got[0].AgeBand != "35-49" || *got[0].ESPBand != "45-49" {
 		t.Fatalf("age 45.0 banded %s / %s, want 35-49 / 45-49", *got[0].AgeBand, *got[0].ESPBand)
-	}
-}
-
-// TestParquetLogicalTypes: decimals and timestamps in a Parquet extract are
-// read as their values.
-func TestParquetLogicalTypes(t *testing.T) {
-	if got := parquetText(parquet.Int64Value(1234), parquet.Decimal(2, 10, parquet.Int64Type).Type()); got != "12.34" {
-		t.Errorf("decimal: %q", got)
-	}
-	ts := parquet.Int64Value(time.Date(2026, 3, 29, 10, 30, 0, 0, time.UTC).UnixMicro())
-	if got := parquetText(ts, parquet.Timestamp(parquet.Microsecond).Type()); got != "2026-03-29T10:30:00" {
-		t.Errorf("timestamp: %q", got)
-	}
-	if d, ok := parseDate("2026-03-29T10:30:00"); !ok || d.Format(time.DateOnly) != "2026-03-29" {
-		t.Errorf("a timestamp does not read as a date")
 	}
 }

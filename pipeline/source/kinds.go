@@ -41,6 +41,27 @@ type Kind struct {
 	Dataset string // the NHS data set or publication
 	Doc     string
 	Columns []Column
+	// Key lists the columns that identify one record of a record-level
+	// kind: a second record with the same key is a duplicate. Empty when
+	// the data set has no record identifier.
+	Key []string
+}
+
+// EventDate returns the kind's first date column: the date that places a
+// record in the reporting period ("" when the kind has none).
+func (k Kind) EventDate() string {
+	for _, c := range k.Columns {
+		if c.Type == Date {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// withKey returns k with its record key.
+func (k Kind) withKey(cols ...string) Kind {
+	k.Key = cols
+	return k
 }
 
 // Levels.
@@ -78,7 +99,7 @@ func init() {
 			Column{Name: "waiting_list_type", Type: String, NHSField: "WAITING LIST TYPE", Doc: "IRTT, ORTT (open RTT pathways), others excluded by indicators"},
 			Column{Name: "weeks_waiting", Type: Int, NHSField: "derived: weeks from REFERRAL TO TREATMENT PERIOD START DATE to the snapshot", Doc: "completed weeks waited"},
 			Column{Name: "census_date", Type: Date, NHSField: "WEEK ENDING DATE", Doc: "snapshot date"},
-		),
+		).withKey("pathway_id", "census_date"),
 		record("apc", "Secondary Uses Service (SUS) admitted patient care, spells", "one row per hospital spell (dominant episode)",
 			Column{Name: "spell_id", Type: String, NHSField: "HOSPITAL PROVIDER SPELL NUMBER", Doc: "unique per spell"},
 			Column{Name: "admission_date", Type: Date, NHSField: "START DATE (HOSPITAL PROVIDER SPELL)"},
@@ -86,25 +107,25 @@ func init() {
 			Column{Name: "patient_classification", Type: String, Blank: true, NHSField: "PATIENT CLASSIFICATION CODE", Doc: "1 ordinary admission, 2 day case"},
 			Column{Name: "primary_diagnosis", Type: String, Blank: true, NHSField: "PRIMARY DIAGNOSIS (ICD-10)", Doc: "e.g. J45.9 or J459"},
 			Column{Name: "main_procedure", Type: String, Blank: true, NHSField: "PRIMARY PROCEDURE (OPCS-4)", Doc: "e.g. F09.1 or F091"},
-		),
+		).withKey("spell_id"),
 		record("outpatients", "SUS outpatients", "one row per outpatient appointment (attended or not)",
 			Column{Name: "appointment_id", Type: String, NHSField: "ATTENDANCE IDENTIFIER"},
 			Column{Name: "appointment_date", Type: Date, NHSField: "APPOINTMENT DATE"},
 			Column{Name: "attended", Type: String, Blank: true, NHSField: "ATTENDED OR DID NOT ATTEND", Doc: "5, 6 attended; 2, 3, 7 not"},
 			Column{Name: "first_attendance", Type: String, Blank: true, NHSField: "FIRST ATTENDANCE", Doc: "1 first, 2 follow-up, 3 first by telephone or video, 4 follow-up by telephone or video"},
 			Column{Name: "consultation_medium", Type: String, Blank: true, Optional: true, NHSField: "CONSULTATION MEDIUM USED", Doc: "01 face to face, 02 telephone, 03 video, ..."},
-		),
+		).withKey("appointment_id"),
 		record("ecds", "Emergency Care Data Set (ECDS)", "one row per emergency care attendance",
 			Column{Name: "attendance_id", Type: String, NHSField: "EMERGENCY CARE ATTENDANCE IDENTIFIER"},
 			Column{Name: "arrival_date", Type: Date, NHSField: "EMERGENCY CARE ARRIVAL DATE"},
 			Column{Name: "department_type", Type: String, Blank: true, Optional: true, NHSField: "EMERGENCY CARE DEPARTMENT TYPE", Doc: "01–04"},
-		),
+		).withKey("attendance_id"),
 		record("mhsds_detentions", "Mental Health Services Data Set (MHSDS), Mental Health Act detentions", "one row per detention (legal status episode starting a detention)",
 			Column{Name: "person_id", Type: String, NHSField: "PERSON ID (pseudonymised)"},
 			Column{Name: "detention_id", Type: String, NHSField: "MENTAL HEALTH ACT LEGAL STATUS CLASSIFICATION PERIOD ID"},
 			Column{Name: "start_date", Type: Date, NHSField: "START DATE (MENTAL HEALTH ACT LEGAL STATUS CLASSIFICATION PERIOD)"},
 			Column{Name: "legal_status", Type: String, Blank: true, NHSField: "MENTAL HEALTH ACT LEGAL STATUS CLASSIFICATION CODE", Doc: "02, 03 (sections 2, 3), ..."},
-		),
+		).withKey("detention_id"),
 		record("mhsds_restrictive", "MHSDS restrictive interventions", "one row per restrictive intervention incident",
 			Column{Name: "person_id", Type: String, NHSField: "PERSON ID (pseudonymised)"},
 			Column{Name: "intervention_date", Type: Date, NHSField: "START DATE (RESTRICTIVE INTERVENTION INCIDENT)"},
@@ -120,14 +141,14 @@ func init() {
 			Column{Name: "end_date", Type: Date, NHSField: "SERVICE DISCHARGE DATE"},
 			Column{Name: "at_caseness_start", Type: String, NHSField: "derived: at caseness at first assessment", Doc: "Y or N"},
 			Column{Name: "at_caseness_end", Type: String, NHSField: "derived: at caseness at last appointment", Doc: "Y or N"},
-		),
+		).withKey("referral_id"),
 		record("cancer", "Cancer registrations (NDRS or rapid registration)", "one row per registered tumour",
 			Column{Name: "tumour_id", Type: String, NHSField: "TUMOUR ID"},
 			Column{Name: "diagnosis_date", Type: Date, NHSField: "DATE OF DIAGNOSIS"},
 			Column{Name: "site_icd10", Type: String, NHSField: "PRIMARY DIAGNOSIS (ICD-10 site)"},
 			Column{Name: "stageable", Type: String, NHSField: "derived: site and morphology are stageable", Doc: "Y or N"},
 			Column{Name: "stage", Type: String, Blank: true, NHSField: "STAGE (TNM, summarised)", Doc: "1, 2, 3, 4; blank, X or U unknown"},
-		),
+		).withKey("tumour_id"),
 		{Name: "population", Level: Population, Dataset: "Patients registered at a GP practice by LSOA, single year of age and sex (or resident population)", Doc: "people by LSOA, sex, age and, where known, ethnic category; without ethnic_category, rates by ethnic group cannot be computed",
 			Columns: append(populationEquality(), Column{Name: "people", Type: Int, NHSField: "NUMBER OF PATIENTS", Doc: "people in the cell"}, organisation)},
 		{Name: "aggregate", Level: Aggregate, Dataset: "published counts per group (CVDPREVENT, National Diabetes Audit, learning disability health checks, vaccination uptake, tobacco dependence returns ...)", Doc: "one row per measure × breakdown × group with numerator and denominator",
@@ -175,15 +196,28 @@ func Names() []string {
 	return names
 }
 
-// Column returns the declared column with name.
+// Column returns the declared column with name. Record-level kinds also
+// have CountColumn, which a config may map but which is not in Columns.
 func (k Kind) Column(name string) (Column, bool) {
 	for _, c := range k.Columns {
 		if c.Name == name {
 			return c, true
 		}
 	}
+	if name == CountColumn.Name && k.Level == Record {
+		return CountColumn, true
+	}
 	return Column{}, false
 }
+
+// CountColumn is the optional column of a record-level extract saying how
+// many records a row stands for (a warehouse may group before it sends).
+// Extract writes it to the snapshot as record_count: 1 when not mapped.
+var CountColumn = Column{Name: "count", Type: Int, Optional: true, Doc: "records the row stands for: a positive whole number; 1 when absent"}
+
+// RecordCount is the snapshot column of record-level kinds holding how many
+// records each row stands for.
+const RecordCount = "record_count"
 
 // Normalised lists the columns extract adds to record-level and population
 // snapshots, derived from the equality columns.
