@@ -289,7 +289,11 @@ func (r *run) provenance() render.Provenance {
 		p.Inputs = append(p.Inputs, render.HashedFile{Role: "indicator " + f.ID, Name: path.Base(f.Path), SHA256: f.SHA256})
 	}
 	for _, f := range r.man.Templates {
-		p.Inputs = append(p.Inputs, render.HashedFile{Role: "template", Name: f.Path, SHA256: f.SHA256})
+		name := f.Path
+		if !strings.HasPrefix(name, "templates/") {
+			name = "" // a narrative file: the bundle renames it
+		}
+		p.Inputs = append(p.Inputs, render.HashedFile{Role: "template", Name: name, SHA256: f.SHA256})
 	}
 	return p
 }
