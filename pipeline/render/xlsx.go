@@ -375,6 +375,23 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 		}
 	}
 
+	if err := section("Indicators"); err != nil {
+		return err
+	}
+	for _, sh := range sheets {
+		text := sh.ind.Name
+		if sh.ind.Description != "" {
+			text += ": " + sh.ind.Description
+		}
+		text += " Unit: " + unitLabel(sh.ind) + "."
+		if sh.ind.Source != "" {
+			text += " Source: " + sh.ind.Source + " (" + sh.ind.SourceKind + ")."
+		}
+		if err := line(sh.ind.ID, text); err != nil {
+			return err
+		}
+	}
+
 	if err := section("Methods"); err != nil {
 		return err
 	}
