@@ -76,7 +76,9 @@
 // with a published total: reading each published count as exact when its row
 // publishes a value and limits (a DSR's population excepted) and otherwise as
 // the whole counts its rounding leaves, each primary-withheld count as 1 to
-// the rule's limit and a secondarily withheld one as 0 upwards, when some
+// the rule's limit and a secondarily withheld one as what its choice says
+// (from the limit up to the smallest nonzero group still published, or 0
+// upwards when none is), when some
 // withheld count has a single possible value the next-smallest published
 // group is suppressed as above, until none has. This adds cells only where a
 // count would otherwise be recovered.
@@ -644,6 +646,16 @@ func (p params) exact(in, out *metrics.Row, m Measure, col int) (lo, hi float64)
 func (p params) pinned(total int, mt, m Measure, idx []int, in, out []metrics.Row, st []state, col int) bool {
 	const unbounded = 1 << 50
 	tlo, thi := p.exact(&in[total], &out[total], mt, col)
+	// A secondarily withheld count was the smallest nonzero group left when
+	// it was chosen: while a nonzero group is still published, it lies
+	// between the rule's limit and that group's count.
+	secLo, secHi := 0.0, float64(unbounded)
+	for _, i := range idx {
+		if c := *countCell(&out[i], col); !math.IsNaN(c) && c != 0 {
+			_, hi := p.exact(&in[i], &out[i], m, col)
+			secLo, secHi = math.Ceil(p.limit), min(secHi, hi)
+		}
+	}
 	type hid struct{ lo, hi float64 }
 	var hidden []hid
 	var sumLo, sumHi float64 // of the hidden counts' ranges
@@ -653,12 +665,14 @@ func (p params) pinned(total int, mt, m Measure, idx []int, in, out []metrics.Ro
 			tlo, thi = tlo-hi, thi-lo
 			continue
 		}
-		h := hid{0, unbounded}
+		var h hid
 		switch {
 		case !st[i].countSuppressed(col):
 			// missing upstream: not a count to protect, and unknown
-			h.lo = -1
-		case !st[i].secondary(col):
+			h = hid{-1, unbounded}
+		case st[i].secondary(col):
+			h = hid{secLo, secHi}
+		default:
 			h = hid{1, math.Ceil(p.limit) - 1}
 		}
 		hidden = append(hidden, h)

@@ -240,6 +240,7 @@ type attacker struct {
 	mult     func(id string, m Measure) float64 // nil: multiplierOf
 	cells    map[[2]int]*span                   // row, column (0 numerator, 1 denominator)
 	withheld map[[2]int]bool                    // the cells disclosure control withheld
+	second   map[[2]int]bool                    // those its note says were withheld to protect another
 }
 
 // published returns the span a published count stands for.
@@ -262,7 +263,7 @@ func (a *attacker) cell(i, col int) span {
 // withheld count to the range its note allows: 1 to the rule's limit for a
 // primary suppression, anything for a secondary one.
 func (a *attacker) start(in []metrics.Row) {
-	a.cells, a.withheld = map[[2]int]*span{}, map[[2]int]bool{}
+	a.cells, a.withheld, a.second = map[[2]int]*span{}, map[[2]int]bool{}, map[[2]int]bool{}
 	for i := range a.out {
 		for col, name := range []string{"numerator", "denominator"} {
 			if c := *countCell(&a.out[i], col); !math.IsNaN(c) && !isSummary(a.out[i].Breakdown) {
@@ -278,6 +279,8 @@ func (a *attacker) start(in []metrics.Row) {
 			s := span{0, maxCount}
 			if primary {
 				s = span{1, int(math.Ceil(a.pr.limit)) - 1}
+			} else {
+				a.second[[2]int{i, col}] = true
 			}
 			a.cells[[2]int{i, col}] = &s
 		}
@@ -361,9 +364,26 @@ func (a *attacker) set(i, col, lo, hi int) {
 }
 
 // subtract narrows each withheld cell of a breakdown by the total minus the
-// other groups.
+// other groups. A secondarily withheld count was the smallest nonzero group
+// published when it was chosen: while a nonzero group is still published, it
+// lies between the rule's limit and that group's count.
 func (a *attacker) subtract(total int, groups []int) {
 	for col := range 2 {
+		smallest := -1
+		for _, j := range groups {
+			if c := *countCell(&a.out[j], col); !math.IsNaN(c) && c != 0 {
+				if s := a.cell(j, col); smallest < 0 || s.hi < smallest {
+					smallest = s.hi
+				}
+			}
+		}
+		if smallest >= 0 {
+			for _, j := range groups {
+				if a.second[[2]int{j, col}] {
+					a.set(j, col, int(math.Ceil(a.pr.limit)), smallest)
+				}
+			}
+		}
 		t := a.cell(total, col)
 		for _, target := range groups {
 			if !a.withheld[[2]int{target, col}] {

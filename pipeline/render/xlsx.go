@@ -49,6 +49,9 @@ type xlsxPack struct {
 	// countStyle, dec1Style and dec2Style are the number formats of the
 	// indicator tables: counts, rates and percentages, ratios.
 	countStyle, dec1Style, dec2Style int
+	// flagStyle shows the suppressed flag as TRUE or FALSE in every
+	// spreadsheet (LibreOffice shows a bare boolean TRUE as 1).
+	flagStyle int
 }
 
 // Sheet names the data pack always has.
@@ -125,7 +128,7 @@ func dataPackXLSX(in Input) ([]byte, error) {
 
 func (p *xlsxPack) styles() error {
 	right := &excelize.Alignment{Horizontal: "right"}
-	fmt0, fmt1, fmt2 := "#,##0", "#,##0.0", "0.00"
+	fmt0, fmt1, fmt2, flag := "#,##0", "#,##0.0", "0.00", `"TRUE";"TRUE";"FALSE"`
 	for _, s := range []struct {
 		id    *int
 		style *excelize.Style
@@ -144,6 +147,7 @@ func (p *xlsxPack) styles() error {
 		{&p.countStyle, &excelize.Style{CustomNumFmt: &fmt0, Alignment: right}},
 		{&p.dec1Style, &excelize.Style{CustomNumFmt: &fmt1, Alignment: right}},
 		{&p.dec2Style, &excelize.Style{CustomNumFmt: &fmt2, Alignment: right}},
+		{&p.flagStyle, &excelize.Style{CustomNumFmt: &flag, Alignment: &excelize.Alignment{Horizontal: "center"}}},
 	} {
 		id, err := p.f.NewStyle(s.style)
 		if err != nil {
@@ -371,6 +375,23 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 		}
 	}
 
+	if err := section("Indicators"); err != nil {
+		return err
+	}
+	for _, sh := range sheets {
+		text := sh.ind.Name
+		if sh.ind.Description != "" {
+			text += ": " + sh.ind.Description
+		}
+		text += " Unit: " + unitLabel(sh.ind) + "."
+		if sh.ind.Source != "" {
+			text += " Source: " + sh.ind.Source + " (" + sh.ind.SourceKind + ")."
+		}
+		if err := line(sh.ind.ID, text); err != nil {
+			return err
+		}
+	}
+
 	if err := section("Methods"); err != nil {
 		return err
 	}
@@ -479,7 +500,7 @@ func (p *xlsxPack) contents(sheets []indicatorSheet) error {
 	for _, w := range []struct {
 		col   string
 		width float64
-	}{{"A", 16}, {"B", 80}, {"C", 16}, {"D", 26}, {"E", 16}} {
+	}{{"A", 16}, {"B", 80}, {"C", 16}, {"D", 36}, {"E", 16}} {
 		if err := p.f.SetColWidth(s, w.col, w.col, w.width); err != nil {
 			return err
 		}
@@ -566,6 +587,9 @@ func (p *xlsxPack) table(sheet string, ind Indicator, top int, rows []metrics.Ro
 			return 0, err
 		}
 		if err := p.f.SetCellStyle(sheet, fmt.Sprintf("H%d", r), fmt.Sprintf("L%d", r), p.valueStyle(ind, m)); err != nil {
+			return 0, err
+		}
+		if err := p.f.SetCellStyle(sheet, fmt.Sprintf("N%d", r), fmt.Sprintf("N%d", r), p.flagStyle); err != nil {
 			return 0, err
 		}
 	}
