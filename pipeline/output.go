@@ -211,6 +211,11 @@ func (r *run) summary(start time.Time) Summary {
 func (r *run) render() error {
 	in := r.renderInput()
 	files, err := render.Write(r.tmp, in)
+	var te *render.TemplateError
+	if errors.As(err, &te) {
+		// The run's statement templates fail on its data: a config problem.
+		return &InvalidError{fmt.Errorf("%s: templates: %w", r.cfg.File, err)}
+	}
 	if err != nil {
 		return err
 	}

@@ -333,12 +333,14 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 		w.p("<text x=\"%s\" y=\"%s\" text-anchor=\"middle\" fill=\"#505a5f\">%s</text>\n", n(x), n(bottom+16), esc(t.label))
 	}
 	w.p("<text x=\"%s\" y=\"%s\" text-anchor=\"middle\" fill=\"#505a5f\">%s</text>\n", n(plotX+plotW/2), n(bottom+36), esc(c.unit))
+	var missing []string
 	for i, b := range c.bars {
 		y := top + float64(i)*svgStep + (svgStep-svgBarH)/2
 		yc := y + svgBarH/2
 		w.p("<text x=\"%s\" y=\"%s\" text-anchor=\"end\" dominant-baseline=\"middle\" fill=\"#0b0c0c\">%s</text>", n(plotX-8), n(yc), esc(b.label))
 		if math.IsNaN(b.value) {
-			w.p("<text x=\"%s\" y=\"%s\" dominant-baseline=\"middle\" fill=\"#505a5f\" font-style=\"italic\">%s</text>\n", n(xOf(0)+6), n(yc), esc(b.missing))
+			// Written last, over the grid and markers, on a white halo.
+			missing = append(missing, fmt.Sprintf("<text x=\"%s\" y=\"%s\" dominant-baseline=\"middle\" fill=\"#505a5f\" font-style=\"italic\" stroke=\"#fff\" stroke-width=\"5\" paint-order=\"stroke\">%s</text>\n", n(xOf(0)+6), n(yc), esc(b.missing)))
 			continue
 		}
 		x0, x1 := xOf(0), xOf(b.value)
@@ -367,6 +369,9 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 	}
 	if c.lastTxt != "" {
 		marker(c.lastYear, c.lastTxt, "1.5 3", 2*svgMarker-2)
+	}
+	for _, m := range missing {
+		w.p("%s", m)
 	}
 	w.p("</svg>\n")
 	w.p("<details>\n<summary>The chart's data as a table</summary>\n")

@@ -178,6 +178,12 @@ func buildDocument(in Input) (*document, error) {
 		return nil, err
 	}
 	b := &builder{in: in, p: p, changes: map[string]map[string]Change{}}
+	return b.build()
+}
+
+// build builds the document with the builder's templates.
+func (b *builder) build() (*document, error) {
+	in := b.in
 	b.inds, b.rows = statementIndicators(in)
 	if in.PreviousPeriod != "" && len(in.Changes) > 0 {
 		b.previous = in.PreviousPeriod
@@ -247,7 +253,7 @@ func (b *builder) blocks(file, name string, data any, tables map[string]block) [
 			t, ok := tables[ph.name]
 			if !ok {
 				if b.err == nil {
-					b.err = fmt.Errorf("statement template %s: no table %q here", b.p.from[file], ph.name)
+					b.err = &TemplateError{fmt.Errorf("statement template %s: no table %q here", b.p.from[file], ph.name)}
 				}
 				continue
 			}

@@ -73,6 +73,7 @@ func (d *doc) chart(c *chart) {
 	f.CellFormat(plotW, 3.5, c.unit, "", 0, "C", false, 0, "")
 
 	// Bars, whiskers, labels.
+	var missing []int
 	for i, b := range c.bars {
 		y := top + float64(i)*step + (step-barH)/2
 		yc := y + barH/2
@@ -81,9 +82,7 @@ func (d *doc) chart(c *chart) {
 		f.SetXY(marginX, y)
 		f.CellFormat(labelW-2, barH, b.label, "", 0, "R", false, 0, "")
 		if math.IsNaN(b.value) {
-			d.text(colGrey)
-			f.SetXY(xOf(0)+1, y)
-			f.CellFormat(plotW-2, barH, b.missing, "", 0, "L", false, 0, "")
+			missing = append(missing, i) // drawn last, over the grid and markers
 			continue
 		}
 		x0, x1 := xOf(0), xOf(b.value)
@@ -133,6 +132,16 @@ func (d *doc) chart(c *chart) {
 	}
 	if c.lastTxt != "" {
 		marker(c.lastYear, c.lastTxt, []float64{0.3, 0.8}, top-above+5)
+	}
+	for _, i := range missing {
+		y := top + float64(i)*step + (step-barH)/2
+		d.font(fontCond, "", 8)
+		w := f.GetStringWidth(c.bars[i].missing) + 2
+		d.fill(colWhite)
+		f.Rect(xOf(0)+0.5, y+0.6, w, barH-1.2, "F")
+		d.text(colGrey)
+		f.SetXY(xOf(0)+1, y)
+		f.CellFormat(w, barH, c.bars[i].missing, "", 0, "L", false, 0, "")
 	}
 	f.SetXY(marginX, bottom+chartBelow)
 }

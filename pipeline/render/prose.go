@@ -22,6 +22,29 @@ import (
 // statement order (without the .tmpl extension).
 var statementTemplateFiles = []string{"cover", "key-findings", "about", "summary", "indicators", "quality", "methods", "annex"}
 
+// templateNames are the {{define}}s each section file must have: the
+// statement uses every one of them.
+var templateNames = map[string][]string{
+	"cover": {"scope", "note"},
+	"key-findings": {"title", "intro", "gaps-heading", "gaps-lead", "gap", "withheld", "ethnic-heading", "ethnic-lead", "ethnic",
+		"changes-heading", "changes-lead", "change", "quality-heading", "quality-lead", "quality"},
+	"about":   {"title", "intro", "population-heading", "core20", "no-population", "narrative-title"},
+	"summary": {"title", "intro", "note", "none"},
+	"indicators": {"title", "intro", "imd-chart-title", "ethnic-chart-title", "results-caption", "summary-caption",
+		"compare", "finding", "trend", "no-result"},
+	"quality": {"title", "intro", "sources-heading", "sources-note", "fields-heading", "change", "fields-note", "none"},
+	"methods": {"title", "body"},
+	"annex":   {"title", "intro", "none"},
+}
+
+// TemplateError is a statement template that does not parse, lacks a
+// {{define}} the statement needs, or fails on the run's data: a problem of
+// the run's templates folder, not of hiis.
+type TemplateError struct{ Err error }
+
+func (e *TemplateError) Error() string { return e.Err.Error() }
+func (e *TemplateError) Unwrap() error { return e.Err }
+
 // placeholder is what {{table "name"}} writes: a line of its own that the
 // prose parser turns into the named table.
 const placeholderPrefix = "\x00table:"
@@ -30,6 +53,7 @@ const placeholderPrefix = "\x00table:"
 type prose struct {
 	sets map[string]*template.Template // by file name
 	from map[string]string             // file name → where it was read
+	used map[string]bool               // "file/name" of each template run, when set (tests)
 }
 
 // loadProse parses every section template, from dir when it holds the file,
@@ -49,19 +73,24 @@ func loadProse(dir string) (*prose, error) {
 			case err == nil:
 				src, where = b, filepath.Join(dir, file)
 			case !errors.Is(err, fs.ErrNotExist):
-				return nil, fmt.Errorf("statement template %s: %w", filepath.Join(dir, file), err)
+				return nil, &TemplateError{fmt.Errorf("statement template %s: %w", filepath.Join(dir, file), err)}
 			}
 		}
 		if src == nil {
 			b, err := builtin.Statement.ReadFile("statement/" + file)
 			if err != nil {
-				return nil, fmt.Errorf("statement template %s: %w", where, err)
+				return nil, fmt.Errorf("built-in statement template %s: %w", file, err)
 			}
 			src = b
 		}
 		t, err := template.New(file).Funcs(funcs).Option("missingkey=error").Parse(string(src))
 		if err != nil {
-			return nil, fmt.Errorf("statement template %s: %w", where, err)
+			return nil, &TemplateError{fmt.Errorf("statement template %s: %w", where, err)}
+		}
+		for _, def := range templateNames[name] {
+			if t.Lookup(def) == nil {
+				return nil, &TemplateError{fmt.Errorf("statement template %s: no {{define %q}} (copy it from hiis's templates/statement/%s)", where, def, file)}
+			}
 		}
 		p.sets[name], p.from[name] = t, where
 	}
@@ -83,11 +112,14 @@ func (p *prose) exec(file, name string, data any) (string, error) {
 		return "", fmt.Errorf("statement template %s.tmpl: not loaded", file)
 	}
 	if t.Lookup(name) == nil {
-		return "", fmt.Errorf("statement template %s: no {{define %q}}", p.from[file], name)
+		return "", &TemplateError{fmt.Errorf("statement template %s: no {{define %q}}", p.from[file], name)}
+	}
+	if p.used != nil {
+		p.used[file+"/"+name] = true
 	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, name, data); err != nil {
-		return "", fmt.Errorf("statement template %s: %w", p.from[file], err)
+		return "", &TemplateError{fmt.Errorf("statement template %s: %w", p.from[file], err)}
 	}
 	return b.String(), nil
 }

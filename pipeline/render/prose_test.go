@@ -1,11 +1,15 @@
 package render
 
 import (
+	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"hiis/pipeline/metrics"
 )
 
 // builtinBuilder is a builder with the built-in templates only.
@@ -112,8 +116,15 @@ func TestTemplateOverride(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "methods.tmpl"), []byte(`{{define "body"}}{{.NoSuchField}}{{end}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := buildDocument(in); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "methods.tmpl")) {
-		t.Errorf("error %v, want one naming methods.tmpl", err)
+	var te *TemplateError
+	if _, err := buildDocument(in); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "methods.tmpl")) || !errors.As(err, &te) {
+		t.Errorf("error %v, want a TemplateError naming methods.tmpl", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "methods.tmpl"), []byte(`{{define "title"}}Methods{{end}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckTemplates(dir); err == nil || !strings.Contains(err.Error(), `no {{define "body"}}`) {
+		t.Errorf("error %v, want one saying methods.tmpl lacks body", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "methods.tmpl"), []byte(`{{define "body"}}{{if}}{{end}}`), 0o644); err != nil {
 		t.Fatal(err)
@@ -123,8 +134,8 @@ func TestTemplateOverride(t *testing.T) {
 	}
 }
 
-// The built-in templates in the binary are the files under templates/.
-func TestBuiltinTemplatesAreTheRepositoryFiles(t *testing.T) {
+// Every section file is compiled into hiis, so a folder may leave any of them out.
+func TestEverySectionFileIsBuiltIn(t *testing.T) {
 	for _, name := range statementTemplateFiles {
 		b, err := os.ReadFile(filepath.Join("..", "..", "templates", "statement", name+".tmpl"))
 		if err != nil {
@@ -145,6 +156,58 @@ func TestMDEscape(t *testing.T) {
 	for _, s := range []string{"Trust *A* [north]", `back\slash_x`, "plain – text"} {
 		if got := plainText(parseInline(mdEscape(s))); got != s {
 			t.Errorf("%q came back as %q", s, got)
+		}
+	}
+}
+
+// templateNames lists exactly the {{define}}s the statement runs: every one
+// is used by some statement, and none is used without being listed (so a
+// folder's template that lacks one fails at load, not at render).
+func TestTemplateNamesComplete(t *testing.T) {
+	used := map[string]bool{}
+	q5Withheld := sampleInput()
+	q5Withheld.Metrics = append([]metrics.Row(nil), q5Withheld.Metrics...)
+	for i, r := range q5Withheld.Metrics {
+		if r.IndicatorID == "ER-1a" && r.Breakdown == metrics.IMDQuintile && r.Group == "5" {
+			q5Withheld.Metrics[i].Value, q5Withheld.Metrics[i].Lower95, q5Withheld.Metrics[i].Upper95 = math.NaN(), math.NaN(), math.NaN()
+			q5Withheld.Metrics[i].Suppressed = true
+		}
+		if r.IndicatorID == "ER-1a" && r.Breakdown == metrics.IMDSummary {
+			q5Withheld.Metrics[i].Value, q5Withheld.Metrics[i].Lower95, q5Withheld.Metrics[i].Upper95 = math.NaN(), math.NaN(), math.NaN()
+			q5Withheld.Metrics[i].Suppressed = true
+		}
+	}
+	for _, in := range []Input{
+		q5Withheld,
+		withChanges(withWithheld(withPrevious(sampleInput()))),
+		withSuppressedSummary(sampleInput()),
+		{Organisation: Organisation{Code: "X1", Name: "Tiny Trust", Kind: "trust"}, Period: "2025/26", Core20Share: math.NaN(),
+			Narrative: []Narrative{{Title: "A", Text: "B"}}},
+		{Organisation: Organisation{Code: "X1", Name: "Tiny Trust", Kind: "trust"}, Period: "2025/26", Core20Share: math.NaN(),
+			Indicators: []Indicator{{ID: "Z-1", Name: "Nothing published"}}},
+	} {
+		p, err := loadProse("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.used = used
+		b := &builder{in: in, p: p, changes: map[string]map[string]Change{}}
+		if _, err := b.build(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed := map[string]bool{}
+	for file, names := range templateNames {
+		for _, n := range names {
+			listed[file+"/"+n] = true
+			if !used[file+"/"+n] {
+				t.Errorf("%s is listed but no test statement uses it", file+"/"+n)
+			}
+		}
+	}
+	for u := range used {
+		if !listed[u] {
+			t.Errorf("%s is used but not in templateNames", u)
 		}
 	}
 }
