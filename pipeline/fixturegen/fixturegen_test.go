@@ -213,6 +213,9 @@ func TestHeadersMatchKinds(t *testing.T) {
 		}
 		var want []string
 		for _, c := range kind.Columns {
+			if c.Name == "organisation" {
+				continue // for multi-organisation runs; the fixture is one organisation's
+			}
 			want = append(want, c.Name)
 		}
 		got := readCSV(t, data)[0]
