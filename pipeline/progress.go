@@ -39,3 +39,14 @@ func (p progress) done(source string, res extract.Result) {
 	}
 	fmt.Fprintf(p.w, "  %s: %d rows, %d rejected (%s)\n", source, res.Rows, res.Rejected, how)
 }
+
+// transformed reports an indicator done, in place on a terminal.
+func (p progress) transformed(done, total int, id string) {
+	if p.w == nil || !p.tty {
+		return
+	}
+	fmt.Fprintf(p.w, "\r\033[K  indicators: %d of %d (%s)", done, total, id)
+	if done == total {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

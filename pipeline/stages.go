@@ -179,8 +179,8 @@ func (r *run) transform(ctx context.Context) error {
 		}
 	}
 	start, end := r.cfg.Period.Start, r.cfg.Period.End
-	// An on-disk database in the work folder lets DuckDB spill to disk on
-	// national extracts; it is scratch, removed when the transform ends.
+	// DuckDB spills to a scratch folder in the work folder when national
+	// extracts outgrow its memory limit; removed when the transform ends.
 	if err := os.MkdirAll(r.work, 0o755); err != nil {
 		return err
 	}
@@ -189,7 +189,12 @@ func (r *run) transform(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(scratch)
-	eng, err := transform.Open(ctx, snaps, transform.Period{Start: start, End: end}, r.macros, filepath.Join(scratch, "transform.duckdb"))
+	st := r.cfg.Statistics
+	eng, err := transform.Open(ctx, snaps, transform.Period{Start: start, End: end}, r.macros, transform.Options{
+		TempDir: scratch, MemoryLimit: st.MemoryLimit, Threads: st.Threads, QueryTimeout: st.QueryTimeout(),
+		ResidentsOnly: st.PopulationScope == "residents",
+		Progress:      func(done, total int, id string) { r.progress.transformed(done, total, id) },
+	})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -295,6 +296,34 @@ type ExtractPolicy struct {
 type Statistics struct {
 	SIIRepetitions int    `yaml:"sii_repetitions"` // default 10000, minimum 10000
 	Seed           uint64 `yaml:"seed"`            // SII simulation seed; default 20231127
+	// Timeout stops any one indicator's query after this long, e.g. "10m"
+	// (the default); "0" for no limit.
+	Timeout string `yaml:"query_timeout"`
+	// MemoryLimit is DuckDB's memory limit for the transform, e.g. "4GB";
+	// beyond it DuckDB spills to the work folder. Default: DuckDB's own
+	// (80% of RAM).
+	MemoryLimit string `yaml:"memory_limit"`
+	// Threads is DuckDB's thread count; default every core.
+	Threads int `yaml:"threads"`
+	// PopulationScope is all (default: every event counts in its
+	// quintile) or residents (events of LSOAs outside the population
+	// source are left out; data quality counts them either way).
+	PopulationScope string `yaml:"population_scope"`
+}
+
+// memoryLimit is a size DuckDB accepts as memory_limit.
+var memoryLimit = regexp.MustCompile(`^\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$`)
+
+// DefaultQueryTimeout stops a runaway indicator expression.
+const DefaultQueryTimeout = 10 * time.Minute
+
+// QueryTimeout is statistics.query_timeout as a duration (0 for none).
+func (s Statistics) QueryTimeout() time.Duration {
+	if s.Timeout == "" {
+		return DefaultQueryTimeout
+	}
+	d, _ := time.ParseDuration(s.Timeout) // checked by validate
+	return d
 }
 
 // Default values.
@@ -560,6 +589,22 @@ func (r *Run) validate(l *diag.List) {
 	}
 	if r.Statistics.SIIRepetitions != 0 && r.Statistics.SIIRepetitions < DefaultSIIReps {
 		l.Add(at("statistics.sii_repetitions"), "statistics.sii_repetitions: %d is below the minimum of %d", r.Statistics.SIIRepetitions, DefaultSIIReps)
+	}
+	if t := r.Statistics.Timeout; t != "" {
+		if d, err := time.ParseDuration(t); err != nil || d < 0 {
+			l.Add(at("statistics.query_timeout"), "statistics.query_timeout: %q is not a duration like 10m or 90s (0 for no limit)", t)
+		}
+	}
+	if m := r.Statistics.MemoryLimit; m != "" && !memoryLimit.MatchString(m) {
+		l.Add(at("statistics.memory_limit"), "statistics.memory_limit: %q is not a size like 4GB or 512MB", m)
+	}
+	if r.Statistics.Threads < 0 {
+		l.Add(at("statistics.threads"), "statistics.threads: %d is not a number of threads", r.Statistics.Threads)
+	}
+	switch r.Statistics.PopulationScope {
+	case "", "all", "residents":
+	default:
+		l.Add(at("statistics.population_scope"), "statistics.population_scope: %q is not all or residents", r.Statistics.PopulationScope)
 	}
 	if r.Statistics.SIIRepetitions == 0 {
 		r.Statistics.SIIRepetitions = DefaultSIIReps

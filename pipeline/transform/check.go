@@ -21,7 +21,7 @@ func Check(ctx context.Context, inds []*indicator.Indicator, snaps []Snapshot, p
 		empty[i] = Snapshot{Name: s.Name, Kind: s.Kind}
 		kinds[s.Name] = s.Kind
 	}
-	e, err := Open(ctx, empty, period, macros, "")
+	e, err := Open(ctx, empty, period, macros, Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func Check(ctx context.Context, inds []*indicator.Indicator, snaps []Snapshot, p
 		if found {
 			continue
 		}
-		q, err := Query(ind, kinds)
+		q, err := Query(ind, kinds, false)
 		if err == nil {
 			err = e.bind(ctx, q)
 		}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -29,55 +30,137 @@ type Snapshot struct {
 // Period is the reporting period, inclusive, as YYYY-MM-DD.
 type Period struct{ Start, End string }
 
-// Engine is a DuckDB database holding one table per snapshot, with external
-// access disabled and configuration locked, so indicator SQL can read the
-// snapshots and nothing else.
+// Engine is a DuckDB database with one view per snapshot, external access
+// disabled but for the snapshots' folders, and configuration locked, so
+// indicator SQL can read the snapshots and nothing else.
 type Engine struct {
-	db *sql.DB
+	db  *sql.DB
+	opt Options
+	// residents is true when a population snapshot is loaded, so events
+	// can be checked against the population's LSOAs.
+	residents string
 }
 
-// Open loads the snapshots into DuckDB, shuts every door to the outside
-// (enable_external_access false), then defines the period and the helper
-// macros (templates/sql/macros.sql, statements separated by ';') and locks
-// the configuration, so that neither the macros nor an indicator expression
-// can read or write a file.
-//
-// dbFile is the database file: "" keeps everything in memory; a path in
-// the work folder lets DuckDB work out of core on national extracts (the
-// caller removes it afterwards).
-func Open(ctx context.Context, snaps []Snapshot, period Period, macros, dbFile string) (*Engine, error) {
-	connector, err := duckdb.NewConnector(dbFile, nil)
+// Options tune the engine for large inputs. The zero value suits small runs.
+type Options struct {
+	// TempDir is where DuckDB spills when a query outgrows MemoryLimit: a
+	// folder under the work folder. "" spills nowhere.
+	TempDir string
+	// MemoryLimit is DuckDB's memory limit, e.g. "3GB"; "" for DuckDB's
+	// default (80% of RAM).
+	MemoryLimit string
+	// Threads is DuckDB's thread count; 0 for every core.
+	Threads int
+	// QueryTimeout stops any one indicator's query after this long with a
+	// *TimeoutError; 0 for no limit.
+	QueryTimeout time.Duration
+	// ResidentsOnly counts only events whose LSOA is in the population
+	// source (or unknown), leaving out those of areas outside it.
+	ResidentsOnly bool
+	// Progress, if set, is called after each indicator.
+	Progress func(done, total int, indicator string)
+}
+
+// Open creates views over the snapshots, shuts every door to the outside
+// but the snapshots' folders (enable_external_access false,
+// allowed_directories), then defines the period and the helper macros
+// (templates/sql/macros.sql, statements separated by ';') and locks the
+// configuration, so that neither the macros nor an indicator expression
+// can read or write a file elsewhere. The snapshots are scanned in place,
+// never copied: memory stays flat in the input size.
+func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, opt Options) (*Engine, error) {
+	connector, err := duckdb.NewConnector("", nil)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
 	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(1) // one connection: settings and tables stay with it
-	e := &Engine{db: db}
+	db.SetMaxOpenConns(1) // one connection: settings and views stay with it
+	e := &Engine{db: db, opt: opt}
 	setup := []string{
 		"SET autoinstall_known_extensions = false",
 		"SET autoload_known_extensions = false",
-		"SET preserve_insertion_order = true",
+		// Results are ordered explicitly and sums are exact (integers and
+		// DECIMAL), so DuckDB may scan in any order, in parallel.
+		"SET preserve_insertion_order = false",
+	}
+	if opt.MemoryLimit != "" {
+		setup = append(setup, "SET memory_limit = "+literal(opt.MemoryLimit))
+	}
+	if opt.Threads > 0 {
+		setup = append(setup, fmt.Sprintf("SET threads = %d", opt.Threads))
+	}
+	if opt.TempDir != "" {
+		setup = append(setup, "SET temp_directory = "+literal(filepath.ToSlash(opt.TempDir)))
 	}
 	sorted := append([]Snapshot(nil), snaps...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	var dirs []string
+	for _, s := range sorted {
+		if s.Path != "" {
+			dirs = append(dirs, literal(filepath.ToSlash(filepath.Dir(s.Path))+"/"))
+		}
+	}
+	if len(dirs) > 0 {
+		setup = append(setup, "SET allowed_directories = ["+strings.Join(dirs, ", ")+"]")
+	}
+	setup = append(setup, "SET enable_external_access = false")
+	exec := func(qs ...string) error {
+		for _, q := range qs {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("transform setup: %s\n  in: %s", sqlMessage(err), firstLine(q))
+			}
+		}
+		return nil
+	}
+	if err := exec(setup...); err != nil {
+		db.Close()
+		return nil, err
+	}
+	setup = nil
 	for _, s := range sorted {
 		if s.Path == "" {
 			setup = append(setup, emptyTable(s))
 			continue
 		}
-		setup = append(setup, fmt.Sprintf("CREATE TABLE %s AS SELECT %s FROM read_parquet(%s)", ident(s.Name), selectList(s.Kind), literal(filepath.ToSlash(s.Path))))
+		file := "read_parquet(" + literal(filepath.ToSlash(s.Path)) + ")"
+		expand := ""
+		if s.Kind.Level == source.Record {
+			// A row of a grouped extract (a count column) stands for
+			// record_count records: the view repeats it that many times, so
+			// every expression counts records, whatever its aggregates.
+			var grouped bool
+			if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT coalesce(max(%s), 1) > 1 FROM %s", source.RecordCount, file)).Scan(&grouped); err != nil {
+				db.Close()
+				return nil, fmt.Errorf("transform setup: %s: %s", s.Name, sqlMessage(err))
+			}
+			if grouped {
+				expand = ", unnest(range(" + source.RecordCount + ")) AS hiis_copy"
+			}
+		}
+		setup = append(setup, fmt.Sprintf("CREATE VIEW %s AS SELECT %s%s FROM %s", ident(s.Name), selectList(s.Kind), expand, file))
+		if s.Kind.Level == source.Population && e.residents == "" {
+			e.residents = s.Name
+		}
 	}
-	setup = append(setup, "SET enable_external_access = false")
+	if e.residents != "" {
+		setup = append(setup, fmt.Sprintf("CREATE VIEW hiis_resident_lsoas AS SELECT DISTINCT upper(trim(lsoa)) AS lsoa FROM %s WHERE lsoa IS NOT NULL", ident(e.residents)))
+	}
 	setup = append(setup, periodMacros(period)...)
 	setup = append(setup, SplitSQL(macros)...)
 	setup = append(setup, "SET lock_configuration = true")
-	for _, q := range setup {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("transform setup: %w\n  in: %s", err, q)
-		}
+	if err := exec(setup...); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return e, nil
+}
+
+// firstLine is the first line of a statement, for messages.
+func firstLine(q string) string {
+	if i := strings.IndexByte(q, '\n'); i >= 0 {
+		return q[:i] + " …"
+	}
+	return q
 }
 
 // Close releases the database.
@@ -106,6 +189,9 @@ func columns(k source.Kind) [][2]string {
 		for _, c := range source.Normalised {
 			add(c)
 		}
+	}
+	if k.Level == source.Record {
+		add(source.Column{Name: source.RecordCount, Type: source.Int})
 	}
 	add(source.Column{Name: "source_line", Type: source.Int})
 	return cols

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"hiis/pipeline/indicator"
 	"hiis/pipeline/metrics"
@@ -28,6 +30,10 @@ type Cell struct {
 type Quality struct {
 	Source, Indicator                           string
 	Records, NotStated, NotKnown, Blank, NoLSOA int64
+	// NotResident counts records whose LSOA is in the IMD lookup but not in
+	// the population source: counted in their quintile's numerator unless
+	// statistics.population_scope is residents (then left out).
+	NotResident int64
 }
 
 // PopulationCell is the population context: people per group.
@@ -52,10 +58,92 @@ var groupColumn = map[string]string{
 	metrics.Sex:         "sex_group",
 }
 
+// stratumExpr is a row's age–sex stratum for standardisation: NULL when its
+// sex or age cannot be standardised.
+const stratumExpr = "CASE WHEN sex_group IN ('Male', 'Female') AND esp_band <> 'Unknown' THEN sex_group || '|' || esp_band END"
+
+// groupingCols are the columns a grouping set may use, in GROUPING() order.
+var groupingCols = []string{"imd_quintile", "ethnic_group", "hiis_age_band", "sex_group", "hiis_stratum"}
+
+// part is one breakdown's grouping, optionally by age–sex stratum too.
+type part struct {
+	breakdown  string
+	stratified bool
+}
+
+// parts lists an indicator's groupings: overall and each breakdown, and
+// their age–sex strata where the breakdown is standardised.
+func parts(ind *indicator.Indicator) []part {
+	var ps []part
+	for _, bd := range append([]string{metrics.Overall}, ind.Breakdowns...) {
+		ps = append(ps, part{bd, false})
+		if ind.MeasureFor(bd) == indicator.DSR && bd != metrics.AgeBand {
+			ps = append(ps, part{bd, true})
+		}
+	}
+	return ps
+}
+
+// columns lists the grouping columns of part p.
+func (p part) columns() []string {
+	var cols []string
+	if p.breakdown != metrics.Overall {
+		cols = append(cols, groupColumn[p.breakdown])
+	}
+	if p.stratified {
+		cols = append(cols, "hiis_stratum")
+	}
+	return cols
+}
+
+// groupingQuery groups from by every part in one scan (GROUPING SETS),
+// selecting breakdown, grp, stratum and the given value columns. Rows of a
+// stratified part whose stratum cannot be standardised are left out.
+func groupingQuery(ps []part, from, values string) string {
+	used := map[string]bool{}
+	for _, p := range ps {
+		for _, c := range p.columns() {
+			used[c] = true
+		}
+	}
+	var cols []string
+	for _, c := range groupingCols {
+		if used[c] {
+			cols = append(cols, c)
+		}
+	}
+	if len(cols) == 0 { // overall only
+		return fmt.Sprintf("SELECT %s AS breakdown, %s AS grp, '' AS stratum, %s FROM %s", literal(metrics.Overall), literal(metrics.GroupAll), values, from)
+	}
+	var sets, bdCase, grpCase []string
+	for _, p := range ps {
+		sets = append(sets, "("+strings.Join(p.columns(), ", ")+")")
+		g := 0 // GROUPING() bitmask: 1 for each column the part does not group by
+		for i, c := range cols {
+			if !slices.Contains(p.columns(), c) {
+				g |= 1 << (len(cols) - 1 - i)
+			}
+		}
+		bdCase = append(bdCase, fmt.Sprintf("WHEN %d THEN %s", g, literal(p.breakdown)))
+		grpCase = append(grpCase, fmt.Sprintf("WHEN %d THEN CAST(%s AS VARCHAR)", g, groupColumn[p.breakdown]))
+	}
+	gid := "GROUPING(" + strings.Join(cols, ", ") + ")"
+	stratum, having := "''", ""
+	if used["hiis_stratum"] {
+		stratum = "CASE WHEN GROUPING(hiis_stratum) = 0 THEN hiis_stratum ELSE '' END"
+		having = "\nHAVING GROUPING(hiis_stratum) = 1 OR hiis_stratum IS NOT NULL"
+	}
+	return fmt.Sprintf(`SELECT CASE %[1]s %[2]s END AS breakdown, CASE %[1]s %[3]s END AS grp, %[4]s AS stratum, %[5]s
+FROM %[6]s
+GROUP BY GROUPING SETS (%[7]s)%[8]s`,
+		gid, strings.Join(bdCase, " "), strings.Join(grpCase, " "), stratum, values, from, strings.Join(sets, ", "), having)
+}
+
 // Query returns the SQL that computes an indicator's cells, with columns
 // breakdown, grp, stratum, numerator, denominator. kinds maps source names
-// to their kinds.
-func Query(ind *indicator.Indicator, kinds map[string]source.Kind) (string, error) {
+// to their kinds; residents restricts events to LSOAs of the population
+// (or unknown ones).
+func Query(ind *indicator.Indicator, kinds map[string]source.Kind, residents bool) (string, error) {
 	if ind.SQL != "" {
 		b, err := os.ReadFile(ind.SQLPath())
 		if err != nil {
@@ -78,51 +166,39 @@ func Query(ind *indicator.Indicator, kinds map[string]source.Kind) (string, erro
 FROM %s WHERE %s AND breakdown IN (%s) GROUP BY breakdown, "group"`,
 			ind.Numerator, orNull(ind.Denominator), ident(ind.Source), filter, strings.Join(in, ", ")), nil
 	}
+	num, den := ind.Numerator, ind.Denominator
+	if k.Level == source.Record && residents {
+		filter += " AND " + residentFilter
+	}
 
 	ageBand, err := ageBandExpr(ind)
 	if err != nil {
 		return "", err
 	}
+	ps := parts(ind)
 	var b strings.Builder
-	fmt.Fprintf(&b, "WITH base AS (SELECT *, %s AS hiis_age_band FROM %s WHERE %s)", ageBand, ident(ind.Source), filter)
+	fmt.Fprintf(&b, "WITH base AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, ident(ind.Source), filter)
 	pop := ind.Population
-	if pop != nil {
-		fmt.Fprintf(&b, ",\npop AS (SELECT *, %s AS hiis_age_band FROM %s WHERE %s)", ageBand, ident(pop.Source), condition(pop.Filter))
+	if pop == nil {
+		b.WriteString("\n")
+		b.WriteString(groupingQuery(ps, "base", fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator, CAST(%s AS DOUBLE) AS denominator", num, orNull(den))))
+		return b.String(), nil
 	}
-	type part struct{ breakdown, stratum string }
-	var parts []part
-	for _, bd := range breakdowns {
-		parts = append(parts, part{bd, "''"})
-		if ind.MeasureFor(bd) == indicator.DSR && bd != metrics.AgeBand {
-			parts = append(parts, part{bd, "sex_group || '|' || esp_band"})
-		}
-	}
-	var selects []string
-	for _, p := range parts {
-		g := groupColumn[p.breakdown]
-		strat := ""
-		if p.stratum != "''" {
-			strat = " AND sex_group IN ('Male', 'Female') AND esp_band <> 'Unknown'"
-		}
-		if pop == nil {
-			selects = append(selects, fmt.Sprintf(
-				"SELECT %s AS breakdown, CAST(%s AS VARCHAR) AS grp, %s AS stratum, CAST(%s AS DOUBLE) AS numerator, CAST(%s AS DOUBLE) AS denominator FROM base WHERE TRUE%s GROUP BY ALL",
-				literal(p.breakdown), g, p.stratum, ind.Numerator, orNull(ind.Denominator), strat))
-			continue
-		}
-		// Events and population grouped alike, joined so that groups with
-		// people but no events (and events but no people) both appear.
-		selects = append(selects, fmt.Sprintf(`SELECT %[1]s AS breakdown, coalesce(e.grp, p.grp) AS grp, coalesce(e.stratum, p.stratum) AS stratum,
+	// Events and population grouped alike, joined so that groups with
+	// people but no events (and events but no people) both appear.
+	fmt.Fprintf(&b, ",\npop AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, ident(pop.Source), condition(pop.Filter))
+	fmt.Fprintf(&b, ",\ne AS (%s)", groupingQuery(ps, "base", fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator", num)))
+	fmt.Fprintf(&b, ",\np AS (%s)", groupingQuery(ps, "pop", "CAST(sum(people) AS DOUBLE) AS denominator"))
+	b.WriteString(`
+SELECT coalesce(e.breakdown, p.breakdown) AS breakdown, coalesce(e.grp, p.grp) AS grp, coalesce(e.stratum, p.stratum) AS stratum,
   coalesce(e.numerator, 0) AS numerator, p.denominator
-FROM (SELECT CAST(%[2]s AS VARCHAR) AS grp, %[3]s AS stratum, CAST(%[4]s AS DOUBLE) AS numerator FROM base WHERE TRUE%[5]s GROUP BY ALL) e
-FULL OUTER JOIN (SELECT CAST(%[2]s AS VARCHAR) AS grp, %[3]s AS stratum, CAST(sum(people) AS DOUBLE) AS denominator FROM pop WHERE TRUE%[5]s GROUP BY ALL) p
-ON e.grp = p.grp AND e.stratum = p.stratum`,
-			literal(p.breakdown), g, p.stratum, ind.Numerator, strat))
-	}
-	b.WriteString("\n")
-	b.WriteString(strings.Join(selects, "\nUNION ALL\n"))
+FROM e FULL OUTER JOIN p
+ON e.breakdown = p.breakdown AND e.grp IS NOT DISTINCT FROM p.grp AND e.stratum = p.stratum`)
 	return b.String(), nil
 }
+
+// residentFilter keeps events whose LSOA is unknown or in the population.
+const residentFilter = "(imd_quintile = 'Unknown' OR upper(trim(lsoa)) IN (SELECT lsoa FROM hiis_resident_lsoas))"
 
 // condition is a filter expression as a SQL condition: TRUE when empty.
 func condition(expr string) string {
@@ -159,29 +235,38 @@ func ageBandExpr(ind *indicator.Indicator) (string, error) {
 
 // Run computes every indicator's cells, the data-quality counts of every
 // record-level source and indicator, and the population context (from the
-// named population source, "" for none). Rows are sorted.
+// named population source, "" for none). Rows are sorted. Each query is
+// stopped after the engine's QueryTimeout with a *TimeoutError.
 func (e *Engine) Run(ctx context.Context, inds []*indicator.Indicator, snaps []Snapshot, populationSource string) (Output, error) {
 	var out Output
 	kinds := map[string]source.Kind{}
 	for _, s := range snaps {
 		kinds[s.Name] = s.Kind
 	}
-	for _, ind := range inds {
-		q, err := Query(ind, kinds)
+	residents := e.opt.ResidentsOnly && e.residents != ""
+	for i, ind := range inds {
+		q, err := Query(ind, kinds, residents)
 		if err != nil {
 			return out, err
 		}
-		cells, err := e.cells(ctx, ind.ID, q)
+		cells, err := e.cells(ctx, ind, q)
 		if err != nil {
-			return out, fmt.Errorf("transform %s (%s): %w", ind.ID, ind.File, err)
+			return out, err
 		}
 		out.Cells = append(out.Cells, cells...)
 		if k := kinds[ind.Source]; k.Level == source.Record && ind.SQL == "" {
-			qual, err := e.quality(ctx, ind.Source, ind.ID, condition(ind.Filter))
+			filter := condition(ind.Filter)
+			if residents {
+				filter += " AND " + residentFilter
+			}
+			qual, err := e.quality(ctx, ind.Source, ind.ID, filter)
 			if err != nil {
 				return out, fmt.Errorf("transform %s: data quality: %w", ind.ID, err)
 			}
 			out.Quality = append(out.Quality, qual)
+		}
+		if e.opt.Progress != nil {
+			e.opt.Progress(i+1, len(inds), ind.ID)
 		}
 	}
 	for _, s := range snaps {
@@ -204,7 +289,35 @@ func (e *Engine) Run(ctx context.Context, inds []*indicator.Indicator, snaps []S
 	return out, nil
 }
 
-func (e *Engine) cells(ctx context.Context, id, q string) ([]Cell, error) {
+// TimeoutError is an indicator whose query ran past statistics.query_timeout.
+type TimeoutError struct {
+	Indicator, File string
+	Limit           time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("transform %s (%s): stopped after %s (statistics.query_timeout): the expression may never finish, for example a join in a numerator; simplify it or raise the limit",
+		e.Indicator, e.File, e.Limit)
+}
+
+func (e *Engine) cells(ctx context.Context, ind *indicator.Indicator, q string) (cells []Cell, err error) {
+	id, parent := ind.ID, ctx
+	if e.opt.QueryTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.opt.QueryTimeout)
+		defer cancel()
+	}
+	defer func() {
+		switch {
+		case err == nil:
+		case parent.Err() != nil: // interrupted: say so, not DuckDB's words
+			err = fmt.Errorf("transform %s: %w", id, parent.Err())
+		case ctx.Err() == context.DeadlineExceeded:
+			err = &TimeoutError{Indicator: id, File: ind.File, Limit: e.opt.QueryTimeout}
+		default:
+			err = fmt.Errorf("transform %s (%s): %s", id, ind.File, sqlMessage(err))
+		}
+	}()
 	rows, err := e.db.QueryContext(ctx, "SELECT breakdown, grp, stratum, numerator, denominator FROM ("+q+") ORDER BY ALL")
 	if err != nil {
 		return nil, err
@@ -236,12 +349,17 @@ func (e *Engine) cells(ctx context.Context, id, q string) ([]Cell, error) {
 
 func (e *Engine) quality(ctx context.Context, src, id, filter string) (Quality, error) {
 	q := Quality{Source: src, Indicator: id}
+	notResident := "0"
+	if e.residents != "" {
+		notResident = "count(*) FILTER (WHERE imd_quintile <> 'Unknown' AND upper(trim(lsoa)) NOT IN (SELECT lsoa FROM hiis_resident_lsoas))"
+	}
 	err := e.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*),
   count(*) FILTER (WHERE ethnic_code = 'Z'),
   count(*) FILTER (WHERE ethnic_code = '99'),
   count(*) FILTER (WHERE ethnic_code = '' OR ethnic_code IS NULL),
-  count(*) FILTER (WHERE imd_quintile = 'Unknown')
-FROM %s WHERE %s`, ident(src), filter)).Scan(&q.Records, &q.NotStated, &q.NotKnown, &q.Blank, &q.NoLSOA)
+  count(*) FILTER (WHERE imd_quintile = 'Unknown'),
+  %s
+FROM %s WHERE %s`, notResident, ident(src), filter)).Scan(&q.Records, &q.NotStated, &q.NotKnown, &q.Blank, &q.NoLSOA, &q.NotResident)
 	return q, err
 }
 
