@@ -1,0 +1,171 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/xuri/excelize/v2"
+
+	"hiis/pipeline/config"
+)
+
+// TestParquetLogicalTypes: Parquet columns are read by their logical
+// types: DATE, TIMESTAMP and DECIMAL as their values, INT96 timestamps
+// (Spark, Hive) as dates, and an INT32 with no DATE annotation as a
+// number, which is not a date.
+func TestParquetLogicalTypes(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		name, date, weeks string
+		want              string // census_date of the snapshot, or a reject
+	}{
+		{"date", "DATE '2026-03-29'", "CAST(3 AS BIGINT)", "2026-03-29"},
+		{"timestamp", "TIMESTAMP '2026-03-29 23:30:00'", "CAST(3.00 AS DECIMAL(10,2))", "2026-03-29"},
+		{"timestamp_ms", "CAST(TIMESTAMP '2026-03-29 10:00:00' AS TIMESTAMP_MS)", "CAST(3 AS INTEGER)", "2026-03-29"},
+		{"int32 is not a date", "CAST(20260329 AS INTEGER)", "CAST(3 AS INTEGER)", `"20260329"" is not a date`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			input := filepath.Join(dir, "wlmds.parquet")
+			q := fmt.Sprintf(`COPY (SELECT 'E01990001' AS lsoa, 'A' AS ethnic_category, CAST(40 AS INTEGER) AS age, '1' AS sex, 'P' || i AS pathway_id,
+				'IRTT' AS waiting_list_type, %s AS weeks_waiting, %s AS census_date FROM range(3) t(i)) TO %s (FORMAT parquet)`, tc.weeks, tc.date, lit(input))
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+			src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "parquet"}
+			res, err := Run(context.Background(), src, input, 1, testOpt(filepath.Join(dir, "snap"), mustIMD(t)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(tc.want, `"`) {
+				rej, _ := os.ReadFile(res.Rejects)
+				if res.Rejected != 3 || !strings.Contains(string(rej), "2,census_date,\"\""+tc.want) {
+					t.Fatalf("rejected %d:\n%s", res.Rejected, rej)
+				}
+				return
+			}
+			rows := readSnapshot(t, res.Snapshot)
+			if len(rows) != 3 || rows[0]["census_date"].(time.Time).Format(time.DateOnly) != tc.want || rows[0]["weeks_waiting"] != int64(3) || rows[2]["source_line"] != int64(4) {
+				t.Fatalf("rows %v", rows)
+			}
+		})
+	}
+	t.Run("int96", func(t *testing.T) {
+		dir := t.TempDir()
+		input := filepath.Join(dir, "wlmds.parquet")
+		type row struct {
+			LSOA   string           `parquet:"lsoa"`
+			Eth    string           `parquet:"ethnic_category"`
+			Age    int64            `parquet:"age"`
+			Sex    string           `parquet:"sex"`
+			ID     string           `parquet:"pathway_id"`
+			Type   string           `parquet:"waiting_list_type"`
+			Weeks  int64            `parquet:"weeks_waiting"`
+			Census deprecated.Int96 `parquet:"census_date"`
+		}
+		day := time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC).Unix()/86400 + 2440588
+		nanos := uint64(10 * time.Hour)
+		ts := deprecated.Int96{uint32(nanos), uint32(nanos >> 32), uint32(day)}
+		if err := parquet.WriteFile(input, []row{{"E01990001", "A", 40, "1", "P1", "IRTT", 3, ts}}); err != nil {
+			t.Fatal(err)
+		}
+		src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "parquet"}
+		res, err := Run(context.Background(), src, input, 0, testOpt(filepath.Join(dir, "snap"), mustIMD(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := readSnapshot(t, res.Snapshot)
+		if got := rows[0]["census_date"].(time.Time).Format(time.DateOnly); got != "2026-03-29" {
+			t.Fatalf("INT96 read as %s", got)
+		}
+	})
+}
+
+// TestXLSXDatesByValue: a date cell in Excel's default date format is read
+// by its value, whatever it displays; text dates month-first stop the
+// source as in CSV.
+func TestXLSXDatesByValue(t *testing.T) {
+	dir := t.TempDir()
+	f := excelize.NewFile()
+	head := strings.Split(strings.TrimSpace(wlmdsHead), ",")
+	for i, h := range head {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
+		f.SetCellValue("Sheet1", cell, h)
+	}
+	style, err := f.NewStyle(&excelize.Style{NumFmt: 14}) // m/d/yy, Excel's default date
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := 2; r <= 4; r++ {
+		vals := []any{"E01990001", "A", 40, 1, fmt.Sprintf("P%d", r), "IRTT", 3, time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC)}
+		for i, v := range vals {
+			cell, _ := excelize.CoordinatesToCellName(i+1, r)
+			f.SetCellValue("Sheet1", cell, v)
+		}
+		cell, _ := excelize.CoordinatesToCellName(8, r)
+		f.SetCellStyle("Sheet1", cell, cell, style)
+	}
+	input := filepath.Join(dir, "wlmds.xlsx")
+	if err := f.SaveAs(input); err != nil {
+		t.Fatal(err)
+	}
+	src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "xlsx"}
+	res, err := Run(context.Background(), src, input, 0, testOpt(filepath.Join(dir, "snap"), mustIMD(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readSnapshot(t, res.Snapshot)
+	if len(rows) != 3 || rows[0]["census_date"].(time.Time).Format(time.DateOnly) != "2026-03-29" || rows[0]["age"] != int64(40) {
+		t.Fatalf("rows %v", rows)
+	}
+}
+
+// TestSnapshotThreadsAndRuns: the snapshot of a larger extract (several
+// Parquet row groups, duplicates and rejects) is byte-identical at one
+// and two DuckDB threads and across runs.
+func TestSnapshotThreadsAndRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 300,000-row extract")
+	}
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString(wlmdsHead)
+	b.WriteString(wlmdsRows(0, 300_000))
+	b.WriteString("E01990001,A,x,1,PX,IRTT,3,2026-03-29\n")
+	b.WriteString(wlmdsRows(100, 50))
+	input := filepath.Join(dir, "wlmds.csv")
+	os.WriteFile(input, []byte(b.String()), 0o644)
+	var snaps [][]byte
+	for _, threads := range []int{1, 2, 2} {
+		src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "csv"}
+		opt := testOpt(filepath.Join(t.TempDir(), "snap"), mustIMD(t))
+		opt.Threads = threads
+		res, err := Run(context.Background(), src, input, 0.01, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Duplicates != 50 || res.Rejected != 1 {
+			t.Fatalf("duplicates %d rejected %d", res.Duplicates, res.Rejected)
+		}
+		s, _ := os.ReadFile(res.Snapshot)
+		snaps = append(snaps, s)
+	}
+	for i := 1; i < len(snaps); i++ {
+		if !bytes.Equal(snaps[0], snaps[i]) {
+			t.Fatalf("snapshot %d differs from the one at one thread", i)
+		}
+	}
+}
