@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,8 +23,7 @@ import (
 // openDB opens an in-memory DuckDB for one extract: insertion order kept
 // (so the snapshot's rows are in file order at any thread count), spill
 // files under dir, UTC for timestamps.
-func openDB(ctx context.Context, dir string, threads int) (*sql.DB, *sql.Conn, error) {
-	tmp := filepath.Join(dir, ".duckdb-tmp")
+func openDB(ctx context.Context, tmp string, threads int) (*sql.DB, *sql.Conn, error) {
 	settings := []string{
 		"SET preserve_insertion_order = true",
 		"SET temp_directory = " + lit(tmp),
@@ -84,9 +82,11 @@ func loadIMD(ctx context.Context, conn *sql.Conn, opt Options) error {
 
 // build reads the whole input and writes the snapshot and rejects files.
 func build(ctx context.Context, kind source.Kind, src *config.Source, input string, p snapshotPaths, res *Result, opt Options) error {
+	// HIIS_EXTRACT_TRACE=1 prints the time of each phase to stderr, for
+	// profiling ingest.
 	t0 := time.Now()
 	lap := func(what string) {
-		if os.Getenv("HIIS_TRACE") != "" {
+		if os.Getenv("HIIS_EXTRACT_TRACE") != "" {
 			fmt.Fprintf(os.Stderr, "extract %s: %s %.2fs\n", src.Name, what, time.Since(t0).Seconds())
 			t0 = time.Now()
 		}
@@ -101,13 +101,17 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			opt.Progress(Progress{Rows: rows, Bytes: n, TotalBytes: total})
 		}
 	}
-	db, conn, err := openDB(ctx, opt.Dir, opt.Threads)
+	tmp, err := os.MkdirTemp(opt.Dir, ".duckdb-tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	db, conn, err := openDB(ctx, tmp, opt.Threads)
 	if err != nil {
 		return fmt.Errorf("extract %s: starting DuckDB: %w", src.Name, err)
 	}
 	defer db.Close()
 	defer conn.Close()
-	defer os.RemoveAll(filepath.Join(opt.Dir, ".duckdb-tmp"))
 
 	sp := spec{kind: kind, src: src, text: map[string]string{}}
 	var rel string
@@ -189,13 +193,6 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	var quoted []string
 	for _, n := range names {
 		quoted = append(quoted, ident(n))
-	}
-	if os.Getenv("HIIS_TRACE") == "explain" {
-		var k, v string
-		if err := conn.QueryRowContext(ctx, fmt.Sprintf("EXPLAIN ANALYZE SELECT %s FROM norm WHERE __err IS NULL", strings.Join(quoted, ", "))).Scan(&k, &v); err == nil {
-			fmt.Fprintln(os.Stderr, v)
-		}
-		lap("explain")
 	}
 	pre := p.parquet + ".pre"
 	defer os.Remove(pre)
