@@ -136,11 +136,6 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			return inputErr(fmt.Errorf("not a readable Parquet file: %w", err))
 		}
 	default:
-		stage, err := openStage(opt.Dir)
-		if err != nil {
-			return err
-		}
-		defer os.Remove(stage.Name())
 		var idx map[string]int
 		prep := func(header []string) (stagePlan, error) {
 			var err error
@@ -150,20 +145,27 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			return planStage(kind, src, idx, opt), nil
 		}
 		var header []string
+		var parts []stagePart
 		var sw *stageWriter
 		if src.Format == "xlsx" {
-			header, sw, err = scanXLSX(input, src.Sheet, dateHeaders(kind, src), stage, prep)
+			header, sw, err = scanXLSX(input, src.Sheet, dateHeaders(kind, src), opt.Dir, prep)
+			if err == nil {
+				parts = []stagePart{{path: sw.path}}
+			}
 		} else {
-			header, sw, err = scanCSV(input, csvOptions{delim: delimiter(src.Delimiter), encoding: strings.ToLower(src.Encoding)}, stage, prep, report)
-		}
-		if cerr := stage.Close(); err == nil {
-			err = cerr
+			header, parts, sw, err = scanCSV(input, csvOptions{delim: delimiter(src.Delimiter), encoding: strings.ToLower(src.Encoding)}, opt.Dir, prep, report)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("extract %s: %w", src.Name, ctx.Err())
 			}
 			return inputErr(err)
+		}
+		var files, offsets []string
+		for _, p := range parts {
+			defer os.Remove(p.path)
+			files = append(files, lit(p.path))
+			offsets = append(offsets, fmt.Sprintf("WHEN %s THEN %d", lit(p.path), p.offset))
 		}
 		cols := []string{"'__line': 'BIGINT'"}
 		for i := range header {
@@ -175,8 +177,11 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			sp.text[name] = fmt.Sprintf("c%d", i)
 		}
 		maxLine := max(2<<20, 2*sw.maxLen+1024)
-		rel = fmt.Sprintf("read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', new_line = '\\n', strict_mode = true, columns = {%s}, max_line_size = %d, buffer_size = %d)",
-			lit(stage.Name()), strings.Join(cols, ", "), maxLine, max(16<<20, 4*maxLine))
+		rel = fmt.Sprintf("read_csv([%s], header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', new_line = '\\n', strict_mode = true, columns = {%s}, max_line_size = %d, buffer_size = %d)",
+			strings.Join(files, ", "), strings.Join(cols, ", "), maxLine, max(16<<20, 4*maxLine))
+		if len(parts) > 1 {
+			rel = fmt.Sprintf("(SELECT * EXCLUDE (filename) REPLACE (__line + CASE filename %s END AS __line) FROM %s)", strings.Join(offsets, " "), strings.Replace(rel, "header = true", "header = true, filename = true", 1))
+		}
 		scanned, rows, suspect = sw.rejects, sw.rows, sw.suspect
 	}
 	lap("scan")
@@ -197,7 +202,7 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	pre := p.parquet + ".pre"
 	defer os.Remove(pre)
 	copyTo := func(query, path string) error {
-		_, err := conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, lit(path)))
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2)", query, lit(path)))
 		return err
 	}
 	// A staged extract keeps file order (preserve_insertion_order, no

@@ -169,3 +169,48 @@ func TestSnapshotThreadsAndRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitScan: a CSV scanned in two halves gives the rows, lines and
+// rejects of one scan, also when a quoted field runs over the split.
+func TestSplitScan(t *testing.T) {
+	defer func(v int64) { splitAt = v }(splitAt)
+	var b strings.Builder
+	b.WriteString(wlmdsHead)
+	b.WriteString(wlmdsRows(0, 2000))
+	b.WriteString("E01990001,A,x,1,PX,IRTT,3,2026-03-29\n")
+	b.WriteString(wlmdsRows(3000, 2000))
+	b.WriteString("E01990001,A,41,1,PX9,IRTT,3,2026-03-29,extra\n")
+	plain := b.String()
+	// Rows around a two-line quoted field whose line break is the first
+	// after the middle of the data: the split falls inside the quotes.
+	quoted := wlmdsHead + wlmdsRows(1000, 1000) + "E01990001,A,41,1,\"Q" + strings.Repeat("x", 5000) + "\nQ2\",IRTT,3,2026-03-29\n" + wlmdsRows(2000, 1000)
+	for _, body := range []string{plain, quoted} {
+		dir := t.TempDir()
+		input := filepath.Join(dir, "wlmds.csv")
+		os.WriteFile(input, []byte(body), 0o644)
+		var got []string
+		for _, split := range []int64{1 << 40, 1024} {
+			splitAt = split
+			src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "csv"}
+			res, err := Run(context.Background(), src, input, 0.01, testOpt(filepath.Join(t.TempDir(), "snap"), mustIMD(t)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rej, _ := os.ReadFile(res.Rejects)
+			var lines []string
+			for _, r := range readSnapshot(t, res.Snapshot) {
+				lines = append(lines, fmt.Sprint(r["source_line"], r["pathway_id"]))
+			}
+			got = append(got, fmt.Sprint(res.Rows, res.Rejected, string(rej), strings.Join(lines, ";")))
+		}
+		if body == quoted && splitFallbacks.Load() != 1 {
+			t.Errorf("a split inside quotes was not redone in one piece")
+		}
+		if got[0] != got[1] {
+			t.Fatalf("split scan differs:\n%.500s\n%.500s", got[0], got[1])
+		}
+		if body == plain && !strings.Contains(got[0], "2002,age") {
+			t.Fatalf("rejects: %.300s", got[0])
+		}
+	}
+}
