@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -92,12 +93,15 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 		}
 	}
 	inputErr := func(err error) error { return &InputError{src.Name, input, err} }
-	var total int64
-	if st, err := os.Stat(input); err == nil {
+	var total int64 // 0 when unknown: a gzipped CSV is read decompressed
+	if st, err := os.Stat(input); err == nil && !strings.HasSuffix(input, ".gz") {
 		total = st.Size()
 	}
+	var progressMu sync.Mutex // Progress is called from one goroutine at a time
 	report := func(rows, n int64) {
 		if opt.Progress != nil {
+			progressMu.Lock()
+			defer progressMu.Unlock()
 			opt.Progress(Progress{Rows: rows, Bytes: n, TotalBytes: total})
 		}
 	}
@@ -185,6 +189,24 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 		scanned, rows, suspect = sw.rejects, sw.rows, sw.suspect
 	}
 	lap("scan")
+	// DuckDB's part follows the reading of the input: keep reporting, so
+	// that a progress display knows the extract is still working.
+	if opt.Progress != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func(rows int64) {
+			tick := time.NewTicker(500 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					report(rows, total)
+				}
+			}
+		}(rows)
+	}
 	if rows == 0 {
 		return inputErr(errNoRows)
 	}

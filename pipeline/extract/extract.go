@@ -98,7 +98,10 @@ type MonthFirst struct {
 }
 
 // Progress is how far one extract has got: Bytes of TotalBytes of the
-// input read, Rows records so far.
+// input read, Rows records so far. TotalBytes is 0 when unknown (a
+// gzipped CSV). Once the input is read (Bytes = TotalBytes) DuckDB checks,
+// normalises and writes the snapshot; Progress is still called every half
+// second meanwhile, with the same counts.
 type Progress struct{ Rows, Bytes, TotalBytes int64 }
 
 // Limits are the quality gates of one source; a nil share takes the

@@ -214,3 +214,31 @@ func TestSplitScan(t *testing.T) {
 		}
 	}
 }
+
+// TestProgress: a large extract reports progress while it is read, in
+// bytes that grow up to the file's size.
+func TestProgress(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "wlmds.csv")
+	os.WriteFile(input, []byte(wlmdsHead+wlmdsRows(0, 200_000)), 0o644)
+	st, _ := os.Stat(input)
+	var got []Progress
+	opt := testOpt(filepath.Join(dir, "snap"), mustIMD(t))
+	opt.Progress = func(p Progress) { got = append(got, p) }
+	src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "csv"}
+	if _, err := Run(context.Background(), src, input, 0, opt); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 {
+		t.Fatal("no progress reported")
+	}
+	last := got[len(got)-1]
+	if last.TotalBytes != st.Size() || last.Bytes != st.Size() || last.Rows != 200_000 {
+		t.Fatalf("last progress %+v, want all %d bytes and 200000 rows", last, st.Size())
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Bytes < got[i-1].Bytes {
+			t.Fatalf("bytes went back: %+v then %+v", got[i-1], got[i])
+		}
+	}
+}
