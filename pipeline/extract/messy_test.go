@@ -251,6 +251,14 @@ func TestMessyInputs(t *testing.T) {
 		{name: "a population beyond 64 bits is a reject", kind: "population",
 			body:    []byte("lsoa,age,sex,people\nE01990001,40,1,10\nE01990001,41,1,10\nE01990001,42,1,10\nE01990001,43,1,100000000000000000000\n"),
 			rejects: `5,people,"""100000000000000000000"" is beyond the largest whole number`},
+		{name: "a count of 1e30 is a reject naming line and field", kind: "aggregate",
+			body:    []byte("measure_code,breakdown,group,numerator,denominator\nM1,overall,All,5,10\nM1,sex,Male,1e30,10\nM1,sex,Female,\"4,5\",10\nM1,imd_quintile,1,1,10\n"),
+			rejects: "3,numerator,\"\"\"1e30\"\" is beyond the largest number hiis reads (10^18)\",1e30\n4,numerator,\"\"\"4,5\"\" is not a number\"",
+			check: func(t *testing.T, res Result, snap []map[string]any) {
+				if len(snap) != 2 || snap[0]["group"] != "All" {
+					t.Errorf("rows %v", snap)
+				}
+			}},
 		{name: "a mapped count gives record_count", body: []byte(strings.TrimSuffix(wlmdsHead, "\n") + ",n\n" + strings.ReplaceAll(wlmdsRows(0, 3), "\n", ",7\n") + "E01990001,A,40,1,PX1,IRTT,3,2026-03-29,0\n"),
 			src: func(s *config.Source) { s.Columns = map[string]string{"count": "n"} }, rejects: `5,count,"""0"" is not a positive whole number of records"`,
 			check: func(t *testing.T, res Result, snap []map[string]any) {
