@@ -235,6 +235,11 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 		order = " ORDER BY source_line"
 	}
 	if err := copyTo(fmt.Sprintf("SELECT %s FROM norm WHERE __err IS NULL%s", strings.Join(quoted, ", "), order), pre); err != nil {
+		if src.Format == "parquet" && ctx.Err() == nil {
+			// DuckDB reads the Parquet input itself: a failure here is the
+			// file's (invalid UTF-8, damaged pages), not hiis's.
+			return inputErr(fmt.Errorf("reading the Parquet file: %s", truncateMsg(err.Error())))
+		}
 		return dbErr(ctx, src.Name, err)
 	}
 	lap("copy")
@@ -283,6 +288,18 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 		return err
 	}
 	return os.Rename(final, p.parquet)
+}
+
+// truncateMsg shortens a DuckDB message to its first line, at most 300
+// characters.
+func truncateMsg(m string) string {
+	if i := strings.IndexByte(m, '\n'); i >= 0 {
+		m = m[:i]
+	}
+	if r := []rune(m); len(r) > 300 {
+		m = string(r[:300]) + "…"
+	}
+	return m
 }
 
 func dbErr(ctx context.Context, name string, err error) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -239,6 +240,38 @@ func TestProgress(t *testing.T) {
 	for i := 1; i < len(got); i++ {
 		if got[i].Bytes < got[i-1].Bytes {
 			t.Fatalf("bytes went back: %+v then %+v", got[i-1], got[i])
+		}
+	}
+}
+
+// TestBadParquet: a Parquet file with invalid UTF-8 in a text column, or
+// a damaged one, is an input error naming the file, not a crash.
+func TestBadParquet(t *testing.T) {
+	dir := t.TempDir()
+	type row struct {
+		LSOA   string `parquet:"lsoa"`
+		Eth    string `parquet:"ethnic_category"`
+		Age    int64  `parquet:"age"`
+		Sex    string `parquet:"sex"`
+		ID     string `parquet:"pathway_id"`
+		Type   string `parquet:"waiting_list_type"`
+		Weeks  int64  `parquet:"weeks_waiting"`
+		Census string `parquet:"census_date"`
+	}
+	bad := filepath.Join(dir, "bad.parquet")
+	if err := parquet.WriteFile(bad, []row{{"E01990001", "A", 40, "1", "P\xe9", "IRTT", 3, "2026-03-29"}}); err != nil {
+		t.Fatal(err)
+	}
+	damaged := filepath.Join(dir, "damaged.parquet")
+	b, _ := os.ReadFile(bad)
+	os.WriteFile(damaged, append([]byte("PAR1"), b[len(b)/2:]...), 0o644)
+	for _, input := range []string{bad, damaged} {
+		src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "parquet"}
+		_, err := Run(context.Background(), src, input, 0, testOpt(filepath.Join(dir, "snap"), mustIMD(t)))
+		t.Log(err)
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), filepath.Base(input)) {
+			t.Errorf("%s: error %T %v, want an input error naming the file", filepath.Base(input), err, err)
 		}
 	}
 }
