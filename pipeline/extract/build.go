@@ -121,7 +121,8 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	var rel string
 	var scanned []reject
 	var rows int64
-	suspect := int64(-1) // records the scan left to the SQL checks (-1: all)
+	suspect := int64(-1)  // records the scan left to the SQL checks (-1: all)
+	keysIncrease := false // the scan saw strictly increasing keys in canonical form
 	switch src.Format {
 	case "parquet":
 		header, types, err := parquetColumns(ctx, conn, input)
@@ -187,6 +188,7 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			rel = fmt.Sprintf("(SELECT * EXCLUDE (filename) REPLACE (__line + CASE filename %s END AS __line) FROM %s)", strings.Join(offsets, " "), strings.Replace(rel, "header = true", "header = true, filename = true", 1))
 		}
 		scanned, rows, suspect = sw.rejects, sw.rows, sw.suspect
+		keysIncrease = len(kind.Key) > 0 && sw.suspect == 0 && sw.sorted
 	}
 	lap("scan")
 	// DuckDB's part follows the reading of the input: keep reporting, so
@@ -263,9 +265,11 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	lap("rejects")
 	// Duplicated record keys: the first in file order is kept.
 	final := pre
-	dups, err := duplicates(ctx, conn, kind, pre)
-	if err != nil {
-		return dbErr(ctx, src.Name, err)
+	var dups [][2]int64
+	if !keysIncrease {
+		if dups, err = duplicates(ctx, conn, kind, pre); err != nil {
+			return dbErr(ctx, src.Name, err)
+		}
 	}
 	res.Duplicates = int64(len(dups))
 	var dupRejects []reject
@@ -325,6 +329,14 @@ func planStage(kind source.Kind, src *config.Source, idx map[string]int, opt Opt
 	plan := stagePlan{lsoa: -1, all: kind.Level == source.Aggregate}
 	if i, ok := idx["lsoa"]; ok && kind.Level != source.Aggregate {
 		plan.lsoa, plan.deciles = i, upperDeciles(opt)
+	}
+	for _, k := range kind.Key {
+		i, ok := idx[k]
+		if !ok {
+			plan.key = nil
+			break
+		}
+		plan.key = append(plan.key, i)
 	}
 	cols := append([]source.Column{}, kind.Columns...)
 	if kind.Level == source.Record {

@@ -131,6 +131,10 @@ func TestMessyInputs(t *testing.T) {
 					t.Errorf("duplicates %d, snapshot rows %d, rejected %d; want 500, 1000, 0", res.Duplicates, len(snap), res.Rejected)
 				}
 			}},
+		{name: "a repeated key right after itself is a duplicate", body: []byte(wlmdsHead + wlmdsRows(0, 5) + "E01990002,A,4,1,P4,IRTT,3,2026-03-29\n" + wlmdsRows(5, 5)),
+			rejects: "7,pathway_id+census_date,duplicate of line 6"},
+		{name: "the same date written two ways is the same key", body: []byte(wlmdsHead + wlmdsRows(0, 5) + "E01990002,A,4,1,P4,IRTT,3,29/03/2026\n"),
+			rejects: "7,pathway_id+census_date,duplicate of line 6"},
 		{name: "duplicates: keep counts and keeps them", kind: "apc", body: []byte(apc.String()), src: func(s *config.Source) { s.Duplicates = "keep" },
 			check: func(t *testing.T, res Result, snap []map[string]any) {
 				if res.Duplicates != 500 || len(snap) != 1500 {

@@ -44,7 +44,11 @@ type stageWriter struct {
 	stagePlan
 	path    string // the staging file
 	suspect int64  // records staged with __ok false
-	clean   [][]byte
+	// sorted stays true while record keys strictly increase; firstKey and
+	// prevKey are the encoded first and last keys so far.
+	sorted                    bool
+	firstKey, prevKey, curKey []byte
+	clean                     [][]byte
 }
 
 // stagePlan is what the scan needs to know of the kind's columns.
@@ -52,6 +56,7 @@ type stagePlan struct {
 	lsoa    int            // index of the LSOA field, -1 when none
 	deciles map[string]int // upper-case LSOA code -> decile
 	checks  []fieldCheck   // fields with a fast check
+	key     []int          // indexes of the record key's fields
 	// all marks every record for the full SQL checks (aggregate kinds).
 	all bool
 }
@@ -136,7 +141,7 @@ type reject struct {
 }
 
 func newStageWriter(w io.Writer, header []string, plan stagePlan) (*stageWriter, error) {
-	s := &stageWriter{w: bufio.NewWriterSize(w, 1<<20), width: len(header), stagePlan: plan}
+	s := &stageWriter{w: bufio.NewWriterSize(w, 1<<20), width: len(header), stagePlan: plan, sorted: true}
 	s.buf = append(s.buf, "__line"...)
 	for i := range header {
 		s.buf = append(s.buf, ",c"...)
@@ -175,11 +180,41 @@ func (s *stageWriter) decile(b []byte, fields [][]byte) []byte {
 			b = strconv.AppendInt(b, int64(d), 10)
 		}
 	}
+	s.trackKey(fields)
 	if s.ok(fields) {
 		return append(b, ",1\n"...)
 	}
 	s.suspect++
 	return append(b, ",0\n"...)
+}
+
+// trackKey follows whether the record keys come in strictly increasing
+// order. When they do and every field is in its canonical form (no record
+// left to the SQL checks), no key can repeat and the duplicate search is
+// skipped. Keys are compared as tuples through an order-keeping encoding.
+func (s *stageWriter) trackKey(fields [][]byte) {
+	if len(s.key) == 0 || !s.sorted {
+		return
+	}
+	cur := s.curKey[:0]
+	for _, i := range s.key {
+		for _, c := range fields[i] {
+			if c == 0 {
+				cur = append(cur, 0, 0xFF)
+			} else {
+				cur = append(cur, c)
+			}
+		}
+		cur = append(cur, 0, 0)
+	}
+	s.curKey = cur
+	if s.firstKey == nil {
+		s.firstKey = append([]byte{}, cur...)
+	} else if bytes.Compare(s.prevKey, cur) >= 0 {
+		s.sorted = false
+		return
+	}
+	s.prevKey, s.curKey = cur, s.prevKey
 }
 
 // record writes one record's fields with its line.
@@ -603,6 +638,7 @@ func scanCSV(path string, opt csvOptions, dir string, prep prepare, progress fun
 	}
 	all.rows += b.rows
 	all.suspect += b.suspect
+	all.sorted = all.sorted && b.sorted && (all.prevKey == nil || b.firstKey == nil || bytes.Compare(all.prevKey, b.firstKey) < 0)
 	all.maxLen = max(all.maxLen, b.maxLen)
 	return header, []stagePart{{path: all.path}, {path: b.path, offset: first}}, all, nil
 }
