@@ -234,12 +234,6 @@ func dateReason(tc, format string) string {
 		ELSE '"' || left(%[1]s, 40) || '" is not a date (expected %[2]s)' END`, tc, want, hint)
 }
 
-// monthFirstSQL is true for a value that is a date only when read
-// month-first: with no declared date_format that stops the source.
-func monthFirstSQL(tc string) string {
-	return fmt.Sprintf("(regexp_full_match(%[1]s, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}') AND try_strptime(%[1]s, '%%d/%%m/%%Y') IS NULL AND try_strptime(%[1]s, '%%m/%%d/%%Y') IS NOT NULL)", tc)
-}
-
 func topAge(code string) int {
 	n := 0
 	for _, r := range code {
