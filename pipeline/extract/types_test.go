@@ -275,3 +275,43 @@ func TestBadParquet(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetThreads: the snapshot of a larger Parquet extract (read with
+// the lookup join and sorted by line) is the same at one and two threads.
+func TestParquetThreads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 300,000-row extract")
+	}
+	dir := t.TempDir()
+	input := filepath.Join(dir, "wlmds.parquet")
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`COPY (SELECT 'E0199000' || (1 + i % 3) AS lsoa, 'A' AS ethnic_category, CAST(i % 90 AS INTEGER) AS age, '1' AS sex,
+		'P' || (i % 299000) AS pathway_id, 'IRTT' AS waiting_list_type, CAST(i % 60 AS BIGINT) AS weeks_waiting, DATE '2026-03-29' AS census_date
+		FROM range(300000) t(i)) TO ` + lit(input) + ` (FORMAT parquet, ROW_GROUP_SIZE 50000)`); err != nil {
+		t.Fatal(err)
+	}
+	var snaps [][]byte
+	for _, threads := range []int{1, 2, 2} {
+		src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "parquet"}
+		opt := testOpt(filepath.Join(t.TempDir(), "snap"), mustIMD(t))
+		opt.Threads = threads
+		res, err := Run(context.Background(), src, input, 0.01, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Duplicates != 1000 || res.Rows != 300000 {
+			t.Fatalf("rows %d duplicates %d", res.Rows, res.Duplicates)
+		}
+		s, _ := os.ReadFile(res.Snapshot)
+		snaps = append(snaps, s)
+	}
+	for i := 1; i < len(snaps); i++ {
+		if !bytes.Equal(snaps[0], snaps[i]) {
+			t.Fatalf("snapshot %d differs from the one at one thread", i)
+		}
+	}
+}
