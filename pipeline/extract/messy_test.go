@@ -156,6 +156,9 @@ func TestMessyInputs(t *testing.T) {
 			want: "line 12: a quoted field is never closed (the quoted field opened on line 12 runs to line 62)"},
 		{name: "a stray quote closed by another fails too", body: []byte(wlmdsHead + wlmdsRows(0, 10) + "E01990001,A,40,1,\"P9,IRTT,3,2026-03-29\n" + wlmdsRows(20, 5) + "E01990001,A,40,1,P\"9,IRTT,3,2026-03-29\n" + wlmdsRows(40, 5)),
 			want: "line 12: a quoted field"},
+		{name: "a stray quote closed by another at the same column fails though the fields add up", body: []byte(wlmdsHead + wlmdsRows(0, 10) + "E01990001,A,40,1,\"P9,IRTT,3,2026-03-29\n" + wlmdsRows(20, 5) + "E01990001,A,40,1,P10\",IRTT,3,2026-03-29\n" + wlmdsRows(40, 5)),
+			want: "line 12: a quoted field runs over 7 lines, 5 of them looking like whole records"},
+		{name: "a note over lines in the first column is no error", body: []byte("pathway_id,lsoa,ethnic_category,age,sex,waiting_list_type,weeks_waiting,census_date\n\"P1 line one\nline two\",E01990001,A,40,1,IRTT,3,2026-03-29\nP2,E01990001,A,40,1,IRTT,3,2026-03-29\n")},
 		{name: "quoted commas, newlines and CRLF keep their lines", body: []byte("\ufeff" + strings.ReplaceAll(wlmdsHead+"E01990001,A,40,1,\"P1,\nsecond line\",IRTT,3,2026-03-29\n"+wlmdsRows(5, 3)+"E01990001,A,x,1,P99,IRTT,3,2026-03-29\n", "\n", "\r\n")),
 			rejects: `7,age,"""x"" is not a whole number"`,
 			check: func(t *testing.T, res Result, snap []map[string]any) {

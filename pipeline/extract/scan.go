@@ -335,6 +335,10 @@ type csvScanner struct {
 	ends   []int
 	// eofInQuote is set when the input ended inside a quoted field.
 	eofInQuote bool
+	// width is the header's field count (0 while reading the header);
+	// swallowed counts the lines of the current record, after its first,
+	// whose quoted part looks like a whole record.
+	width, swallowed int
 }
 
 // errSpan is a quoting error that runs over more than one line: the source
@@ -409,6 +413,7 @@ func (s *csvScanner) next() (start int64, fields [][]byte, reason string, simple
 		return 0, nil, "", false, err
 	}
 	start = s.line
+	s.swallowed = 0
 	d := s.opt.delim
 	s.rec = s.decode(s.rec[:0], line)
 	if bytes.IndexByte(line, '"') < 0 {
@@ -438,6 +443,17 @@ func (s *csvScanner) next() (start int64, fields [][]byte, reason string, simple
 			pos++
 			for {
 				i := bytes.IndexByte(s.rec[pos:], '"')
+				if s.line > start {
+					// A continuation line: count it as swallowed when the
+					// quoted part holds a whole record's worth of delimiters.
+					inner := s.rec[pos:]
+					if i >= 0 {
+						inner = s.rec[pos : pos+i]
+					}
+					if s.width > 1 && bytes.Count(inner, []byte{d}) >= s.width-1 {
+						s.swallowed++
+					}
+				}
 				if i < 0 {
 					out = append(out, s.rec[pos:]...)
 					next, err := s.readLine()
@@ -542,6 +558,7 @@ func scanCSV(path string, opt csvOptions, dir string, prep prepare, progress fun
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	s.width = len(header)
 	headerEnd := bom + s.bytes
 	var mid int64
 	if st, err := os.Stat(path); err == nil && !strings.HasSuffix(path, ".gz") && st.Size() > splitAt {
@@ -586,7 +603,7 @@ func scanCSV(path string, opt csvOptions, dir string, prep prepare, progress fun
 			st, _ := f.Stat()
 			end = st.Size()
 		}
-		scanners[i] = &csvScanner{r: bufio.NewReaderSize(io.NewSectionReader(f, r[0], end-r[0]), 1<<20), opt: opt}
+		scanners[i] = &csvScanner{r: bufio.NewReaderSize(io.NewSectionReader(f, r[0], end-r[0]), 1<<20), opt: opt, width: len(header)}
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
@@ -606,7 +623,7 @@ func scanCSV(path string, opt csvOptions, dir string, prep prepare, progress fun
 			return nil, nil, nil, err
 		}
 		defer f.Close()
-		s := &csvScanner{r: bufio.NewReaderSize(io.NewSectionReader(f, headerEnd, 1<<62), 1<<20), opt: opt}
+		s := &csvScanner{r: bufio.NewReaderSize(io.NewSectionReader(f, headerEnd, 1<<62), 1<<20), opt: opt, width: len(header)}
 		sw, err := scanPart(s, dir, header, plan, 1, progress)
 		if err != nil {
 			return nil, nil, nil, err
@@ -734,6 +751,8 @@ func scanRecords(s *csvScanner, sw *stageWriter, header []string, skip int64, pr
 			continue
 		case len(fields) == 1 && len(bytes.TrimSpace(fields[0])) == 0:
 			continue // an empty line carries no record
+		case s.swallowed > 0:
+			return &errSpan{start: start, end: s.line + skip, what: fmt.Sprintf("a quoted field runs over %d lines, %d of them looking like whole records", s.line+skip-start+1, s.swallowed)}
 		case len(fields) != len(header) && s.line+skip > start:
 			return &errSpan{start: start, end: s.line + skip, what: fmt.Sprintf("a quoted field runs over %d lines and leaves a record of %d fields where the header has %d", s.line+skip-start+1, len(fields), len(header))}
 		case len(fields) != len(header):
