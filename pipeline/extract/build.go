@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -223,7 +224,9 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	for _, n := range names {
 		quoted = append(quoted, ident(n))
 	}
-	pre := p.parquet + ".pre"
+	// Temporary files are dot-named in the snapshot folder, as the staging
+	// files are, and renamed into place only when complete.
+	pre := tempName(opt.Dir, ".snapshot-", ".parquet")
 	defer os.Remove(pre)
 	copyTo := func(query, path string) error {
 		_, err := conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2)", query, lit(path)))
@@ -274,7 +277,7 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	res.Duplicates = int64(len(dups))
 	var dupRejects []reject
 	if len(dups) > 0 && src.Duplicates != "keep" {
-		final = p.parquet + ".dedup"
+		final = tempName(opt.Dir, ".snapshot-", ".parquet")
 		defer os.Remove(final)
 		if err := copyTo(fmt.Sprintf("SELECT * FROM read_parquet(%s) WHERE source_line NOT IN (SELECT line FROM dups) ORDER BY source_line", lit(pre)), final); err != nil {
 			return dbErr(ctx, src.Name, err)
@@ -292,6 +295,17 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 		return err
 	}
 	return os.Rename(final, p.parquet)
+}
+
+// tempName creates an empty file of a new name in dir for DuckDB to
+// write over.
+func tempName(dir, prefix, suffix string) string {
+	f, err := os.CreateTemp(dir, prefix+"*"+suffix)
+	if err != nil {
+		return filepath.Join(dir, prefix+strconv.FormatInt(time.Now().UnixNano(), 36)+suffix)
+	}
+	f.Close()
+	return f.Name()
 }
 
 // truncateMsg shortens a DuckDB message to its first line, at most 300
