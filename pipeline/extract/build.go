@@ -213,8 +213,12 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	if rows == 0 {
 		return inputErr(errNoRows)
 	}
-	if err := loadIMD(ctx, conn, opt); err != nil {
-		return fmt.Errorf("extract %s: loading the IMD lookup: %w", src.Name, err)
+	if !sp.staged {
+		// Only a Parquet extract joins the lookup in DuckDB; the scan of
+		// CSV and XLSX looked deciles up itself.
+		if err := loadIMD(ctx, conn, opt); err != nil {
+			return fmt.Errorf("extract %s: loading the IMD lookup: %w", src.Name, err)
+		}
 	}
 	if _, err := conn.ExecContext(ctx, "CREATE TEMP VIEW norm AS "+sp.selectSQL(rel)); err != nil {
 		return fmt.Errorf("extract %s: %w", src.Name, err)
