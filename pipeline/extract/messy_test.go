@@ -124,6 +124,13 @@ func TestMessyInputs(t *testing.T) {
 					t.Errorf("rejected %d, id %q", res.Rejected, snap[1]["attendance_id"])
 				}
 			}},
+		{name: "windows-1252 declared decodes its own bytes", kind: "ecds", body: []byte(strings.Replace(string(latin), "AE\xe92", "AE\x80\x932", 1)),
+			src: func(s *config.Source) { s.Encoding = "windows-1252" },
+			check: func(t *testing.T, res Result, snap []map[string]any) {
+				if res.Rejected != 0 || snap[1]["attendance_id"] != "AE€“2" {
+					t.Errorf("rejected %d, id %q", res.Rejected, snap[1]["attendance_id"])
+				}
+			}},
 		{name: "500 duplicated spells are rejected as duplicates", kind: "apc", body: []byte(apc.String()),
 			rejects: "1002,spell_id,duplicate of line 2",
 			check: func(t *testing.T, res Result, snap []map[string]any) {

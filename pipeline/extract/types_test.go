@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"errors"
@@ -313,5 +314,32 @@ func TestParquetThreads(t *testing.T) {
 		if !bytes.Equal(snaps[0], snaps[i]) {
 			t.Fatalf("snapshot %d differs from the one at one thread", i)
 		}
+	}
+}
+
+// TestGzipCSV: a gzipped CSV gives the snapshot of the plain one.
+func TestGzipCSV(t *testing.T) {
+	dir := t.TempDir()
+	body := wlmdsHead + wlmdsRows(0, 1000)
+	plain := filepath.Join(dir, "wlmds.csv")
+	os.WriteFile(plain, []byte(body), 0o644)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(body))
+	zw.Close()
+	zipped := filepath.Join(dir, "wlmds.csv.gz")
+	os.WriteFile(zipped, gz.Bytes(), 0o644)
+	var snaps [][]byte
+	for _, in := range []string{plain, zipped} {
+		src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "csv"}
+		res, err := Run(context.Background(), src, in, 0, testOpt(filepath.Join(t.TempDir(), "snap"), mustIMD(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(res.Snapshot)
+		snaps = append(snaps, b)
+	}
+	if !bytes.Equal(snaps[0], snaps[1]) {
+		t.Fatal("the gzipped CSV gave another snapshot")
 	}
 }
