@@ -125,7 +125,7 @@ type Options struct {
 	// InputSHA256 is the input's sha256 when the caller has just computed
 	// it (checking a pin), so a large extract is not hashed twice.
 	InputSHA256 string
-	Version     string // hiis version (part of the snapshot key through FormatVersion)
+	Version     string // hiis version; unused since DuckDB writes the snapshot (its footer names DuckDB), kept for callers
 	Force       bool   // rebuild even when the snapshot exists
 	// Progress, when set, is called about every half second while the
 	// input is read, and once at the end.
