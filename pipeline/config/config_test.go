@@ -135,3 +135,46 @@ indicators: {dir: ind}
 		})
 	}
 }
+
+func TestSourceIngestKeys(t *testing.T) {
+	base := `hiis: ">=0.1.0"
+organisation: {code: Q, name: N, kind: icb}
+period: {label: p, start: 2025-04-01, end: 2026-03-31}
+reference: {imd: {path: imd.csv, edition: e}}
+indicators: {dir: indicators}
+sources:
+  apc:
+    kind: apc
+    path: apc.csv
+`
+	for _, tc := range []struct {
+		extra, want string
+	}{
+		{"    duplicates: keep\n    encoding: latin-1\n    delimiter: \";\"\n    date_format: mm/dd/yyyy\n    age_top_code: \"90+\"\n    ethnic_subcodes: true\n    labels: {sex: {Man: \"1\"}}\n    max_unmatched_lsoa_share: 0.2\n    columns: {count: n}\n", ""},
+		{"    duplicates: drop\n", `sources.apc.duplicates: "drop" is not reject, keep`},
+		{"    encoding: utf-16\n", `sources.apc.encoding: "utf-16" is not`},
+		{"    date_format: yyyy\n", `sources.apc.date_format: "yyyy" is not`},
+		{"    delimiter: \":\"\n", `sources.apc.delimiter: ":" is not`},
+		{"    age_top_code: old\n", `holds no age`},
+		{"    labels: {age: {x: \"1\"}}\n", `"age" is not ethnic_category or sex`},
+		{"    max_invalid_code_share: 2\n", `max_invalid_code_share: 2 is not between 0 and 1`},
+	} {
+		_, err := Parse("c.yaml", t.TempDir(), []byte(base+tc.extra))
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.extra, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.extra, err, tc.want)
+		}
+	}
+	r, _ := Parse("c.yaml", t.TempDir(), []byte(base+"    max_unmatched_lsoa_share: 0.2\n"))
+	if got := r.UnmatchedLSOALimit(r.Sources["apc"]); got != 0.2 {
+		t.Errorf("unmatched limit %v", got)
+	}
+	if got := r.InvalidCodeLimit(r.Sources["apc"]); got != DefaultMaxInvalidCodeShare {
+		t.Errorf("invalid code limit %v", got)
+	}
+}

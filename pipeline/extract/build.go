@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -24,8 +25,7 @@ import (
 // openDB opens an in-memory DuckDB for one extract: insertion order kept
 // (so the snapshot's rows are in file order at any thread count), spill
 // files under dir, UTC for timestamps.
-func openDB(ctx context.Context, dir string, threads int) (*sql.DB, *sql.Conn, error) {
-	tmp := filepath.Join(dir, ".duckdb-tmp")
+func openDB(ctx context.Context, tmp string, threads int) (*sql.DB, *sql.Conn, error) {
 	settings := []string{
 		"SET preserve_insertion_order = true",
 		"SET temp_directory = " + lit(tmp),
@@ -84,36 +84,46 @@ func loadIMD(ctx context.Context, conn *sql.Conn, opt Options) error {
 
 // build reads the whole input and writes the snapshot and rejects files.
 func build(ctx context.Context, kind source.Kind, src *config.Source, input string, p snapshotPaths, res *Result, opt Options) error {
+	// HIIS_EXTRACT_TRACE=1 prints the time of each phase to stderr, for
+	// profiling ingest.
 	t0 := time.Now()
 	lap := func(what string) {
-		if os.Getenv("HIIS_TRACE") != "" {
+		if os.Getenv("HIIS_EXTRACT_TRACE") != "" {
 			fmt.Fprintf(os.Stderr, "extract %s: %s %.2fs\n", src.Name, what, time.Since(t0).Seconds())
 			t0 = time.Now()
 		}
 	}
 	inputErr := func(err error) error { return &InputError{src.Name, input, err} }
-	var total int64
-	if st, err := os.Stat(input); err == nil {
+	var total int64 // 0 when unknown: a gzipped CSV is read decompressed
+	if st, err := os.Stat(input); err == nil && !strings.HasSuffix(input, ".gz") {
 		total = st.Size()
 	}
+	var progressMu sync.Mutex // Progress is called from one goroutine at a time
 	report := func(rows, n int64) {
 		if opt.Progress != nil {
+			progressMu.Lock()
+			defer progressMu.Unlock()
 			opt.Progress(Progress{Rows: rows, Bytes: n, TotalBytes: total})
 		}
 	}
-	db, conn, err := openDB(ctx, opt.Dir, opt.Threads)
+	tmp, err := os.MkdirTemp(opt.Dir, ".duckdb-tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	db, conn, err := openDB(ctx, tmp, opt.Threads)
 	if err != nil {
 		return fmt.Errorf("extract %s: starting DuckDB: %w", src.Name, err)
 	}
 	defer db.Close()
 	defer conn.Close()
-	defer os.RemoveAll(filepath.Join(opt.Dir, ".duckdb-tmp"))
 
 	sp := spec{kind: kind, src: src, text: map[string]string{}}
 	var rel string
 	var scanned []reject
 	var rows int64
-	suspect := int64(-1) // records the scan left to the SQL checks (-1: all)
+	suspect := int64(-1)  // records the scan left to the SQL checks (-1: all)
+	keysIncrease := false // the scan saw strictly increasing keys in canonical form
 	switch src.Format {
 	case "parquet":
 		header, types, err := parquetColumns(ctx, conn, input)
@@ -132,11 +142,6 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			return inputErr(fmt.Errorf("not a readable Parquet file: %w", err))
 		}
 	default:
-		stage, err := openStage(opt.Dir)
-		if err != nil {
-			return err
-		}
-		defer os.Remove(stage.Name())
 		var idx map[string]int
 		prep := func(header []string) (stagePlan, error) {
 			var err error
@@ -146,20 +151,27 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			return planStage(kind, src, idx, opt), nil
 		}
 		var header []string
+		var parts []stagePart
 		var sw *stageWriter
 		if src.Format == "xlsx" {
-			header, sw, err = scanXLSX(input, src.Sheet, dateHeaders(kind, src), stage, prep)
+			header, sw, err = scanXLSX(input, src.Sheet, dateHeaders(kind, src), opt.Dir, prep)
+			if err == nil {
+				parts = []stagePart{{path: sw.path}}
+			}
 		} else {
-			header, sw, err = scanCSV(input, csvOptions{delim: delimiter(src.Delimiter), encoding: strings.ToLower(src.Encoding)}, stage, prep, report)
-		}
-		if cerr := stage.Close(); err == nil {
-			err = cerr
+			header, parts, sw, err = scanCSV(input, csvOptions{delim: delimiter(src.Delimiter), encoding: strings.ToLower(src.Encoding)}, opt.Dir, prep, report)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("extract %s: %w", src.Name, ctx.Err())
 			}
 			return inputErr(err)
+		}
+		var files, offsets []string
+		for _, p := range parts {
+			defer os.Remove(p.path)
+			files = append(files, lit(p.path))
+			offsets = append(offsets, fmt.Sprintf("WHEN %s THEN %d", lit(p.path), p.offset))
 		}
 		cols := []string{"'__line': 'BIGINT'"}
 		for i := range header {
@@ -171,16 +183,42 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 			sp.text[name] = fmt.Sprintf("c%d", i)
 		}
 		maxLine := max(2<<20, 2*sw.maxLen+1024)
-		rel = fmt.Sprintf("read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', new_line = '\\n', strict_mode = true, columns = {%s}, max_line_size = %d, buffer_size = %d)",
-			lit(stage.Name()), strings.Join(cols, ", "), maxLine, max(16<<20, 4*maxLine))
+		rel = fmt.Sprintf("read_csv([%s], header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', new_line = '\\n', strict_mode = true, columns = {%s}, max_line_size = %d, buffer_size = %d)",
+			strings.Join(files, ", "), strings.Join(cols, ", "), maxLine, max(16<<20, 4*maxLine))
+		if len(parts) > 1 {
+			rel = fmt.Sprintf("(SELECT * EXCLUDE (filename) REPLACE (__line + CASE filename %s END AS __line) FROM %s)", strings.Join(offsets, " "), strings.Replace(rel, "header = true", "header = true, filename = true", 1))
+		}
 		scanned, rows, suspect = sw.rejects, sw.rows, sw.suspect
+		keysIncrease = len(kind.Key) > 0 && sw.suspect == 0 && sw.sorted
 	}
 	lap("scan")
+	// DuckDB's part follows the reading of the input: keep reporting, so
+	// that a progress display knows the extract is still working.
+	if opt.Progress != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func(rows int64) {
+			tick := time.NewTicker(500 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					report(rows, total)
+				}
+			}
+		}(rows)
+	}
 	if rows == 0 {
 		return inputErr(errNoRows)
 	}
-	if err := loadIMD(ctx, conn, opt); err != nil {
-		return fmt.Errorf("extract %s: loading the IMD lookup: %w", src.Name, err)
+	if !sp.staged {
+		// Only a Parquet extract joins the lookup in DuckDB; the scan of
+		// CSV and XLSX looked deciles up itself.
+		if err := loadIMD(ctx, conn, opt); err != nil {
+			return fmt.Errorf("extract %s: loading the IMD lookup: %w", src.Name, err)
+		}
 	}
 	if _, err := conn.ExecContext(ctx, "CREATE TEMP VIEW norm AS "+sp.selectSQL(rel)); err != nil {
 		return fmt.Errorf("extract %s: %w", src.Name, err)
@@ -190,17 +228,12 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	for _, n := range names {
 		quoted = append(quoted, ident(n))
 	}
-	if os.Getenv("HIIS_TRACE") == "explain" {
-		var k, v string
-		if err := conn.QueryRowContext(ctx, fmt.Sprintf("EXPLAIN ANALYZE SELECT %s FROM norm WHERE __err IS NULL", strings.Join(quoted, ", "))).Scan(&k, &v); err == nil {
-			fmt.Fprintln(os.Stderr, v)
-		}
-		lap("explain")
-	}
-	pre := p.parquet + ".pre"
+	// Temporary files are dot-named in the snapshot folder, as the staging
+	// files are, and renamed into place only when complete.
+	pre := tempName(opt.Dir, ".snapshot-", ".parquet")
 	defer os.Remove(pre)
 	copyTo := func(query, path string) error {
-		_, err := conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, lit(path)))
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2)", query, lit(path)))
 		return err
 	}
 	// A staged extract keeps file order (preserve_insertion_order, no
@@ -211,6 +244,11 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 		order = " ORDER BY source_line"
 	}
 	if err := copyTo(fmt.Sprintf("SELECT %s FROM norm WHERE __err IS NULL%s", strings.Join(quoted, ", "), order), pre); err != nil {
+		if src.Format == "parquet" && ctx.Err() == nil {
+			// DuckDB reads the Parquet input itself: a failure here is the
+			// file's (invalid UTF-8, damaged pages), not hiis's.
+			return inputErr(fmt.Errorf("reading the Parquet file: %s", truncateMsg(err.Error())))
+		}
 		return dbErr(ctx, src.Name, err)
 	}
 	lap("copy")
@@ -234,14 +272,16 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	lap("rejects")
 	// Duplicated record keys: the first in file order is kept.
 	final := pre
-	dups, err := duplicates(ctx, conn, kind, pre)
-	if err != nil {
-		return dbErr(ctx, src.Name, err)
+	var dups [][2]int64
+	if !keysIncrease {
+		if dups, err = duplicates(ctx, conn, kind, pre); err != nil {
+			return dbErr(ctx, src.Name, err)
+		}
 	}
 	res.Duplicates = int64(len(dups))
 	var dupRejects []reject
 	if len(dups) > 0 && src.Duplicates != "keep" {
-		final = p.parquet + ".dedup"
+		final = tempName(opt.Dir, ".snapshot-", ".parquet")
 		defer os.Remove(final)
 		if err := copyTo(fmt.Sprintf("SELECT * FROM read_parquet(%s) WHERE source_line NOT IN (SELECT line FROM dups) ORDER BY source_line", lit(pre)), final); err != nil {
 			return dbErr(ctx, src.Name, err)
@@ -259,6 +299,29 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 		return err
 	}
 	return os.Rename(final, p.parquet)
+}
+
+// tempName creates an empty file of a new name in dir for DuckDB to
+// write over.
+func tempName(dir, prefix, suffix string) string {
+	f, err := os.CreateTemp(dir, prefix+"*"+suffix)
+	if err != nil {
+		return filepath.Join(dir, prefix+strconv.FormatInt(time.Now().UnixNano(), 36)+suffix)
+	}
+	f.Close()
+	return f.Name()
+}
+
+// truncateMsg shortens a DuckDB message to its first line, at most 300
+// characters.
+func truncateMsg(m string) string {
+	if i := strings.IndexByte(m, '\n'); i >= 0 {
+		m = m[:i]
+	}
+	if r := []rune(m); len(r) > 300 {
+		m = string(r[:300]) + "…"
+	}
+	return m
 }
 
 func dbErr(ctx context.Context, name string, err error) error {
@@ -284,6 +347,14 @@ func planStage(kind source.Kind, src *config.Source, idx map[string]int, opt Opt
 	plan := stagePlan{lsoa: -1, all: kind.Level == source.Aggregate}
 	if i, ok := idx["lsoa"]; ok && kind.Level != source.Aggregate {
 		plan.lsoa, plan.deciles = i, upperDeciles(opt)
+	}
+	for _, k := range kind.Key {
+		i, ok := idx[k]
+		if !ok {
+			plan.key = nil
+			break
+		}
+		plan.key = append(plan.key, i)
 	}
 	cols := append([]source.Column{}, kind.Columns...)
 	if kind.Level == source.Record {

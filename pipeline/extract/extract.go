@@ -98,7 +98,10 @@ type MonthFirst struct {
 }
 
 // Progress is how far one extract has got: Bytes of TotalBytes of the
-// input read, Rows records so far.
+// input read, Rows records so far. TotalBytes is 0 when unknown (a
+// gzipped CSV). Once the input is read (Bytes = TotalBytes) DuckDB checks,
+// normalises and writes the snapshot; Progress is still called every half
+// second meanwhile, with the same counts.
 type Progress struct{ Rows, Bytes, TotalBytes int64 }
 
 // Limits are the quality gates of one source; a nil share takes the
@@ -122,7 +125,7 @@ type Options struct {
 	// InputSHA256 is the input's sha256 when the caller has just computed
 	// it (checking a pin), so a large extract is not hashed twice.
 	InputSHA256 string
-	Version     string // hiis version (part of the snapshot key through FormatVersion)
+	Version     string // hiis version; unused since DuckDB writes the snapshot (its footer names DuckDB), kept for callers
 	Force       bool   // rebuild even when the snapshot exists
 	// Progress, when set, is called about every half second while the
 	// input is read, and once at the end.

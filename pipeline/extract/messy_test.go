@@ -124,6 +124,13 @@ func TestMessyInputs(t *testing.T) {
 					t.Errorf("rejected %d, id %q", res.Rejected, snap[1]["attendance_id"])
 				}
 			}},
+		{name: "windows-1252 declared decodes its own bytes", kind: "ecds", body: []byte(strings.Replace(string(latin), "AE\xe92", "AE\x80\x932", 1)),
+			src: func(s *config.Source) { s.Encoding = "windows-1252" },
+			check: func(t *testing.T, res Result, snap []map[string]any) {
+				if res.Rejected != 0 || snap[1]["attendance_id"] != "AE€“2" {
+					t.Errorf("rejected %d, id %q", res.Rejected, snap[1]["attendance_id"])
+				}
+			}},
 		{name: "500 duplicated spells are rejected as duplicates", kind: "apc", body: []byte(apc.String()),
 			rejects: "1002,spell_id,duplicate of line 2",
 			check: func(t *testing.T, res Result, snap []map[string]any) {
@@ -131,6 +138,10 @@ func TestMessyInputs(t *testing.T) {
 					t.Errorf("duplicates %d, snapshot rows %d, rejected %d; want 500, 1000, 0", res.Duplicates, len(snap), res.Rejected)
 				}
 			}},
+		{name: "a repeated key right after itself is a duplicate", body: []byte(wlmdsHead + wlmdsRows(0, 5) + "E01990002,A,4,1,P4,IRTT,3,2026-03-29\n" + wlmdsRows(5, 5)),
+			rejects: "7,pathway_id+census_date,duplicate of line 6"},
+		{name: "the same date written two ways is the same key", body: []byte(wlmdsHead + wlmdsRows(0, 5) + "E01990002,A,4,1,P4,IRTT,3,29/03/2026\n"),
+			rejects: "7,pathway_id+census_date,duplicate of line 6"},
 		{name: "duplicates: keep counts and keeps them", kind: "apc", body: []byte(apc.String()), src: func(s *config.Source) { s.Duplicates = "keep" },
 			check: func(t *testing.T, res Result, snap []map[string]any) {
 				if res.Duplicates != 500 || len(snap) != 1500 {
@@ -152,6 +163,9 @@ func TestMessyInputs(t *testing.T) {
 			want: "line 12: a quoted field is never closed (the quoted field opened on line 12 runs to line 62)"},
 		{name: "a stray quote closed by another fails too", body: []byte(wlmdsHead + wlmdsRows(0, 10) + "E01990001,A,40,1,\"P9,IRTT,3,2026-03-29\n" + wlmdsRows(20, 5) + "E01990001,A,40,1,P\"9,IRTT,3,2026-03-29\n" + wlmdsRows(40, 5)),
 			want: "line 12: a quoted field"},
+		{name: "a stray quote closed by another at the same column fails though the fields add up", body: []byte(wlmdsHead + wlmdsRows(0, 10) + "E01990001,A,40,1,\"P9,IRTT,3,2026-03-29\n" + wlmdsRows(20, 5) + "E01990001,A,40,1,P10\",IRTT,3,2026-03-29\n" + wlmdsRows(40, 5)),
+			want: "line 12: a quoted field runs over 7 lines, 5 of them looking like whole records"},
+		{name: "a note over lines in the first column is no error", body: []byte("pathway_id,lsoa,ethnic_category,age,sex,waiting_list_type,weeks_waiting,census_date\n\"P1 line one\nline two\",E01990001,A,40,1,IRTT,3,2026-03-29\nP2,E01990001,A,40,1,IRTT,3,2026-03-29\n")},
 		{name: "quoted commas, newlines and CRLF keep their lines", body: []byte("\ufeff" + strings.ReplaceAll(wlmdsHead+"E01990001,A,40,1,\"P1,\nsecond line\",IRTT,3,2026-03-29\n"+wlmdsRows(5, 3)+"E01990001,A,x,1,P99,IRTT,3,2026-03-29\n", "\n", "\r\n")),
 			rejects: `7,age,"""x"" is not a whole number"`,
 			check: func(t *testing.T, res Result, snap []map[string]any) {
@@ -251,6 +265,14 @@ func TestMessyInputs(t *testing.T) {
 		{name: "a population beyond 64 bits is a reject", kind: "population",
 			body:    []byte("lsoa,age,sex,people\nE01990001,40,1,10\nE01990001,41,1,10\nE01990001,42,1,10\nE01990001,43,1,100000000000000000000\n"),
 			rejects: `5,people,"""100000000000000000000"" is beyond the largest whole number`},
+		{name: "a count of 1e30 is a reject naming line and field", kind: "aggregate",
+			body:    []byte("measure_code,breakdown,group,numerator,denominator\nM1,overall,All,5,10\nM1,sex,Male,1e30,10\nM1,sex,Female,\"4,5\",10\nM1,imd_quintile,1,1,10\n"),
+			rejects: "3,numerator,\"\"\"1e30\"\" is beyond the largest number hiis reads (10^18)\",1e30\n4,numerator,\"\"\"4,5\"\" is not a number\"",
+			check: func(t *testing.T, res Result, snap []map[string]any) {
+				if len(snap) != 2 || snap[0]["group"] != "All" {
+					t.Errorf("rows %v", snap)
+				}
+			}},
 		{name: "a mapped count gives record_count", body: []byte(strings.TrimSuffix(wlmdsHead, "\n") + ",n\n" + strings.ReplaceAll(wlmdsRows(0, 3), "\n", ",7\n") + "E01990001,A,40,1,PX1,IRTT,3,2026-03-29,0\n"),
 			src: func(s *config.Source) { s.Columns = map[string]string{"count": "n"} }, rejects: `5,count,"""0"" is not a positive whole number of records"`,
 			check: func(t *testing.T, res Result, snap []map[string]any) {

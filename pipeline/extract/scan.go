@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -40,8 +42,13 @@ type stageWriter struct {
 	rejects []reject
 	buf     []byte
 	stagePlan
-	suspect int64 // records staged with __ok false
-	clean   [][]byte
+	path    string // the staging file
+	suspect int64  // records staged with __ok false
+	// sorted stays true while record keys strictly increase; firstKey and
+	// prevKey are the encoded first and last keys so far.
+	sorted                    bool
+	firstKey, prevKey, curKey []byte
+	clean                     [][]byte
 }
 
 // stagePlan is what the scan needs to know of the kind's columns.
@@ -49,6 +56,7 @@ type stagePlan struct {
 	lsoa    int            // index of the LSOA field, -1 when none
 	deciles map[string]int // upper-case LSOA code -> decile
 	checks  []fieldCheck   // fields with a fast check
+	key     []int          // indexes of the record key's fields
 	// all marks every record for the full SQL checks (aggregate kinds).
 	all bool
 }
@@ -133,7 +141,7 @@ type reject struct {
 }
 
 func newStageWriter(w io.Writer, header []string, plan stagePlan) (*stageWriter, error) {
-	s := &stageWriter{w: bufio.NewWriterSize(w, 1<<20), width: len(header), stagePlan: plan}
+	s := &stageWriter{w: bufio.NewWriterSize(w, 1<<20), width: len(header), stagePlan: plan, sorted: true}
 	s.buf = append(s.buf, "__line"...)
 	for i := range header {
 		s.buf = append(s.buf, ",c"...)
@@ -172,11 +180,41 @@ func (s *stageWriter) decile(b []byte, fields [][]byte) []byte {
 			b = strconv.AppendInt(b, int64(d), 10)
 		}
 	}
+	s.trackKey(fields)
 	if s.ok(fields) {
 		return append(b, ",1\n"...)
 	}
 	s.suspect++
 	return append(b, ",0\n"...)
+}
+
+// trackKey follows whether the record keys come in strictly increasing
+// order. When they do and every field is in its canonical form (no record
+// left to the SQL checks), no key can repeat and the duplicate search is
+// skipped. Keys are compared as tuples through an order-keeping encoding.
+func (s *stageWriter) trackKey(fields [][]byte) {
+	if len(s.key) == 0 || !s.sorted {
+		return
+	}
+	cur := s.curKey[:0]
+	for _, i := range s.key {
+		for _, c := range fields[i] {
+			if c == 0 {
+				cur = append(cur, 0, 0xFF)
+			} else {
+				cur = append(cur, c)
+			}
+		}
+		cur = append(cur, 0, 0)
+	}
+	s.curKey = cur
+	if s.firstKey == nil {
+		s.firstKey = append([]byte{}, cur...)
+	} else if bytes.Compare(s.prevKey, cur) >= 0 {
+		s.sorted = false
+		return
+	}
+	s.prevKey, s.curKey = cur, s.prevKey
 }
 
 // record writes one record's fields with its line.
@@ -295,6 +333,12 @@ type csvScanner struct {
 	fields [][]byte
 	rec    []byte // the current record's bytes (decoded), fields point into it
 	ends   []int
+	// eofInQuote is set when the input ended inside a quoted field.
+	eofInQuote bool
+	// width is the header's field count (0 while reading the header);
+	// swallowed counts the lines of the current record, after its first,
+	// whose quoted part looks like a whole record.
+	width, swallowed int
 }
 
 // errSpan is a quoting error that runs over more than one line: the source
@@ -369,6 +413,7 @@ func (s *csvScanner) next() (start int64, fields [][]byte, reason string, simple
 		return 0, nil, "", false, err
 	}
 	start = s.line
+	s.swallowed = 0
 	d := s.opt.delim
 	s.rec = s.decode(s.rec[:0], line)
 	if bytes.IndexByte(line, '"') < 0 {
@@ -398,10 +443,22 @@ func (s *csvScanner) next() (start int64, fields [][]byte, reason string, simple
 			pos++
 			for {
 				i := bytes.IndexByte(s.rec[pos:], '"')
+				if s.line > start {
+					// A continuation line: count it as swallowed when the
+					// quoted part holds a whole record's worth of delimiters.
+					inner := s.rec[pos:]
+					if i >= 0 {
+						inner = s.rec[pos : pos+i]
+					}
+					if s.width > 1 && bytes.Count(inner, []byte{d}) >= s.width-1 {
+						s.swallowed++
+					}
+				}
 				if i < 0 {
 					out = append(out, s.rec[pos:]...)
 					next, err := s.readLine()
 					if err == io.EOF {
+						s.eofInQuote = true
 						if s.line > start {
 							return start, nil, "", false, &errSpan{start: start, end: s.line, what: "a quoted field is never closed"}
 						}
@@ -461,61 +518,229 @@ func (s *csvScanner) next() (start int64, fields [][]byte, reason string, simple
 	return start, s.fields, "", false, nil
 }
 
-// scanCSV reads a CSV extract and writes the staging file. It returns the
-// header, the staging writer's counts and rejects, or an error for a file
-// that cannot be read as CSV at all.
-func scanCSV(path string, opt csvOptions, stage io.Writer, prep prepare, progress func(rows, bytes int64)) ([]string, *stageWriter, error) {
+// stagePart is one staging file and what to add to its lines.
+type stagePart struct {
+	path   string
+	offset int64
+}
+
+// splitAt is the size above which a CSV is scanned in two halves at once
+// (a variable for tests).
+var splitAt int64 = 8 << 20
+
+// scanCSV reads a CSV extract and writes staging files in dir: one, or two
+// when the file is large enough to scan its halves on both cores. It
+// returns the header, the staging parts in order, and the counts and
+// rejects of the whole file, or an error for a file that cannot be read
+// as CSV at all.
+func scanCSV(path string, opt csvOptions, dir string, prep prepare, progress func(rows, bytes int64)) ([]string, []stagePart, *stageWriter, error) {
 	rc, err := refdata.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer rc.Close()
 	br := bufio.NewReaderSize(rc, 1<<20)
 	head, _ := br.Peek(64 << 10)
 	if err := sniffFile(head, "csv"); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	bom := int64(0)
 	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
 		br.Discard(3)
+		bom = 3
 	}
 	s := &csvScanner{r: br, opt: opt}
-	var header []string
-	for {
-		_, fields, reason, _, err := s.next()
-		if err == io.EOF {
-			return nil, nil, errEmpty
-		}
-		var span *errSpan
-		if errors.As(err, &span) {
-			return nil, nil, span
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if reason != "" {
-			return nil, nil, fmt.Errorf("line %d: header: %s", s.line, reason)
-		}
-		for _, f := range fields {
-			if !utf8.Valid(f) {
-				return nil, nil, fmt.Errorf("line %d: the header is not UTF-8 text; set encoding: latin-1 or windows-1252 if the file was saved that way", s.line)
-			}
-			header = append(header, string(f))
-		}
-		break
-	}
-	sw, err := startStage(stage, header, prep)
+	header, err := s.header()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	plan, err := planHeader(header, prep)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s.width = len(header)
+	headerEnd := bom + s.bytes
+	var mid int64
+	if st, err := os.Stat(path); err == nil && !strings.HasSuffix(path, ".gz") && st.Size() > splitAt {
+		mid = splitPoint(path, headerEnd+(st.Size()-headerEnd)/2)
+	}
+	if mid <= headerEnd {
+		sw, err := scanPart(s, dir, header, plan, 0, progress)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return header, []stagePart{{path: sw.path}}, sw, nil
+	}
+	rc.Close()
+	// Two halves at once. The split is at a line start; if a quoted field
+	// runs over it, the first half ends inside quotes and the file is
+	// scanned again in one piece.
+	var parts [2]*stageWriter
+	var errs [2]error
+	var scanners [2]*csvScanner
+	var done, rowsDone [2]int64
+	var mu sync.Mutex
+	report := func(i int) func(rows, n int64) {
+		return func(rows, n int64) {
+			if progress == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			done[i], rowsDone[i] = n, rows
+			progress(rowsDone[0]+rowsDone[1], headerEnd+done[0]+done[1])
+		}
+	}
+	var wg sync.WaitGroup
+	for i, r := range [][2]int64{{headerEnd, mid}, {mid, -1}} {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		defer f.Close()
+		end := r[1]
+		if end < 0 {
+			st, _ := f.Stat()
+			end = st.Size()
+		}
+		scanners[i] = &csvScanner{r: bufio.NewReaderSize(io.NewSectionReader(f, r[0], end-r[0]), 1<<20), opt: opt, width: len(header)}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			parts[i], errs[i] = scanPart(scanners[i], dir, header, plan, int64(1-i), report(i))
+		}(i)
+	}
+	wg.Wait()
+	if scanners[0].eofInQuote {
+		splitFallbacks.Add(1)
+		for _, p := range parts {
+			if p != nil {
+				os.Remove(p.path)
+			}
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		defer f.Close()
+		s := &csvScanner{r: bufio.NewReaderSize(io.NewSectionReader(f, headerEnd, 1<<62), 1<<20), opt: opt, width: len(header)}
+		sw, err := scanPart(s, dir, header, plan, 1, progress)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return header, []stagePart{{path: sw.path}}, sw, nil
+	}
+	// Lines of the second half count on from the first and the header.
+	first := scanners[0].line + 1
+	for i := range errs {
+		var span *errSpan
+		if errors.As(errs[i], &span) && i == 1 && !scanners[0].eofInQuote {
+			span.start += first
+			span.end += first
+		}
+		if errs[i] != nil {
+			for _, p := range parts {
+				if p != nil {
+					os.Remove(p.path)
+				}
+			}
+			return nil, nil, nil, errs[i]
+		}
+	}
+	all := parts[0]
+	b := parts[1]
+	for _, r := range b.rejects {
+		r.line += first
+		all.rejects = append(all.rejects, r)
+	}
+	all.rows += b.rows
+	all.suspect += b.suspect
+	all.sorted = all.sorted && b.sorted && (all.prevKey == nil || b.firstKey == nil || bytes.Compare(all.prevKey, b.firstKey) < 0)
+	all.maxLen = max(all.maxLen, b.maxLen)
+	return header, []stagePart{{path: all.path}, {path: b.path, offset: first}}, all, nil
+}
+
+// splitFallbacks counts split scans redone in one piece (for tests).
+var splitFallbacks atomic.Int64
+
+// splitPoint returns the offset just after the first line end at or after
+// off (0 when there is none).
+func splitPoint(path string, off int64) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	n, _ := f.ReadAt(buf, off)
+	if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+		return off + int64(i) + 1
+	}
+	return 0
+}
+
+// header reads the header record.
+func (s *csvScanner) header() ([]string, error) {
+	_, fields, reason, _, err := s.next()
+	if err == io.EOF {
+		return nil, errEmpty
+	}
+	if err != nil {
+		return nil, err
+	}
+	if reason != "" {
+		return nil, fmt.Errorf("line %d: header: %s", s.line, reason)
+	}
+	var header []string
+	for _, f := range fields {
+		if !utf8.Valid(f) {
+			return nil, fmt.Errorf("line %d: the header is not UTF-8 text; set encoding: latin-1 or windows-1252 if the file was saved that way", s.line)
+		}
+		header = append(header, string(f))
+	}
+	return header, nil
+}
+
+// scanPart scans records from s to a new staging file in dir. Lines are
+// counted from the scanner's start plus skip (the lines before it).
+func scanPart(s *csvScanner, dir string, header []string, plan stagePlan, skip int64, progress func(rows, bytes int64)) (*stageWriter, error) {
+	stage, err := openStage(dir)
+	if err != nil {
+		return nil, err
+	}
+	sw, err := newStageWriter(stage, header, plan)
+	if err == nil {
+		sw.path = stage.Name()
+		err = scanRecords(s, sw, header, skip, progress)
+	}
+	if cerr := stage.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(stage.Name())
+		return nil, err
+	}
+	return sw, nil
+}
+
+// scanRecords reads the data records of a CSV into the staging writer.
+func scanRecords(s *csvScanner, sw *stageWriter, header []string, skip int64, progress func(rows, bytes int64)) error {
 	last := time.Now()
 	for n := 0; ; n++ {
 		start, fields, reason, simple, err := s.next()
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			return nil, nil, err
+		var span *errSpan
+		if errors.As(err, &span) {
+			span.start += skip
+			span.end += skip
+			return span
 		}
+		if err != nil {
+			return err
+		}
+		start += skip
 		if n&4095 == 0 && progress != nil && time.Since(last) > 400*time.Millisecond {
 			progress(sw.rows, s.bytes)
 			last = time.Now()
@@ -526,8 +751,10 @@ func scanCSV(path string, opt csvOptions, stage io.Writer, prep prepare, progres
 			continue
 		case len(fields) == 1 && len(bytes.TrimSpace(fields[0])) == 0:
 			continue // an empty line carries no record
-		case len(fields) != len(header) && s.line > start:
-			return nil, nil, &errSpan{start: start, end: s.line, what: fmt.Sprintf("a quoted field runs over %d lines and leaves a record of %d fields where the header has %d", s.line-start+1, len(fields), len(header))}
+		case s.swallowed > 0:
+			return &errSpan{start: start, end: s.line + skip, what: fmt.Sprintf("a quoted field runs over %d lines, %d of them looking like whole records", s.line+skip-start+1, s.swallowed)}
+		case len(fields) != len(header) && s.line+skip > start:
+			return &errSpan{start: start, end: s.line + skip, what: fmt.Sprintf("a quoted field runs over %d lines and leaves a record of %d fields where the header has %d", s.line+skip-start+1, len(fields), len(header))}
 		case len(fields) != len(header):
 			if allBlank(fields) {
 				continue
@@ -565,13 +792,13 @@ func scanCSV(path string, opt csvOptions, stage io.Writer, prep prepare, progres
 			err = sw.record(start, fields)
 		}
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
 	if progress != nil {
 		progress(sw.rows, s.bytes)
 	}
-	return header, sw, sw.w.Flush()
+	return sw.w.Flush()
 }
 
 func allBlank(fields [][]byte) bool {
@@ -614,16 +841,16 @@ func checkHeader(header []string) error {
 // prepare maps a header to the kind's columns and returns the scan's plan.
 type prepare func(header []string) (stagePlan, error)
 
-// startStage checks the header, maps it and starts the staging file.
-func startStage(stage io.Writer, header []string, prep prepare) (*stageWriter, error) {
+// planHeader checks the header and maps it to the kind's columns.
+func planHeader(header []string, prep prepare) (stagePlan, error) {
 	if err := checkHeader(header); err != nil {
-		return nil, fmt.Errorf("line 1: %w", err)
+		return stagePlan{}, fmt.Errorf("line 1: %w", err)
 	}
 	plan, err := prep(header)
 	if err != nil {
-		return nil, fmt.Errorf("line 1: %w", err)
+		return stagePlan{}, fmt.Errorf("line 1: %w", err)
 	}
-	return newStageWriter(stage, header, plan)
+	return plan, nil
 }
 
 // openStage creates the staging file in dir.

@@ -234,12 +234,6 @@ func dateReason(tc, format string) string {
 		ELSE '"' || left(%[1]s, 40) || '" is not a date (expected %[2]s)' END`, tc, want, hint)
 }
 
-// monthFirstSQL is true for a value that is a date only when read
-// month-first: with no declared date_format that stops the source.
-func monthFirstSQL(tc string) string {
-	return fmt.Sprintf("(regexp_full_match(%[1]s, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}') AND try_strptime(%[1]s, '%%d/%%m/%%Y') IS NULL AND try_strptime(%[1]s, '%%m/%%d/%%Y') IS NOT NULL)", tc)
-}
-
 func topAge(code string) int {
 	n := 0
 	for _, r := range code {
@@ -281,27 +275,23 @@ func (s spec) equality(out map[string]string, v *[]string) []string {
 	// two-character local subcodes.
 	e := labelled(`"t_ethnic_category"`, s.src.Labels["ethnic_category"])
 	*v = append(*v, e+" AS v_e")
-	code := "CASE WHEN v_e IS NULL THEN '' WHEN v_e = '99' THEN '99'"
+	// Codes and groups by position in one string and one list: a few
+	// string functions per row instead of a comparison per code.
+	var letters strings.Builder
+	var groups []string
 	for _, c := range validEthnic {
-		code += fmt.Sprintf(" WHEN v_e = %s THEN %[1]s", lit(c.code))
+		letters.WriteString(c.code)
+		groups = append(groups, lit(c.group))
 	}
+	valid := lit(letters.String())
+	code := fmt.Sprintf("CASE WHEN v_e IS NULL THEN '' WHEN v_e = '99' THEN '99' WHEN length(v_e) = 1 AND strpos(%s, v_e) > 0 THEN v_e", valid)
 	if s.src.EthnicSubcodes {
-		code += " WHEN length(v_e) = 2 THEN CASE left(v_e, 1)"
-		for _, c := range validEthnic {
-			if c.code != "Z" {
-				code += fmt.Sprintf(" WHEN %s THEN %[1]s", lit(c.code))
-			}
-		}
-		code += " ELSE '' END"
+		code += fmt.Sprintf(" WHEN length(v_e) = 2 AND left(v_e, 1) <> 'Z' AND strpos(%s, left(v_e, 1)) > 0 THEN left(v_e, 1)", valid)
 	}
 	code += " ELSE '' END"
 	*v = append(*v, code+" AS v_code")
 	code = "v_code"
-	group := "CASE v_code"
-	for _, c := range validEthnic {
-		group += fmt.Sprintf(" WHEN %s THEN %s", lit(c.code), lit(c.group))
-	}
-	group += " ELSE 'Not known' END"
+	group := fmt.Sprintf("CASE WHEN length(v_code) = 1 THEN [%s][strpos(%s, v_code)] ELSE 'Not known' END", strings.Join(groups, ", "), valid)
 	out["ethnic_code"] = code
 	out["ethnic_group"] = group
 
@@ -347,20 +337,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// bandCase writes band(age) for ages 0 to ageTop as a CASE over ranges of
-// equal label; NULL or out-of-range ages give Unknown.
+// bandCase writes band(age) for ages 0 to ageTop as a lookup in a list of
+// labels; NULL or out-of-range ages give Unknown.
 func bandCase(age string, band func(int) string) string {
-	var b strings.Builder
-	b.WriteString("CASE")
-	from := 0
-	for a := 1; a <= ageTop+1; a++ {
-		if a == ageTop+1 || band(a) != band(from) {
-			fmt.Fprintf(&b, " WHEN %s BETWEEN %d AND %d THEN %s", age, from, a-1, lit(band(from)))
-			from = a
-		}
+	labels := make([]string, 0, ageTop+1)
+	for a := 0; a <= ageTop; a++ {
+		labels = append(labels, lit(band(a)))
 	}
-	b.WriteString(" ELSE 'Unknown' END")
-	return b.String()
+	return fmt.Sprintf("CASE WHEN %[1]s BETWEEN 0 AND %[2]d THEN [%[3]s][%[1]s + 1] ELSE 'Unknown' END", age, ageTop, strings.Join(labels, ", "))
 }
 
 // aggregate checks and normalises the group columns of already-counted rows.

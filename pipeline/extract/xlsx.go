@@ -18,7 +18,7 @@ import (
 // column whose cell has a date format is that date (written YYYY-MM-DD),
 // whatever the format displays; other cells give their raw value. dateCols
 // names (by mapped header, lower case) the columns read as dates.
-func scanXLSX(path, sheet string, dateCols map[string]bool, stage io.Writer, prep prepare) ([]string, *stageWriter, error) {
+func scanXLSX(path, sheet string, dateCols map[string]bool, dir string, prep prepare) ([]string, *stageWriter, error) {
 	head := make([]byte, 8)
 	if fh, err := os.Open(path); err == nil {
 		n, _ := io.ReadFull(fh, head)
@@ -57,8 +57,23 @@ func scanXLSX(path, sheet string, dateCols map[string]bool, stage io.Writer, pre
 	for i, h := range header {
 		isDate[i] = dateCols[strings.ToLower(strings.TrimSpace(h))]
 	}
-	sw, err := startStage(stage, header, prep)
+	plan, err := planHeader(header, prep)
 	if err != nil {
+		return nil, nil, err
+	}
+	stage, err := openStage(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer stage.Close()
+	sw, err := newStageWriter(stage, header, plan)
+	if err != nil {
+		os.Remove(stage.Name())
+		return nil, nil, err
+	}
+	sw.path = stage.Name()
+	fail := func(err error) ([]string, *stageWriter, error) {
+		os.Remove(stage.Name())
 		return nil, nil, err
 	}
 	styles := map[int]bool{}
@@ -99,13 +114,19 @@ func scanXLSX(path, sheet string, dateCols map[string]bool, stage io.Writer, pre
 			continue
 		}
 		if err := sw.record(int64(row), fields); err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 	}
 	if err := rows.Error(); err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
-	return header, sw, sw.w.Flush()
+	if err := sw.w.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := stage.Close(); err != nil {
+		return fail(err)
+	}
+	return header, sw, nil
 }
 
 // xlsxDate returns a date cell's value as YYYY-MM-DD when the cell holds a
