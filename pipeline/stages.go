@@ -29,7 +29,7 @@ type run struct {
 	out, tmp string
 	work     string
 	current  string
-	progress progress
+	progress *progress
 	man      manifest.Manifest
 
 	indicators   []*indicator.Indicator
@@ -56,7 +56,7 @@ func newRun(cfg *config.Run, opt Options) (*run, error) {
 	if err := checkTarget(cfg, out, work); err != nil {
 		return nil, &InvalidError{err}
 	}
-	r := &run{cfg: cfg, opt: opt, out: out, work: work, progress: progress{w: opt.Progress, tty: opt.TTY}}
+	r := &run{cfg: cfg, opt: opt, out: out, work: work, progress: newProgress(opt.Progress, opt.TTY)}
 	r.man = manifest.Manifest{
 		Tool: manifest.Tool{Name: "hiis", Version: version.Version, Revision: version.Revision, Go: runtime.Version(),
 			Platform: runtime.GOOS + "/" + runtime.GOARCH},
