@@ -21,16 +21,18 @@ import (
 
 // baselineResult is what the baseline child reports on stdout (JSON).
 type baselineResult struct {
-	Seconds    float64 `json:"seconds"`     // the queries, DuckDB opened
-	Rows       int64   `json:"rows"`        // rows counted over every source read
-	Sources    int     `json:"sources"`     // record-level sources and the population
-	Indicators int     `json:"indicators"`  // indicators whose counts were computed
-	Skipped    int     `json:"skipped"`     // indicators with their own SQL file, left out
-	Groups     int64   `json:"group_rows"`  // rows of the grouped results
-	Threads    int     `json:"threads"`     // DuckDB threads
-	DuckDB     string  `json:"duckdb"`      // DuckDB version
-	Statements int     `json:"statements"`  // queries run
-	SQLPreview string  `json:"sql_preview"` // the first source's query, for the curious
+	Seconds    float64 `json:"seconds"`    // the queries, DuckDB opened
+	Rows       int64   `json:"rows"`       // rows counted over every source read
+	Sources    int     `json:"sources"`    // record-level sources and the population
+	Indicators int     `json:"indicators"` // indicators whose counts were computed
+	Skipped    int     `json:"skipped"`    // indicators with their own SQL file, left out
+	Groups     int64   `json:"group_rows"` // rows of the grouped results
+	Threads    int     `json:"threads"`    // DuckDB threads
+	DuckDB     string  `json:"duckdb"`     // DuckDB version
+	Statements int     `json:"statements"` // queries run
+	// PerSource is each source's query time, seconds.
+	PerSource  map[string]float64 `json:"source_seconds"`
+	SQLPreview string             `json:"sql_preview"` // the first source's query, for the curious
 }
 
 // runBaseline counts, with DuckDB alone and straight from the CSVs of the
@@ -149,6 +151,7 @@ func runBaseline(ctx context.Context, cfgPath string) (baselineResult, error) {
 		if res.SQLPreview == "" && len(aggs) > 0 && k.Level == source.Record {
 			res.SQLPreview = q
 		}
+		qStart := time.Now()
 		rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT count(*), sum(n_rows) FROM (%s)", q))
 		if err != nil {
 			return res, fmt.Errorf("baseline: source %s: %w\n%s", name, err, q)
@@ -164,6 +167,10 @@ func runBaseline(ctx context.Context, cfgPath string) (baselineResult, error) {
 		if err := rows.Close(); err != nil {
 			return res, fmt.Errorf("baseline: source %s: %w", name, err)
 		}
+		if res.PerSource == nil {
+			res.PerSource = map[string]float64{}
+		}
+		res.PerSource[name] = time.Since(qStart).Seconds()
 		res.Statements++
 		res.Sources++
 		res.Groups += groups
@@ -174,9 +181,9 @@ func runBaseline(ctx context.Context, cfgPath string) (baselineResult, error) {
 }
 
 // sourceView is a view over one CSV: read_csv with the kind's declared types
-// (dates read as text and parsed in either accepted form), rejects stored
-// rather than failing, joined to the IMD lookup, with the normalised
-// columns computed in SQL.
+// (dates read as text and parsed in either accepted form), rows that do not
+// parse skipped (ignore_errors), joined to the IMD lookup, with the
+// normalised columns computed in SQL.
 func sourceView(name string, k source.Kind, s *config.Source, path string) string {
 	types := []string{}
 	var cols []string
@@ -213,7 +220,7 @@ SELECT s.*,
   CASE WHEN s.age IS NULL THEN 'Unknown' WHEN s.age < 18 THEN '0-17' WHEN s.age < 35 THEN '18-34' WHEN s.age < 50 THEN '35-49'
        WHEN s.age < 65 THEN '50-64' WHEN s.age < 80 THEN '65-79' ELSE '80+' END AS age_band,
   CASE trim(s.sex) WHEN '1' THEN 'Male' WHEN '2' THEN 'Female' ELSE 'Other or not known' END AS sex_group
-FROM (SELECT %s FROM read_csv(%s, header = true, store_rejects = true, columns = {%s}) s) s
+FROM (SELECT %s FROM read_csv(%s, header = true, ignore_errors = true, columns = {%s}) s) s
 LEFT JOIN imd ON imd.lsoa = trim(s.lsoa)`,
 		ident(name), strings.Join(cols, ", "), quote(path), strings.Join(types, ", "))
 }
