@@ -104,11 +104,12 @@ func (p *progress) ingest(source string, rows, bytes, total int64) {
 		}, decor.WCSyncSpace)
 		name := decor.Name("  "+source, decor.WCSyncSpaceR)
 		if total > 0 {
-			ib.bar = p.container().AddBar(total,
+			ib.bar = p.container().AddBar(total, mpb.BarWidth(30),
 				mpb.PrependDecorators(name, decor.Percentage(decor.WCSyncSpace)),
-				mpb.AppendDecorators(rate, decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), "")))
+				mpb.AppendDecorators(rate, decor.OnComplete(timeLeft(), "")))
 		} else {
-			ib.bar = p.container().AddSpinner(0, mpb.PrependDecorators(name), mpb.AppendDecorators(rate))
+			ib.bar = p.container().New(0, mpb.SpinnerStyle().PositionLeft(), mpb.BarWidth(1),
+				mpb.PrependDecorators(name), mpb.AppendDecorators(rate))
 		}
 		if p.ingests == nil {
 			p.ingests = map[string]*ingestBar{}
@@ -189,9 +190,9 @@ func (p *progress) step(name, unit string, done, total int, what string) {
 	}
 	b := p.steps[name]
 	if b == nil {
-		b = p.container().AddBar(int64(total),
+		b = p.container().AddBar(int64(total), mpb.BarWidth(30),
 			mpb.PrependDecorators(decor.Name("  "+name, decor.WCSyncSpaceR), decor.CountersNoUnit("%d/%d "+unit, decor.WCSyncSpace)),
-			mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace), decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), "")))
+			mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace), decor.OnComplete(timeLeft(), "")))
 		if p.steps == nil {
 			p.steps = map[string]*mpb.Bar{}
 		}
@@ -201,10 +202,15 @@ func (p *progress) step(name, unit string, done, total int, what string) {
 	b.SetCurrent(int64(min(done, total)))
 }
 
+// timeLeft is the estimated time left, from the average rate so far.
+func timeLeft() decor.Decorator {
+	return decor.Meta(decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace), func(s string) string { return s + " left" })
+}
+
 // container returns the terminal's bars, starting them if needed.
 func (p *progress) container() *mpb.Progress {
 	if p.bars == nil {
-		p.bars = mpb.New(mpb.WithOutput(p.w), mpb.WithWidth(40), mpb.WithAutoRefresh(), mpb.WithRefreshRate(150*time.Millisecond))
+		p.bars = mpb.New(mpb.WithOutput(p.w), mpb.WithAutoRefresh(), mpb.WithRefreshRate(150*time.Millisecond))
 	}
 	return p.bars
 }

@@ -101,7 +101,7 @@ func TestProgressTerminalDraws(t *testing.T) {
 	p.render(1, 1)
 	p.end(true)
 	got := buf.String()
-	for _, want := range []string{"hiis: extract", "  apc: 10000 rows, 0 rejected (extracted)", "rows/s", "%", "3/3 indicators", "1/1 statements", "hiis: timing "} {
+	for _, want := range []string{"hiis: extract", "  apc: 10000 rows, 0 rejected (extracted)", "rows/s", "%", "3/3 indicators", "1/1 statements", " left", "hiis: timing "} {
 		if !strings.Contains(got, want) {
 			t.Errorf("terminal output lacks %q:\n%s", want, got)
 		}
