@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 
 	"hiis/pipeline/fixturegen"
@@ -33,7 +34,19 @@ func main() {
 	workers := flag.Int("workers", 0, "goroutines drawing a scaled tree (default: all cores; the output does not depend on it)")
 	indicators := flag.String("indicators", "indicators", "with --scale: the indicator folder to copy into the tree")
 	templates := flag.String("templates", "templates", "with --scale: the templates folder to copy into the tree")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the generation to this file (go tool pprof)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "hiis-fixtures: cpu profile: %v\n", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "hiis-fixtures: unexpected arguments %q\n", flag.Args())
 		os.Exit(2)
@@ -69,6 +82,7 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "hiis-fixtures: %v\n", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 	fmt.Printf("hiis-fixtures: wrote %s: %d LSOAs, %d people (%d population rows), %d record-level rows in %.1fs\n",
