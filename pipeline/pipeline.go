@@ -51,7 +51,10 @@ func Run(ctx context.Context, cfg *config.Run, opt Options) (sum Summary, err er
 	if err != nil {
 		return sum, err
 	}
-	defer func() { err = r.finish(err) }()
+	defer func() {
+		err = r.finish(err)
+		r.progress.end(err == nil) // stage times, on stderr only
+	}()
 
 	for _, s := range []struct {
 		name string
@@ -62,7 +65,7 @@ func Run(ctx context.Context, cfg *config.Run, opt Options) (sum Summary, err er
 		{"transform", func() error { return r.transform(ctx) }}, // DuckDB SQL → numerators, denominators
 		{"measure", r.measure},                                  // values, intervals, gaps, SII
 		{"disclose", r.disclose},                                // suppression and rounding
-		{"render", r.render},                                    // PDF, data pack, bundle
+		{"render", r.renderStatements},                          // PDF, data pack, bundle
 	} {
 		if err := r.stage(s.name, s.run); err != nil {
 			return sum, err
@@ -72,6 +75,17 @@ func Run(ctx context.Context, cfg *config.Run, opt Options) (sum Summary, err er
 		opt.done(r)
 	}
 	return r.summary(start), nil
+}
+
+// renderStatements renders the statement, showing statements done of the
+// total.
+func (r *run) renderStatements() error {
+	r.progress.render(0, 1)
+	if err := r.render(); err != nil {
+		return err
+	}
+	r.progress.render(1, 1)
+	return nil
 }
 
 // stage runs one step, reporting progress and remembering where a failure

@@ -30,7 +30,7 @@ type run struct {
 	out, tmp string
 	work     string
 	current  string
-	progress progress
+	progress *progress
 	man      manifest.Manifest
 
 	indicators   []*indicator.Indicator
@@ -60,7 +60,7 @@ func newRun(cfg *config.Run, opt Options) (*run, error) {
 	if err := checkTarget(cfg, out, work); err != nil {
 		return nil, &InvalidError{err}
 	}
-	r := &run{cfg: cfg, opt: opt, out: out, work: work, progress: progress{w: opt.Progress, tty: opt.TTY}}
+	r := &run{cfg: cfg, opt: opt, out: out, work: work, progress: newProgress(opt.Progress, opt.TTY)}
 	r.man = manifest.Manifest{
 		Tool: manifest.Tool{Name: "hiis", Version: version.Version, Revision: version.Revision, Go: runtime.Version(),
 			Platform: runtime.GOOS + "/" + runtime.GOARCH},
@@ -135,7 +135,7 @@ func (r *run) extract(ctx context.Context) error {
 		res, err := extract.Run(ctx, s, r.inputs[name], r.cfg.RejectLimit(s), extract.Options{
 			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, InputSHA256: r.inputHashes[name], Version: version.Version, Force: r.opt.Force,
 			Progress: func(pr extract.Progress) {
-				r.progress.count(name, pr.Rows)
+				r.progress.ingest(name, pr.Rows, pr.Bytes, pr.TotalBytes)
 				if r.opt.OnRows != nil {
 					r.opt.OnRows(name, pr.Rows)
 				}
@@ -195,7 +195,7 @@ func (r *run) transform(ctx context.Context) error {
 	eng, err := transform.Open(ctx, snaps, transform.Period{Start: start, End: end}, r.macros, transform.Options{
 		TempDir: scratch, MemoryLimit: st.MemoryLimit, Threads: st.Threads, QueryTimeout: st.QueryTimeout(),
 		ResidentsOnly: st.PopulationScope == "residents",
-		Progress:      func(done, total int, id string) { r.progress.transformed(done, total, id) },
+		Progress:      func(done, total int, id string) { r.progress.transform(done, total, id) },
 	})
 	if err != nil {
 		return err

@@ -59,4 +59,20 @@
 // population file, and directly standardised rates with ESP 2013 weights per
 // five-year band × sex, as the pipeline computes them. It also lists every
 // model's quintile and ethnic multipliers.
+//
+// # Scaled trees
+//
+// GenerateScaled (hiis-fixtures --scale) writes larger trees for benchmarks
+// from the same models, never committed. --scale N draws N times the people
+// of each of the 300 LSOAs; --scale national draws an England-sized
+// geography (32,844 LSOAs E01000001…, 317 districts, 42 ICBs, ranks from a
+// district level plus local noise so deprivation clusters by place) with
+// twice the fixture's people per LSOA: about 17.6 million people and 27.5
+// million record-level rows. Each area draws from its own PCG streams
+// (seed, area, component) and is formatted on its own goroutine; the writer
+// takes areas in code order, so the files do not depend on the number of
+// workers. Rows are in area order, not date order; record ids are the
+// area's number and the row's number within it (unique, increasing down
+// each file). There are no deliberately bad rows, and the aggregate sources
+// are the committed fixture's.
 package fixturegen

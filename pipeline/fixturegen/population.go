@@ -192,25 +192,7 @@ func buildPeople(seed uint64, areas []*lsoa) []*person {
 			c = sexAgeCells(a.youngTilt)
 			cells[a.youngTilt] = c
 		}
-		mix := ethnicMix(a)
-		mixW := make([]float64, len(mix))
-		for i, m := range mix {
-			mixW[i] = m.w
-		}
-		mixC := newCumulative(mixW)
-		for range n {
-			cell := c.pick(r)
-			eth := recordEthnicity(re, mix[mixC.pick(re)].v)
-			people = append(people, &person{
-				idx:   len(people),
-				area:  a,
-				q:     a.quintile,
-				eth:   eth,
-				group: groupOf(eth),
-				age:   cell % (maxAge + 1),
-				sex:   cell/(maxAge+1) + 1,
-			})
-		}
+		people = areaPeople(r, re, a, n, c, people)
 	}
 	seen := map[string]bool{}
 	for _, p := range people {
@@ -225,6 +207,32 @@ func buildPeople(seed uint64, areas []*lsoa) []*person {
 		if rp.bern(badLSOARate) {
 			p.mhLSOA = badLSOA(rp)
 		}
+	}
+	return people
+}
+
+// areaPeople appends n people living in area a to people: sex and age from
+// the cells of the area's age tilt (drawn from r), ethnicity from the area's
+// mix as recorded (drawn from re).
+func areaPeople(r, re rng, a *lsoa, n int, c cumulative, people []*person) []*person {
+	mix := ethnicMix(a)
+	mixW := make([]float64, len(mix))
+	for i, m := range mix {
+		mixW[i] = m.w
+	}
+	mixC := newCumulative(mixW)
+	for range n {
+		cell := c.pick(r)
+		eth := recordEthnicity(re, mix[mixC.pick(re)].v)
+		people = append(people, &person{
+			idx:   len(people),
+			area:  a,
+			q:     a.quintile,
+			eth:   eth,
+			group: groupOf(eth),
+			age:   cell % (maxAge + 1),
+			sex:   cell/(maxAge+1) + 1,
+		})
 	}
 	return people
 }

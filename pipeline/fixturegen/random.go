@@ -23,6 +23,7 @@ const (
 	streamCancer
 	streamAggregate
 	streamLDInpatients
+	streamNational
 )
 
 // rng wraps a seeded PCG generator with the draws the generator needs.
@@ -97,12 +98,21 @@ type weighted struct {
 	w float64
 }
 
+// pickString draws one of opts with probability proportional to its weight,
+// exactly as pick does over the weights (without allocating).
 func pickString(r rng, opts []weighted) string {
-	ws := make([]float64, len(opts))
-	for i, o := range opts {
-		ws[i] = o.w
+	total := 0.0
+	for _, o := range opts {
+		total += o.w
 	}
-	return opts[r.pick(ws)].v
+	u := r.Float64() * total
+	for _, o := range opts {
+		if u < o.w {
+			return o.v
+		}
+		u -= o.w
+	}
+	return opts[len(opts)-1].v
 }
 
 // curve is a piecewise-linear function of age per sex, clamped at its ends:

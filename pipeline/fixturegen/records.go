@@ -137,16 +137,21 @@ func wlmdsFile(seed uint64, people []*person) sourceFile {
 	r := newRNG(seed, streamWLMDS)
 	var evs []ev
 	for _, p := range people {
-		n := r.poisson(wlPathways.rate(p))
-		for range n {
-			typ := pickString(r, waitTypes)
-			w := waitScale * waitQ[p.qi()] * math.Pow(-math.Log(1-r.Float64()), 1/waitShape)
-			evs = append(evs, ev{day: census, ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sexCode(p),
-				vals: []string{"", typ, strconv.Itoa(int(math.Floor(w))), isoDate(census)}})
-		}
+		evs = wlmdsDraw(r, p, evs)
 	}
 	sortEvents(evs, "WL%08d", 10000001)
 	return writeEvents("wlmds.csv", headers["wlmds"], evs, nil)
+}
+
+// wlmdsDraw appends person p's open pathways to evs.
+func wlmdsDraw(r rng, p *person, evs []ev) []ev {
+	for range r.poisson(wlPathways.rate(p)) {
+		typ := pickString(r, waitTypes)
+		w := waitScale * waitQ[p.qi()] * math.Pow(-math.Log(1-r.Float64()), 1/waitShape)
+		evs = append(evs, ev{day: census, ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sexCode(p),
+			vals: []string{"", typ, strconv.Itoa(int(math.Floor(w))), isoDate(census)}})
+	}
+	return evs
 }
 
 // apcFile draws admitted patient care spells over the ER-3 baseline, the
@@ -154,39 +159,64 @@ func wlmdsFile(seed uint64, people []*person) sourceFile {
 func apcFile(seed uint64, people []*person) sourceFile {
 	r := newRNG(seed, streamAPC)
 	var evs []ev
-	windows := []window{baseline, spill, period}
 	for _, p := range people {
-		for _, s := range apcStreams {
-			rate := s.rate(p)
-			if rate == 0 {
-				continue
-			}
-			for _, w := range windows {
-				lambda := rate * w.scale()
-				if w == baseline {
-					lambda *= s.baselineFactor(p)
-				}
-				for range r.poisson(lambda) {
-					var eps []episode
-					var ws []float64
-					for _, e := range s.episodes {
-						if p.age >= e.minAge && p.age <= e.maxAge {
-							eps = append(eps, e)
-							ws = append(ws, e.w)
-						}
-					}
-					e := eps[r.pick(ws)]
-					evs = append(evs, ev{day: w.start + r.IntN(w.days), ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sexCode(p),
-						vals: []string{"", "", pickString(r, s.methods), pickString(r, e.cls), icd(r, e.diag), opcs(r, e.proc)}})
-				}
-			}
-		}
+		evs = apcDraw(r, p, evs)
 	}
 	sortEvents(evs, "%09d", 300000001)
 	for i := range evs {
 		evs[i].vals[1] = isoDate(evs[i].day)
 	}
 	return writeEvents("apc.csv", headers["apc"], evs, nil)
+}
+
+// apcWindows are the spans APC spells are drawn over.
+var apcWindows = []window{baseline, spill, period}
+
+// ageEpisodes are the episodes an APC stream can give a person of one age,
+// with their weights.
+type ageEpisodes struct {
+	eps []episode
+	ws  []float64
+}
+
+// apcEpisodes[stream][age] lists each stream's episodes possible at each age.
+var apcEpisodes = func() [][]ageEpisodes {
+	out := make([][]ageEpisodes, len(apcStreams))
+	for si, s := range apcStreams {
+		out[si] = make([]ageEpisodes, maxAge+1)
+		for age := range out[si] {
+			for _, e := range s.episodes {
+				if age >= e.minAge && age <= e.maxAge {
+					out[si][age].eps = append(out[si][age].eps, e)
+					out[si][age].ws = append(out[si][age].ws, e.w)
+				}
+			}
+		}
+	}
+	return out
+}()
+
+// apcDraw appends person p's spells to evs.
+func apcDraw(r rng, p *person, evs []ev) []ev {
+	for si, s := range apcStreams {
+		rate := s.rate(p)
+		if rate == 0 {
+			continue
+		}
+		for _, w := range apcWindows {
+			lambda := rate * w.scale()
+			if w == baseline {
+				lambda *= s.baselineFactor(p)
+			}
+			for range r.poisson(lambda) {
+				eps := apcEpisodes[si][p.age]
+				e := eps.eps[r.pick(eps.ws)]
+				evs = append(evs, ev{day: w.start + r.IntN(w.days), ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sexCode(p),
+					vals: []string{"", "", pickString(r, s.methods), pickString(r, e.cls), icd(r, e.diag), opcs(r, e.proc)}})
+			}
+		}
+	}
+	return evs
 }
 
 // dnaRate is the share of outpatient appointments not attended, by quintile.
@@ -198,25 +228,7 @@ func outpatientsFile(seed uint64, people []*person) sourceFile {
 	r := newRNG(seed, streamOutpatients)
 	var evs []ev
 	for _, p := range people {
-		for _, virtual := range []bool{false, true} {
-			m := opFace
-			if virtual {
-				m = opVirtual
-			}
-			for range r.poisson(m.rate(p)) {
-				att := pickString(r, []weighted{{"5", 0.91 - dnaRate[p.qi()]}, {"6", 0.03}, {"2", 0.04}, {"3", dnaRate[p.qi()]}, {"7", 0.02}})
-				var first, medium string
-				if virtual {
-					first = pickString(r, []weighted{{"3", 0.25}, {"4", 0.75}})
-					medium = pickString(r, []weighted{{"02", 0.75}, {"03", 0.25}})
-				} else {
-					first = pickString(r, []weighted{{"1", 0.30}, {"2", 0.70}})
-					medium = pickString(r, []weighted{{"01", 0.95}, {"", 0.05}})
-				}
-				evs = append(evs, ev{day: period.start + r.IntN(period.days), ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sexCode(p),
-					vals: []string{"", "", att, first, medium}})
-			}
-		}
+		evs = outpatientsDraw(r, p, evs)
 	}
 	sortEvents(evs, "OP%09d", 1)
 	for i := range evs {
@@ -233,20 +245,46 @@ func outpatientsFile(seed uint64, people []*person) sourceFile {
 	})
 }
 
+// Outpatient first-attendance and consultation-medium codes, face to face
+// and virtual.
+var (
+	firstFace     = []weighted{{"1", 0.30}, {"2", 0.70}}
+	mediumFace    = []weighted{{"01", 0.95}, {"", 0.05}}
+	firstVirtual  = []weighted{{"3", 0.25}, {"4", 0.75}}
+	mediumVirtual = []weighted{{"02", 0.75}, {"03", 0.25}}
+)
+
+// outpatientsDraw appends person p's appointments to evs.
+func outpatientsDraw(r rng, p *person, evs []ev) []ev {
+	for _, virtual := range []bool{false, true} {
+		m := opFace
+		if virtual {
+			m = opVirtual
+		}
+		for range r.poisson(m.rate(p)) {
+			att := pickString(r, []weighted{{"5", 0.91 - dnaRate[p.qi()]}, {"6", 0.03}, {"2", 0.04}, {"3", dnaRate[p.qi()]}, {"7", 0.02}})
+			var first, medium string
+			if virtual {
+				first = pickString(r, firstVirtual)
+				medium = pickString(r, mediumVirtual)
+			} else {
+				first = pickString(r, firstFace)
+				medium = pickString(r, mediumFace)
+			}
+			evs = append(evs, ev{day: period.start + r.IntN(period.days), ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sexCode(p),
+				vals: []string{"", "", att, first, medium}})
+		}
+	}
+	return evs
+}
+
 // ecdsFile draws emergency care attendances in the period, with three bad
 // rows.
 func ecdsFile(seed uint64, people []*person) sourceFile {
 	r := newRNG(seed, streamECDS)
 	var evs []ev
 	for _, p := range people {
-		for range r.poisson(aeVisits.rate(p)) {
-			sex := sexCode(p)
-			if r.bern(ecdsSexUnknown) {
-				sex = "9"
-			}
-			evs = append(evs, ev{day: period.start + r.IntN(period.days), ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sex,
-				vals: []string{"", "", pickString(r, []weighted{{"01", 0.75}, {"02", 0.03}, {"03", 0.20}, {"04", 0.02}})}})
-		}
+		evs = ecdsDraw(r, p, evs)
 	}
 	sortEvents(evs, "AE%09d", 1)
 	for i := range evs {
@@ -266,6 +304,22 @@ func ecdsFile(seed uint64, people []*person) sourceFile {
 	})
 }
 
+// departmentTypes are the ECDS department types attendances are drawn from.
+var departmentTypes = []weighted{{"01", 0.75}, {"02", 0.03}, {"03", 0.20}, {"04", 0.02}}
+
+// ecdsDraw appends person p's attendances to evs.
+func ecdsDraw(r rng, p *person, evs []ev) []ev {
+	for range r.poisson(aeVisits.rate(p)) {
+		sex := sexCode(p)
+		if r.bern(ecdsSexUnknown) {
+			sex = "9"
+		}
+		evs = append(evs, ev{day: period.start + r.IntN(period.days), ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sex,
+			vals: []string{"", "", pickString(r, departmentTypes)}})
+	}
+	return evs
+}
+
 // ecdsSexUnknown is the share of ECDS rows with sex 9 (not specified).
 const ecdsSexUnknown = 0.003
 
@@ -274,48 +328,15 @@ const ecdsSexUnknown = 0.003
 // counts stay consistent.
 func mhsdsFiles(seed uint64, people []*person) []sourceFile {
 	r := newRNG(seed, streamMHSDS)
-	mk := func(p *person, day int, vals ...string) ev {
-		return ev{day: day, p: p, lsoa: p.mhLSOA, sex: sexCode(p), vals: append([]string{p.pid}, vals...)}
-	}
 	var det, res, con []ev
 	for _, p := range people {
-		for range r.poisson(mhDetentions.rate(p)) {
-			e := mk(p, period.start+r.IntN(period.days), "", "", pickString(r, []weighted{{"02", 0.55}, {"03", 0.35}, {"04", 0.03}, {"35", 0.05}, {"37", 0.02}}))
-			e.ord = len(det)
-			det = append(det, e)
-		}
+		det = mhDetentionsDraw(r, p, det)
 	}
 	for _, p := range people {
-		if !r.bern(mhRestrictive.rate(p)) {
-			continue
-		}
-		for range 1 + r.poisson(1.8) {
-			e := mk(p, period.start+r.IntN(period.days), "", pickString(r, []weighted{
-				{"01", 0.20}, {"02", 0.10}, {"03", 0.12}, {"04", 0.05}, {"05", 0.03}, {"06", 0.03}, {"07", 0.05}, {"08", 0.02},
-				{"09", 0.12}, {"10", 0.10}, {"11", 0.02}, {"12", 0.01}, {"13", 0.10}, {"14", 0.05}}))
-			e.ord = len(res)
-			res = append(res, e)
-		}
+		res = mhRestrictiveDraw(r, p, res)
 	}
 	for _, p := range people {
-		if !r.bern(mhAccess.rate(p)) {
-			continue
-		}
-		k := 1 + r.poisson(2.5)
-		days := make([]int, k)
-		for i := range days {
-			days[i] = period.start + r.IntN(period.days)
-		}
-		sort.Ints(days)
-		for i, d := range days {
-			att := pickString(r, []weighted{{"5", 0.82}, {"6", 0.03}, {"3", 0.10}, {"2", 0.03}, {"7", 0.02}})
-			if i == 0 {
-				att = pickString(r, []weighted{{"5", 0.95}, {"6", 0.05}})
-			}
-			e := mk(p, d, "", att)
-			e.ord = len(con)
-			con = append(con, e)
-		}
+		con = mhContactsDraw(r, p, con)
 	}
 	// person_id is the first own column; the row ids go after it.
 	sortByDay := func(evs []ev) {
@@ -350,25 +371,70 @@ func mhsdsFiles(seed uint64, people []*person) []sourceFile {
 	}
 }
 
+// MHSDS codes: legal status of detentions, restrictive intervention types,
+// and attendance of contacts (the first contact, and the others).
+var (
+	legalStatuses     = []weighted{{"02", 0.55}, {"03", 0.35}, {"04", 0.03}, {"35", 0.05}, {"37", 0.02}}
+	interventionTypes = []weighted{
+		{"01", 0.20}, {"02", 0.10}, {"03", 0.12}, {"04", 0.05}, {"05", 0.03}, {"06", 0.03}, {"07", 0.05}, {"08", 0.02},
+		{"09", 0.12}, {"10", 0.10}, {"11", 0.02}, {"12", 0.01}, {"13", 0.10}, {"14", 0.05}}
+	contactAttended = []weighted{{"5", 0.82}, {"6", 0.03}, {"3", 0.10}, {"2", 0.03}, {"7", 0.02}}
+	firstAttended   = []weighted{{"5", 0.95}, {"6", 0.05}}
+)
+
+// mhEvent is an MHSDS row of person p: their (possibly invalid) LSOA and
+// person_id, then vals.
+func mhEvent(p *person, day, ord int, vals ...string) ev {
+	return ev{day: day, ord: ord, p: p, lsoa: p.mhLSOA, sex: sexCode(p), vals: append([]string{p.pid}, vals...)}
+}
+
+// mhDetentionsDraw appends person p's detentions to evs.
+func mhDetentionsDraw(r rng, p *person, evs []ev) []ev {
+	for range r.poisson(mhDetentions.rate(p)) {
+		evs = append(evs, mhEvent(p, period.start+r.IntN(period.days), len(evs), "", "", pickString(r, legalStatuses)))
+	}
+	return evs
+}
+
+// mhRestrictiveDraw appends person p's restrictive interventions to evs.
+func mhRestrictiveDraw(r rng, p *person, evs []ev) []ev {
+	if !r.bern(mhRestrictive.rate(p)) {
+		return evs
+	}
+	for range 1 + r.poisson(1.8) {
+		evs = append(evs, mhEvent(p, period.start+r.IntN(period.days), len(evs), "", pickString(r, interventionTypes)))
+	}
+	return evs
+}
+
+// mhContactsDraw appends person p's care contacts to evs, in date order.
+func mhContactsDraw(r rng, p *person, evs []ev) []ev {
+	if !r.bern(mhAccess.rate(p)) {
+		return evs
+	}
+	k := 1 + r.poisson(2.5)
+	days := make([]int, k)
+	for i := range days {
+		days[i] = period.start + r.IntN(period.days)
+	}
+	sort.Ints(days)
+	for i, d := range days {
+		att := pickString(r, contactAttended)
+		if i == 0 {
+			att = pickString(r, firstAttended)
+		}
+		evs = append(evs, mhEvent(p, d, len(evs), "", att))
+	}
+	return evs
+}
+
 // talkingTherapiesFile draws finished courses of treatment; end dates are
 // written DD/MM/YYYY, as some systems export them.
 func talkingTherapiesFile(seed uint64, people []*person) sourceFile {
 	r := newRNG(seed, streamTalking)
 	var evs []ev
 	for _, p := range people {
-		for range r.poisson(ttCourses.rate(p)) {
-			start, end := "N", "N"
-			if r.bern(ttCaseness) {
-				start, end = "Y", "Y"
-				if r.bern(ttRecovery.rate(p)) {
-					end = "N"
-				}
-			} else if r.bern(0.1) {
-				end = "Y"
-			}
-			evs = append(evs, ev{day: period.start + r.IntN(period.days), ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sexCode(p),
-				vals: []string{"", "", start, end}})
-		}
+		evs = talkingTherapiesDraw(r, p, evs)
 	}
 	sortEvents(evs, "TT%08d", 1)
 	for i := range evs {
@@ -377,35 +443,66 @@ func talkingTherapiesFile(seed uint64, people []*person) sourceFile {
 	return writeEvents("talking_therapies.csv", headers["talking_therapies"], evs, nil)
 }
 
+// talkingTherapiesDraw appends person p's finished courses to evs.
+func talkingTherapiesDraw(r rng, p *person, evs []ev) []ev {
+	for range r.poisson(ttCourses.rate(p)) {
+		start, end := "N", "N"
+		if r.bern(ttCaseness) {
+			start, end = "Y", "Y"
+			if r.bern(ttRecovery.rate(p)) {
+				end = "N"
+			}
+		} else if r.bern(0.1) {
+			end = "Y"
+		}
+		evs = append(evs, ev{day: period.start + r.IntN(period.days), ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sexCode(p),
+			vals: []string{"", "", start, end}})
+	}
+	return evs
+}
+
 // cancerFile draws registered tumours diagnosed in the period.
 func cancerFile(seed uint64, people []*person) sourceFile {
 	r := newRNG(seed, streamCancer)
 	var evs []ev
 	for _, p := range people {
-		for range r.poisson(cancerIncidence.rate(p)) {
-			sites, ws := sitesFor(p)
-			s := sites[r.pick(ws)]
-			stageable, stage := "N", ""
-			if s.stageable {
-				stageable = "Y"
-				switch {
-				case !r.bern(cancerKnown.rate(p)):
-					stage = pickString(r, []weighted{{"", 0.5}, {"X", 0.25}, {"U", 0.25}})
-				case r.bern(earlyProb(s, p)):
-					stage = pickString(r, []weighted{{"1", 0.55}, {"2", 0.45}})
-				default:
-					stage = pickString(r, []weighted{{"3", 0.5}, {"4", 0.5}})
-				}
-			}
-			evs = append(evs, ev{day: period.start + r.IntN(period.days), ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sexCode(p),
-				vals: []string{"", "", icd(r, s.code), stageable, stage}})
-		}
+		evs = cancerDraw(r, p, evs)
 	}
 	sortEvents(evs, "T%08d", 40000001)
 	for i := range evs {
 		evs[i].vals[1] = isoDate(evs[i].day)
 	}
 	return writeEvents("cancer.csv", headers["cancer"], evs, nil)
+}
+
+// Tumour stages: unknown, early and late.
+var (
+	stageUnknown = []weighted{{"", 0.5}, {"X", 0.25}, {"U", 0.25}}
+	stageEarly   = []weighted{{"1", 0.55}, {"2", 0.45}}
+	stageLate    = []weighted{{"3", 0.5}, {"4", 0.5}}
+)
+
+// cancerDraw appends person p's tumours to evs.
+func cancerDraw(r rng, p *person, evs []ev) []ev {
+	for range r.poisson(cancerIncidence.rate(p)) {
+		sites, ws := sitesFor(p)
+		s := sites[r.pick(ws)]
+		stageable, stage := "N", ""
+		if s.stageable {
+			stageable = "Y"
+			switch {
+			case !r.bern(cancerKnown.rate(p)):
+				stage = pickString(r, stageUnknown)
+			case r.bern(earlyProb(s, p)):
+				stage = pickString(r, stageEarly)
+			default:
+				stage = pickString(r, stageLate)
+			}
+		}
+		evs = append(evs, ev{day: period.start + r.IntN(period.days), ord: len(evs), p: p, lsoa: eventLSOA(r, p), sex: sexCode(p),
+			vals: []string{"", "", icd(r, s.code), stageable, stage}})
+	}
+	return evs
 }
 
 // headers are the CSV headers of each record-level source: the hiis column

@@ -38,12 +38,33 @@ func dayOf(y int, m time.Month, d int) int {
 }
 
 func isoDate(day int) string {
+	if i := day - firstCachedDay; i >= 0 && i < len(cachedISO) {
+		return cachedISO[i]
+	}
 	return time.Unix(int64(day)*86400, 0).UTC().Format(time.DateOnly)
 }
 
 func ukDate(day int) string {
+	if i := day - firstCachedDay; i >= 0 && i < len(cachedUK) {
+		return cachedUK[i]
+	}
 	return time.Unix(int64(day)*86400, 0).UTC().Format("02/01/2006")
 }
+
+// The dates events fall on (2019–2027) are formatted once: the scaled
+// generator writes tens of millions of them.
+var (
+	firstCachedDay      = dayOf(2019, time.January, 1)
+	cachedISO, cachedUK = func() ([]string, []string) {
+		n := dayOf(2028, time.January, 1) - firstCachedDay
+		iso, uk := make([]string, n), make([]string, n)
+		for i := range n {
+			t := time.Unix(int64(firstCachedDay+i)*86400, 0).UTC()
+			iso[i], uk[i] = t.Format(time.DateOnly), t.Format("02/01/2006")
+		}
+		return iso, uk
+	}()
+)
 
 // window is a span of days over which events are spread uniformly.
 type window struct {
