@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -118,6 +119,7 @@ func ReadIMD(r io.Reader, name string, cols Columns, decile1MostDeprived bool) (
 		return nil, err
 	}
 	imd := &IMD{Areas: map[string]Area{}}
+	var seen []ranked
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -146,6 +148,7 @@ func ReadIMD(r io.Reader, name string, cols Columns, decile1MostDeprived bool) (
 		if err != nil || dec < 1 || dec > 10 {
 			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a decile from 1 to 10", name, line, cols.Decile, field(cols.Decile))
 		}
+		seen = append(seen, ranked{code: code, line: line, rank: rank, fileDecile: dec})
 		if !decile1MostDeprived {
 			dec = 11 - dec
 		}
@@ -157,7 +160,59 @@ func ReadIMD(r io.Reader, name string, cols Columns, decile1MostDeprived bool) (
 	if len(imd.Areas) == 0 {
 		return nil, fmt.Errorf("%s: no LSOAs after the header", name)
 	}
+	if err := checkDirection(seen, name, cols, decile1MostDeprived); err != nil {
+		return nil, err
+	}
 	return imd, nil
+}
+
+// ranked is one row of the lookup as the file has it, for the direction check.
+type ranked struct {
+	code       string
+	line, rank int
+	fileDecile int
+}
+
+// checkDirection checks the file's deciles against its ranks. Rank 1 is the
+// most deprived area in the official files, so with decile 1 most deprived
+// the deciles rise with the rank, and with decile 1 least deprived they
+// fall. A file whose deciles run the other way from the one the config
+// declares (decile_1 set by mistake), or whose deciles and ranks disagree
+// (a mapped column that is not the rank or decile), is refused with a
+// message naming the file, the rows that contradict each other and the
+// setting to check.
+func checkDirection(rows []ranked, name string, cols Columns, decile1MostDeprived bool) error {
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].rank != rows[j].rank {
+			return rows[i].rank < rows[j].rank
+		}
+		return rows[i].code < rows[j].code
+	})
+	// most deprived first: the decile as hiis uses it (1 = most deprived).
+	norm := func(r ranked) int {
+		if decile1MostDeprived {
+			return r.fileDecile
+		}
+		return 11 - r.fileDecile
+	}
+	first, last := rows[0], rows[len(rows)-1]
+	if norm(first) > norm(last) {
+		declared, other := "most_deprived", "least_deprived"
+		if !decile1MostDeprived {
+			declared, other = other, declared
+		}
+		return fmt.Errorf("%s: deciles contradict reference.imd.decile_1: %s: LSOA %s (line %d) has the lowest rank, %d (rank 1 is the most deprived area in the official files), and decile %d, while LSOA %s (line %d) has the highest rank, %d, and decile %d; so decile 1 is not the %s end of this file: set decile_1: %s, or check the columns mapped as rank (%q) and decile (%q)",
+			name, declared, first.code, first.line, first.rank, first.fileDecile, last.code, last.line, last.rank, last.fileDecile,
+			strings.TrimSuffix(declared, "_deprived")+" deprived", other, cols.Rank, cols.Decile)
+	}
+	for i := 1; i < len(rows); i++ {
+		a, b := rows[i-1], rows[i]
+		if norm(b) < norm(a) {
+			return fmt.Errorf("%s: line %d: LSOA %s has rank %d and decile %d, but LSOA %s (line %d) has the lower rank %d and decile %d: the deciles do not follow the ranks; check the columns mapped as rank (%q) and decile (%q)",
+				name, b.line, b.code, b.rank, b.fileDecile, a.code, a.line, a.rank, a.fileDecile, cols.Rank, cols.Decile)
+		}
+	}
+	return nil
 }
 
 // headerIndex finds the named columns in a header row (byte-order mark and
