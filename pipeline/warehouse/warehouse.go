@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "github.com/jackc/pgx/v5/stdlib"  // database/sql driver "pgx"
 	_ "github.com/microsoft/go-mssqldb" // database/sql driver "sqlserver"
 	"github.com/parquet-go/parquet-go"
 

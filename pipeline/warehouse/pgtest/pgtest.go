@@ -1,6 +1,6 @@
 // Package pgtest starts a throwaway PostgreSQL cluster for tests: initdb and
 // pg_ctl from Debian's postgresql package, into a temporary folder, on a
-// Unix socket only (listen_addresses=''), as the postgres user when the
+// Unix socket only (listen_addresses=”), as the postgres user when the
 // test runs as root. Tests skip with a message when the server binaries are
 // absent, and fail instead under CI=true, where .ci/run installs them.
 package pgtest
