@@ -102,6 +102,18 @@ func (r *run) writeBundle() error {
 	for _, res := range r.extracts {
 		s := *cfg.Sources[res.Source]
 		s.Path = filepath.Base(res.Input)
+		if s.Database != nil {
+			// A query source re-runs from its snapshot: the bundle keeps
+			// the query, never a connection string.
+			s.Path = ""
+			if s.QueryFile != "" {
+				qf, _ := cfg.Resolve(s.QueryFile)
+				if _, err := copyIn(qf, "bundle/queries/"+res.Source+".sql"); err != nil {
+					return err
+				}
+				s.QueryFile = "queries/" + res.Source + ".sql"
+			}
+		}
 		s.SHA256 = res.InputSHA256
 		pinned.Sources[res.Source] = &s
 		snapRel := SnapshotDir + "/" + filepath.Base(res.Snapshot)

@@ -18,6 +18,7 @@ import (
 	"hiis/pipeline/source"
 	"hiis/pipeline/transform"
 	"hiis/pipeline/version"
+	"hiis/pipeline/warehouse"
 )
 
 // InvalidError is a problem with the configuration or the reference data it
@@ -121,7 +122,7 @@ func (r *run) load() error {
 		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "previous_data_quality", Edition: "last year's data-quality.csv", File: hf, Rows: len(r.previousDQ)})
 	}
 
-	r.inputs, r.inputHashes = map[string]string{}, map[string]string{}
+	r.inputs, r.inputHashes, r.queries = map[string]string{}, map[string]string{}, map[string]warehouse.Query{}
 	for _, name := range r.usedSources() {
 		s := cfg.Sources[name]
 		if pin := cfg.Snapshots[name]; pin != nil {
@@ -135,6 +136,14 @@ func (r *run) load() error {
 					return err
 				}
 			}
+			continue
+		}
+		if s.Database != nil {
+			q, err := loadQuery(cfg, s)
+			if err != nil {
+				return &InvalidError{err}
+			}
+			r.queries[name] = q
 			continue
 		}
 		p, err := cfg.Resolve(s.Path)
@@ -154,6 +163,32 @@ func (r *run) load() error {
 		r.inputs[name] = p
 	}
 	return nil
+}
+
+// loadQuery reads a query source's SQL (inline or from query_file) and
+// checks that its connection string is in the environment, so that a run
+// missing it stops before any work (exit 2). The connection string itself
+// is not kept.
+func loadQuery(cfg *config.Run, s *config.Source) (warehouse.Query, error) {
+	q := warehouse.Query{Source: s.Name, Driver: s.Database.Driver, DSNEnv: s.Database.DSNEnv, SQL: s.Query}
+	if s.QueryFile != "" {
+		p, err := cfg.Resolve(s.QueryFile)
+		if err != nil {
+			return q, fmt.Errorf("sources.%s.query_file: %w", s.Name, err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return q, fmt.Errorf("%s: sources.%s.query_file: %w", cfg.File, s.Name, err)
+		}
+		q.SQL = string(b)
+	}
+	if strings.TrimSpace(q.SQL) == "" {
+		return q, fmt.Errorf("%s: sources.%s: the query is empty", cfg.File, s.Name)
+	}
+	if os.Getenv(q.DSNEnv) == "" {
+		return q, fmt.Errorf("%s: sources.%s: environment variable %s is not set: it holds the %s connection string (hiis reads it from the environment only)", cfg.File, s.Name, q.DSNEnv, q.Driver)
+	}
+	return q, nil
 }
 
 // loadTemplates reads the SQL macros and hashes every template file into

@@ -62,6 +62,10 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 				Inputs: []string{fmt.Sprintf("%s (sha256 %s)", snap, manifest.Short(pin.SHA256))}})
 			continue
 		}
+		if s.Database != nil {
+			steps = append(steps, queryStep(cfg, s, snapDir, work))
+			continue
+		}
 		input, err := cfg.Resolve(s.Path)
 		if err != nil {
 			return nil, &InvalidError{err}
@@ -110,6 +114,23 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 		filepath.Join(out, SnapshotDir)+"/ (the snapshots, for hiis verify)")
 	steps = append(steps, Step{Stage: "render", Action: "run: statement, data pack and manifest", Outputs: outs})
 	return steps, nil
+}
+
+// queryStep is the plan of a query source. Plan does not connect: a query
+// is re-run on every run (the warehouse may have changed since), its rows
+// staged, and the snapshot reused when the staged rows hash the same.
+func queryStep(cfg *config.Run, s *config.Source, snapDir, work string) Step {
+	what := "inline query"
+	if s.QueryFile != "" {
+		what = "query_file " + s.QueryFile
+	}
+	if q, err := loadQuery(cfg, s); err == nil || q.SQL != "" {
+		what += " (sha256 " + manifest.Short(q.Hash()) + ")"
+	}
+	return Step{Stage: "extract", Name: s.Name,
+		Action:  fmt.Sprintf("query: re-run on %s (connection string from $%s), rows staged as Parquet; the snapshot is reused when the staged rows hash the same as before", s.Database.Driver, s.Database.DSNEnv),
+		Inputs:  []string{fmt.Sprintf("%s, %s", what, s.Kind)},
+		Outputs: []string{filepath.Join(work, "staged", s.Name+".parquet"), filepath.Join(snapDir, s.Name+"-<key>.parquet")}}
 }
 
 // whyRebuild compares a source's newest existing snapshot with what a run

@@ -20,6 +20,7 @@ import (
 	"hiis/pipeline/source"
 	"hiis/pipeline/transform"
 	"hiis/pipeline/version"
+	"hiis/pipeline/warehouse"
 )
 
 // run is the state one Run carries from stage to stage.
@@ -38,8 +39,9 @@ type run struct {
 	macros       string // templates/sql/macros.sql
 	previousDQ   map[[2]string]render.DataQuality
 	policy       disclose.Policy
-	inputs       map[string]string // source name -> resolved input path
-	inputHashes  map[string]string // source name -> sha256, for pinned inputs already hashed
+	inputs       map[string]string          // source name -> resolved input path
+	inputHashes  map[string]string          // source name -> sha256, for pinned inputs already hashed
+	queries      map[string]warehouse.Query // query sources, staged at the extract stage
 	extracts     []extract.Result
 	cells        transform.Output
 	duckdb       string
@@ -121,12 +123,24 @@ func (r *run) extract(ctx context.Context) error {
 		if pin := r.cfg.Snapshots[name]; pin != nil {
 			snap, _ := r.cfg.Resolve(pin.Path)
 			rej, _ := r.cfg.Resolve(pin.Rejects)
-			r.extracts = append(r.extracts, extract.Result{Source: name, Kind: s.Kind, Input: s.Path, InputSHA256: pin.InputSHA256,
+			input := s.Path
+			if s.Database != nil {
+				input = queryInput(name)
+			}
+			r.extracts = append(r.extracts, extract.Result{Source: name, Kind: s.Kind, Input: input, InputSHA256: pin.InputSHA256,
 				Snapshot: snap, SnapshotSHA256: pin.SHA256, Rejects: rej, RejectsSHA256: pin.RejectsSHA256,
 				Rows: pin.Rows, Rejected: pin.Rejected, Reused: true})
 			r.progress.done(name, r.extracts[len(r.extracts)-1])
-			r.man.Sources = append(r.man.Sources, manifestSource(name, s.Kind, s.Path, r.extracts[len(r.extracts)-1]))
+			r.man.Sources = append(r.man.Sources, manifestSource(name, s.Kind, input, r.extracts[len(r.extracts)-1]))
 			continue
+		}
+		var staged *warehouse.Result
+		if q, ok := r.queries[name]; ok {
+			st, err := warehouse.Stage(ctx, q, filepath.Join(r.work, "staged", name+".parquet"))
+			if err != nil {
+				return &extract.InputError{Source: name, Input: "query on " + q.Driver, Err: err}
+			}
+			staged, r.inputs[name], r.inputHashes[name] = &st, st.Staged, st.StagedSHA256
 		}
 		res, err := extract.Run(ctx, s, r.inputs[name], r.cfg.RejectLimit(s), extract.Options{
 			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, InputSHA256: r.inputHashes[name], Version: version.Version, Force: r.opt.Force,
@@ -137,6 +151,9 @@ func (r *run) extract(ctx context.Context) error {
 				}
 			},
 		})
+		if staged != nil {
+			res.Input = queryInput(name) // what the statement and manifest name as the input
+		}
 		var rse *extract.RejectShareError
 		if errors.As(err, &rse) {
 			rejectErrs = append(rejectErrs, err)
@@ -145,10 +162,20 @@ func (r *run) extract(ctx context.Context) error {
 		}
 		r.progress.done(name, res)
 		r.extracts = append(r.extracts, res)
-		r.man.Sources = append(r.man.Sources, manifestSource(name, s.Kind, r.rel(res.Input), res))
+		ms := manifestSource(name, s.Kind, r.rel(res.Input), res)
+		if staged != nil {
+			ms.Input.Path = queryInput(name)
+			ms.Query = &manifest.Query{Driver: staged.Driver, ServerVersion: staged.ServerVersion, QuerySHA256: staged.QuerySHA256,
+				Rows: staged.Rows, StagedSHA256: staged.StagedSHA256}
+		}
+		r.man.Sources = append(r.man.Sources, ms)
 	}
 	return errors.Join(rejectErrs...)
 }
+
+// queryInput is how a query source's input is named in the statement,
+// the manifest and messages.
+func queryInput(source string) string { return "query:" + source }
 
 func manifestSource(name, kind, input string, res extract.Result) manifest.Source {
 	return manifest.Source{

@@ -67,7 +67,7 @@ type Reference struct {
 	IMD IMDFile `yaml:"imd" hiis:"required"`
 	// LSOALookup is ONS's LSOA 2011 → LSOA 2021 lookup, so that extracts
 	// coded in either edition match the IMD's (optional).
-	LSOALookup *LSOALookup `yaml:"lsoa_lookup"`
+	LSOALookup *LSOALookup `yaml:"lsoa_lookup,omitempty"`
 }
 
 // LSOALookup is ONS's "LSOA (2011) to LSOA (2021)" best-fit lookup file.
@@ -102,12 +102,12 @@ type Source struct {
 	Path string `yaml:"path"`
 	// Database, with Query or QueryFile, makes the source a warehouse
 	// query: its rows are staged into a Parquet file and extracted from it.
-	Database  *Database `yaml:"database"`
-	Query     string    `yaml:"query"`
-	QueryFile string    `yaml:"query_file"`
+	Database  *Database `yaml:"database,omitempty"`
+	Query     string    `yaml:"query,omitempty"`
+	QueryFile string    `yaml:"query_file,omitempty"`
 	// Layout names a published file layout hiis reshapes into the kind's
 	// columns: ons_mid_year_wide or gp_registered_lsoa (population only).
-	Layout  string            `yaml:"layout"`
+	Layout  string            `yaml:"layout,omitempty"`
 	Format  string            `yaml:"format"` // csv, parquet, xlsx; default from the file name
 	Sheet   string            `yaml:"sheet"`  // xlsx only; default the first sheet
 	SHA256  string            `yaml:"sha256"`
