@@ -14,16 +14,16 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// BinDirs are where the server binaries are looked for, newest first, after
-// PATH.
-var BinDirs = []string{"/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin"}
+// BinGlob is where Debian's postgresql package puts the server binaries
+// (not on PATH); they are looked for there after PATH.
+const BinGlob = "/usr/lib/postgresql/*/bin"
 
 // Cluster is a running throwaway server.
 type Cluster struct {
@@ -38,7 +38,7 @@ func Start(t testing.TB) *Cluster {
 	t.Helper()
 	bin := binDir()
 	if bin == "" {
-		msg := "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in " + strings.Join(BinDirs, ", ") + "; install Debian's postgresql package"
+		msg := "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in " + BinGlob + "; install Debian's postgresql package"
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg + " (.ci/run installs it)")
 		}
@@ -86,7 +86,9 @@ func binDir() string {
 			return filepath.Dir(p)
 		}
 	}
-	for _, d := range BinDirs {
+	dirs, _ := filepath.Glob(BinGlob)
+	sort.Sort(sort.Reverse(sort.StringSlice(dirs))) // newest first (good until version 100)
+	for _, d := range dirs {
 		if _, err := os.Stat(filepath.Join(d, "pg_ctl")); err == nil {
 			return d
 		}
