@@ -65,6 +65,17 @@ func (r *run) writeBundle() error {
 	pinned.Reference.IMD.Path = "reference/" + filepath.Base(cfg.Reference.IMD.Path)
 	pinned.Reference.IMD.SHA256 = sum
 
+	if lk := cfg.Reference.LSOALookup; lk != nil {
+		p, _ := cfg.Resolve(lk.Path)
+		sum, err := copyIn(p, "bundle/reference/lsoa-lookup-"+filepath.Base(lk.Path))
+		if err != nil {
+			return err
+		}
+		pinnedLK := *lk
+		pinnedLK.Path, pinnedLK.SHA256 = "reference/lsoa-lookup-"+filepath.Base(lk.Path), sum
+		pinned.Reference.LSOALookup = &pinnedLK
+	}
+
 	if p := cfg.PreviousDataQuality; p != "" {
 		path, _ := cfg.Resolve(p)
 		if _, err := copyIn(path, "bundle/reference/previous-data-quality.csv"); err != nil {

@@ -53,6 +53,18 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	lsoaSHA := ""
+	if lk := cfg.Reference.LSOALookup; lk != nil {
+		p, err := cfg.Resolve(lk.Path)
+		if err != nil {
+			return nil, &InvalidError{err}
+		}
+		hf, err := checkPin(p, lk.SHA256, "reference.lsoa_lookup")
+		if err != nil {
+			return nil, err
+		}
+		lsoaSHA = hf.SHA256
+	}
 	var steps []Step
 	for _, name := range r.usedSources() {
 		s := cfg.Sources[name]
@@ -78,7 +90,7 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 			}
 			pinned = hf.SHA256
 		}
-		key, inputHash, exists, err := extract.Plan(s, input, pinned, lookupKey(cfg, imd.SHA256), snapDir)
+		key, inputHash, exists, err := extract.Plan(s, input, pinned, lookupKey(cfg, imd.SHA256, lsoaSHA), snapDir)
 		if err != nil {
 			return nil, &InvalidError{fmt.Errorf("sources.%s: %w", name, err)}
 		}

@@ -30,6 +30,10 @@ type Area struct {
 	LAD    string
 	Rank   int
 	Decile int // 1 = most deprived, whatever the file's direction
+	// Match says how a code finds this area: MatchDirect (or "") for the
+	// IMD's own codes, another of MatchLabels for a code of the other LSOA
+	// edition added by Combine.
+	Match string
 }
 
 // Quintile returns ⌈decile/2⌉: 1 is the most deprived fifth.
@@ -215,28 +219,9 @@ func checkDirection(rows []ranked, name string, cols Columns, decile1MostDeprive
 	return nil
 }
 
-// headerIndex finds the named columns in a header row (byte-order mark and
-// surrounding spaces ignored, case-insensitive).
+// headerIndex finds the IMD file's named columns in a header row.
 func headerIndex(head []string, name string, want ...string) (map[string]int, error) {
-	idx := map[string]int{}
-	for i, h := range head {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		idx[strings.ToLower(h)] = i
-	}
-	out := map[string]int{}
-	var missing []string
-	for _, w := range want {
-		i, ok := idx[strings.ToLower(w)]
-		if !ok {
-			missing = append(missing, fmt.Sprintf("%q", w))
-			continue
-		}
-		out[w] = i
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s: line 1: missing column %s (the official IMD File_1 headers are expected; map others with reference.imd.columns)", name, strings.Join(missing, ", "))
-	}
-	return out, nil
+	return columnIndex(head, name, "the official IMD File_1 headers are expected; map others with reference.imd.columns", want...)
 }
 
 // Population File_6 columns.
