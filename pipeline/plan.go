@@ -82,6 +82,13 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 		if err != nil {
 			return nil, &InvalidError{err}
 		}
+		if s.Layout != "" {
+			steps = append(steps, Step{Stage: "extract", Name: name,
+				Action:  "reshape: " + s.Layout + " → long form (lsoa, age, sex, people) staged in the work folder; the snapshot is reused when the reshaped rows are unchanged",
+				Inputs:  []string{fmt.Sprintf("%s (%s, %s)", input, s.Kind, s.Layout)},
+				Outputs: []string{filepath.Join(work, "staged", name+".csv"), filepath.Join(snapDir, name+"-<key>.parquet")}})
+			continue
+		}
 		pinned := ""
 		if s.SHA256 != "" {
 			hf, err := checkPin(input, s.SHA256, "sources."+name)

@@ -142,8 +142,15 @@ func (r *run) extract(ctx context.Context) error {
 			}
 			staged, r.inputs[name], r.inputHashes[name] = &st, st.Staged, st.StagedSHA256
 		}
-		res, err := extract.Run(ctx, s, r.inputs[name], r.cfg.RejectLimit(s), extract.Options{
-			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, InputSHA256: r.inputHashes[name], Version: version.Version, Force: r.opt.Force,
+		src, input, published := s, r.inputs[name], manifest.File{}
+		if s.Layout != "" {
+			var err error
+			if src, input, published, err = r.reshape(s); err != nil {
+				return err
+			}
+		}
+		res, err := extract.Run(ctx, src, input, r.cfg.RejectLimit(s), extract.Options{
+			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, InputSHA256: inputHash(r.inputHashes[name], s), Version: version.Version, Force: r.opt.Force,
 			Progress: func(n int64) {
 				r.progress.count(name, n)
 				if r.opt.OnRows != nil {
@@ -153,6 +160,9 @@ func (r *run) extract(ctx context.Context) error {
 		})
 		if staged != nil {
 			res.Input = queryInput(name) // what the statement and manifest name as the input
+		}
+		if s.Layout != "" {
+			res.Input, res.InputSHA256 = r.inputs[name], published.SHA256 // the file as published
 		}
 		var rse *extract.RejectShareError
 		if errors.As(err, &rse) {
@@ -168,9 +178,38 @@ func (r *run) extract(ctx context.Context) error {
 			ms.Query = &manifest.Query{Driver: staged.Driver, ServerVersion: staged.ServerVersion, QuerySHA256: staged.QuerySHA256,
 				Rows: staged.Rows, StagedSHA256: staged.StagedSHA256}
 		}
+		ms.Layout = s.Layout
 		r.man.Sources = append(r.man.Sources, ms)
 	}
 	return errors.Join(rejectErrs...)
+}
+
+// reshape turns a population file in a published layout into the
+// population kind's long form, staged as CSV in the work folder, and
+// returns the source as extract reads it (that CSV, hiis's own headers)
+// and the published file's hash for the manifest.
+func (r *run) reshape(s *config.Source) (*config.Source, string, manifest.File, error) {
+	in := r.inputs[s.Name]
+	published, err := manifest.HashFile(in)
+	if err != nil {
+		return nil, "", published, err
+	}
+	out := filepath.Join(r.work, "staged", s.Name+".csv")
+	if _, err := refdata.ReshapePopulation(s.Layout, in, out); err != nil {
+		return nil, "", published, &extract.InputError{Source: s.Name, Input: in, Err: err}
+	}
+	long := *s
+	long.Format, long.Columns, long.Sheet = "csv", nil, ""
+	return &long, out, published, nil
+}
+
+// inputHash is the input hash extract may take as known: none for a
+// reshaped source, whose pin (if any) is of the published file.
+func inputHash(known string, s *config.Source) string {
+	if s.Layout != "" {
+		return ""
+	}
+	return known
 }
 
 // queryInput is how a query source's input is named in the statement,

@@ -86,7 +86,8 @@ type Source struct {
 	Rejects  File   `json:"rejects"`
 	Rows     int64  `json:"rows"`
 	Rejected int64  `json:"rejected"`
-	Query    *Query `json:"query,omitempty"` // a query source: what was asked of which server
+	Query    *Query `json:"query,omitempty"`  // a query source: what was asked of which server
+	Layout   string `json:"layout,omitempty"` // a published layout reshaped into the kind's columns
 }
 
 // Query records a query source's evidence: the driver, the server's
