@@ -380,7 +380,6 @@ func (r *Run) validate(l *diag.List) {
 		s := r.Sources[name]
 		s.Name = name
 		key := "sources." + name
-		r.validateOrigin(l, s, key)
 		if s.Path != "" {
 			if _, err := r.Resolve(s.Path); err != nil {
 				l.Add(at(key+".path"), "sources.%s.path: %v", name, err)
@@ -396,6 +395,7 @@ func (r *Run) validate(l *diag.List) {
 		default:
 			l.Add(at(key+".format"), "sources.%s.format: %q is not csv, parquet or xlsx", name, s.Format)
 		}
+		r.validateOrigin(l, s, key)
 		if s.Sheet != "" && s.Format != "xlsx" {
 			l.Add(at(key+".sheet"), "sources.%s.sheet: only xlsx sources have sheets", name)
 		}
@@ -498,6 +498,8 @@ func (r *Run) validateOrigin(l *diag.List, s *Source, key string) {
 		}
 		if s.Database != nil {
 			l.Add(at(key+".layout"), "%s.layout: a layout is for a published file, not a query", key)
+		} else if s.Format != "" && s.Format != "csv" {
+			l.Add(at(key+".layout"), "%s.layout: %s files are read as CSV (.csv or .csv.gz); save the published sheet as CSV", key, s.Layout)
 		}
 		if len(s.Columns) > 0 {
 			l.Add(at(key+".columns"), "%s.columns: a declared layout fixes the columns; leave columns out", key)
