@@ -1,7 +1,6 @@
 package pipeline_test
 
 import (
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,15 +59,7 @@ func TestIMD2025Fixture(t *testing.T) {
 	if _, err := imd.Combine(lk, "lookup"); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(root, "fixtures", "testdata", "imd2025", "wlmds_mixed.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSVFile(t, filepath.Join(root, "fixtures", "testdata", "imd2025", "wlmds_mixed.csv"))
 	perCode := map[string]int64{}
 	for _, r := range recs[1:] {
 		perCode[r[0]]++

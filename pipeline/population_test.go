@@ -21,15 +21,7 @@ import (
 // by deprivation, age and sex are the long-form run's (the golden files).
 // The wide form has no ethnicity, so rates by ethnic group are left out.
 func TestPopulationONSWide(t *testing.T) {
-	f, err := os.Open(filepath.Join(root, "fixtures", "sources", "population.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSVFile(t, filepath.Join(root, "fixtures", "sources", "population.csv"))
 	var cols []string
 	for _, s := range []string{"F", "M"} {
 		for a := 0; a <= 90; a++ {
@@ -103,15 +95,7 @@ func TestPopulationONSWide(t *testing.T) {
 	if !strings.Contains(string(man), `"layout": "ons_mid_year_wide"`) || !strings.Contains(string(man), "population_ons.csv") {
 		t.Error("the manifest does not record the published population file and its layout")
 	}
-	rep, err := audit.Verify(context.Background(), out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK() {
-		var b strings.Builder
-		rep.Print(&b)
-		t.Errorf("verify:\n%s", b.String())
-	}
+	mustVerify(t, out)
 }
 
 // TestPopulationGPRegistered loads the fixture population as NHS England's
@@ -119,15 +103,7 @@ func TestPopulationONSWide(t *testing.T) {
 // numerators are the long-form run's, and the age–sex standardised rate,
 // which needs ages, is not given.
 func TestPopulationGPRegistered(t *testing.T) {
-	f, err := os.Open(filepath.Join(root, "fixtures", "sources", "population.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSVFile(t, filepath.Join(root, "fixtures", "sources", "population.csv"))
 	var b strings.Builder
 	b.WriteString("PUBLICATION,EXTRACT_DATE,PRACTICE_CODE,PRACTICE_NAME,LSOA_CODE,SEX,NUMBER_OF_PATIENTS\n")
 	for i, r := range recs[1:] { // one row per fixture cell, spread over two practices
@@ -160,5 +136,35 @@ func TestPopulationGPRegistered(t *testing.T) {
 	}
 	if !math.IsNaN(got.Value) || !strings.Contains(got.Note, "no population by age and sex") {
 		t.Errorf("ER-2a has the standardised rate %v (note %q) without ages in the population", got.Value, got.Note)
+	}
+}
+
+// readCSVFile reads a whole CSV file, header included.
+func readCSVFile(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return recs
+}
+
+// mustVerify runs hiis verify on a run folder and fails the test with its
+// report when anything differs.
+func mustVerify(t *testing.T, out string) {
+	t.Helper()
+	rep, err := audit.Verify(context.Background(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		var b strings.Builder
+		rep.Print(&b)
+		t.Errorf("verify %s:\n%s", out, b.String())
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"hiis/pipeline"
-	"hiis/pipeline/audit"
 	"hiis/pipeline/extract"
 	"hiis/pipeline/warehouse/pgtest"
 )
@@ -131,15 +130,7 @@ func TestQuerySource(t *testing.T) {
 	// With the database gone (variable unset, server unreachable), the
 	// folder verifies from its snapshots.
 	t.Setenv("HIIS_TEST_WAREHOUSE", "")
-	rep, err := audit.Verify(context.Background(), out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK() {
-		var b strings.Builder
-		rep.Print(&b)
-		t.Fatalf("verify without the database:\n%s", b.String())
-	}
+	mustVerify(t, out)
 	bundled, err := os.ReadFile(filepath.Join(out, "bundle", "queries", "apc.sql"))
 	if err != nil || !strings.Contains(string(bundled), "FROM sus_apc") {
 		t.Errorf("the query file is not in the bundle: %v", err)

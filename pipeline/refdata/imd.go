@@ -109,14 +109,9 @@ func LoadIMD(path string, cols Columns, decile1MostDeprived bool) (*IMD, error) 
 // ReadIMD is LoadIMD over a reader; name is used in messages.
 func ReadIMD(r io.Reader, name string, cols Columns, decile1MostDeprived bool) (*IMD, error) {
 	cols = cols.withDefaults()
-	cr := csv.NewReader(bufio.NewReader(r))
-	cr.FieldsPerRecord = -1
-	head, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: file is empty: expected the IMD header line", name)
-	}
+	cr, head, err := openCSV(r, name, "the IMD header line")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	idx, err := headerIndex(head, name, cols.LSOA, cols.LAD, cols.Rank, cols.Decile)
 	if err != nil {

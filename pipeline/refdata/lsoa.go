@@ -1,8 +1,6 @@
 package refdata
 
 import (
-	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
@@ -84,14 +82,9 @@ func LoadLSOALookup(path string, cols LookupColumns) (*LSOALookup, error) {
 // ReadLSOALookup is LoadLSOALookup over a reader; name is used in messages.
 func ReadLSOALookup(r io.Reader, name string, cols LookupColumns) (*LSOALookup, error) {
 	cols = cols.withDefaults()
-	cr := csv.NewReader(bufio.NewReader(r))
-	cr.FieldsPerRecord = -1
-	head, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: file is empty: expected the LSOA lookup's header line", name)
-	}
+	cr, head, err := openCSV(r, name, "the LSOA lookup's header line")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	idx, err := columnIndex(head, name, "ONS's LSOA11CD, LSOA21CD and CHGIND are expected; map others with reference.lsoa_lookup.columns", cols.LSOA11, cols.LSOA21, cols.Change)
 	if err != nil {
@@ -163,31 +156,29 @@ func (imd *IMD) Combine(lk *LSOALookup, name string) (int, error) {
 	}
 	added := map[string]Area{}
 	matched := 0
-	for _, p := range lk.Pairs { // file order: the first listed is the best fit
-		if a, ok := imd.Areas[p.LSOA21]; ok && a.Match == MatchDirect {
-			matched++
-			if _, has := imd.Areas[p.LSOA11]; !has {
-				if _, done := added[p.LSOA11]; !done {
-					a.Match = MatchLSOA2011
-					if parts11[p.LSOA11] > 1 {
-						a.Match = MatchLSOA2011Split
-					}
-					added[p.LSOA11] = a
-				}
-			}
+	// adopt gives code (of the other edition) the deprivation of the IMD's
+	// area known, labelled one or, when code has several parts, many.
+	adopt := func(known, code string, parts map[string]int, one, many string) {
+		a, ok := imd.Areas[known]
+		if !ok || a.Match != MatchDirect {
+			return
 		}
-		if a, ok := imd.Areas[p.LSOA11]; ok && a.Match == MatchDirect {
-			matched++
-			if _, has := imd.Areas[p.LSOA21]; !has {
-				if _, done := added[p.LSOA21]; !done {
-					a.Match = MatchLSOA2021
-					if parts21[p.LSOA21] > 1 {
-						a.Match = MatchLSOA2021Merged
-					}
-					added[p.LSOA21] = a
-				}
-			}
+		matched++
+		if _, has := imd.Areas[code]; has {
+			return
 		}
+		if _, done := added[code]; done {
+			return // the first listed is the best fit
+		}
+		a.Match = one
+		if parts[code] > 1 {
+			a.Match = many
+		}
+		added[code] = a
+	}
+	for _, p := range lk.Pairs { // file order
+		adopt(p.LSOA21, p.LSOA11, parts11, MatchLSOA2011, MatchLSOA2011Split)
+		adopt(p.LSOA11, p.LSOA21, parts21, MatchLSOA2021, MatchLSOA2021Merged)
 	}
 	if matched == 0 {
 		return 0, fmt.Errorf("%s: no LSOA in the lookup is in the IMD file; check reference.lsoa_lookup.path and its columns", name)

@@ -114,14 +114,9 @@ func lsoaColumn(head []string) int {
 }
 
 func readONSWide(r io.Reader, name string, emit func(lsoa, age, sex string, n int64) error) error {
-	cr := csv.NewReader(bufio.NewReader(r))
-	cr.FieldsPerRecord = -1
-	head, err := cr.Read()
-	if err == io.EOF {
-		return fmt.Errorf("%s: file is empty: expected the ONS header line", name)
-	}
+	cr, head, err := openCSV(r, name, "the ONS header line")
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
 	lsoaCol, totalCol := lsoaColumn(head), -1
 	type ageCol struct {
@@ -241,14 +236,9 @@ func count(s string) (int64, error) {
 }
 
 func readGPRegistered(r io.Reader, name string, emit func(lsoa, age, sex string, n int64) error) error {
-	cr := csv.NewReader(bufio.NewReader(r))
-	cr.FieldsPerRecord = -1
-	head, err := cr.Read()
-	if err == io.EOF {
-		return fmt.Errorf("%s: file is empty: expected the header line", name)
-	}
+	cr, head, err := openCSV(r, name, "the header line")
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
 	const colLSOA, colSex, colN = "LSOA_CODE", "SEX", "NUMBER_OF_PATIENTS"
 	idx, err := columnIndex(head, name, `layout gp_registered_lsoa: NHS England's "Patients Registered at a GP Practice" LSOA file by sex`, colLSOA, colSex, colN)
@@ -308,4 +298,20 @@ func readGPRegistered(r io.Reader, name string, emit func(lsoa, age, sex string,
 		}
 	}
 	return nil
+}
+
+// openCSV starts reading a published CSV file: it returns the reader, with
+// rows of any length allowed, and the header row; an empty file is an
+// error saying what header was expected.
+func openCSV(r io.Reader, name, want string) (*csv.Reader, []string, error) {
+	cr := csv.NewReader(bufio.NewReader(r))
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, fmt.Errorf("%s: file is empty: expected %s", name, want)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return cr, head, nil
 }
