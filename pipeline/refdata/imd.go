@@ -76,19 +76,16 @@ var IMD2019 = Columns{LSOA: ColLSOA, LAD: ColLAD, Rank: ColRank, Decile: ColDeci
 
 // withDefaults fills unset names from IMD 2019.
 func (c Columns) withDefaults() Columns {
-	if c.LSOA == "" {
-		c.LSOA = IMD2019.LSOA
+	return Columns{LSOA: orDefault(c.LSOA, IMD2019.LSOA), LAD: orDefault(c.LAD, IMD2019.LAD),
+		Rank: orDefault(c.Rank, IMD2019.Rank), Decile: orDefault(c.Decile, IMD2019.Decile)}
+}
+
+// orDefault is v, or def when v is empty.
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
 	}
-	if c.LAD == "" {
-		c.LAD = IMD2019.LAD
-	}
-	if c.Rank == "" {
-		c.Rank = IMD2019.Rank
-	}
-	if c.Decile == "" {
-		c.Decile = IMD2019.Decile
-	}
-	return c
+	return v
 }
 
 // LoadIMD reads an IMD lookup in the official File_1 format: optional UTF-8

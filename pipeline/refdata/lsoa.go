@@ -41,16 +41,7 @@ type LookupColumns struct {
 var ONSLookup = LookupColumns{LSOA11: "LSOA11CD", LSOA21: "LSOA21CD", Change: "CHGIND"}
 
 func (c LookupColumns) withDefaults() LookupColumns {
-	if c.LSOA11 == "" {
-		c.LSOA11 = ONSLookup.LSOA11
-	}
-	if c.LSOA21 == "" {
-		c.LSOA21 = ONSLookup.LSOA21
-	}
-	if c.Change == "" {
-		c.Change = ONSLookup.Change
-	}
-	return c
+	return LookupColumns{LSOA11: orDefault(c.LSOA11, ONSLookup.LSOA11), LSOA21: orDefault(c.LSOA21, ONSLookup.LSOA21), Change: orDefault(c.Change, ONSLookup.Change)}
 }
 
 // Pair is one row of the lookup: a 2011 area, a 2021 area and ONS's change
