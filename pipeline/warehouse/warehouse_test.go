@@ -202,3 +202,21 @@ func timeOf(micros int64) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// BenchmarkStage stages a million rows of typical extract columns from a
+// throwaway PostgreSQL: go test -run '^$' -bench Stage -benchtime 1x ./pipeline/warehouse
+func BenchmarkStage(b *testing.B) {
+	pg := pgtest.Start(b)
+	pg.Exec(b, `CREATE TABLE big AS SELECT g AS spell_id, (g % 91)::smallint AS age, DATE '2025-04-01' + (g % 365) AS admission_date,
+		'E0199' || lpad((g % 300)::text, 4, '0') AS lsoa, chr(65 + g % 18) AS ethnic_category, (1 + g % 2)::text AS sex,
+		((g % 100000) / 100.0)::numeric(8,2) AS cost FROM generate_series(1, 1000000) g`)
+	b.Setenv("HIIS_TEST_PG", pg.DSN)
+	dst := filepath.Join(b.TempDir(), "big.parquet")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := Stage(context.Background(), Query{Source: "big", Driver: "postgres", DSNEnv: "HIIS_TEST_PG", SQL: "SELECT * FROM big ORDER BY spell_id"}, dst)
+		if err != nil || res.Rows != 1000000 {
+			b.Fatalf("%d rows, %v", res.Rows, err)
+		}
+	}
+}
