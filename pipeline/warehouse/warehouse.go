@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -420,12 +421,18 @@ func isPasswordKey(k string) bool {
 	return false
 }
 
-// redact replaces every secret part in s.
+// quotedDSN matches what drivers quote of a connection string in their
+// messages (pgx: "cannot parse `postgres://user:xxxxx@host/db`", "failed to
+// connect to `user=u database=d`"): a back-quoted run holding "=" or "://".
+var quotedDSN = regexp.MustCompile("`[^`]*(=|://)[^`]*`")
+
+// redact replaces every secret part in msg, and any connection string a
+// driver quotes, even with its password masked.
 func (s secret) redact(msg string) string {
 	for _, p := range s.parts {
 		msg = strings.ReplaceAll(msg, p, "[redacted]")
 	}
-	return msg
+	return quotedDSN.ReplaceAllString(msg, "[connection string]")
 }
 
 // Error is a database error with the connection string redacted. It does

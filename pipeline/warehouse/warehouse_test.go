@@ -156,6 +156,13 @@ func TestSecretsRedacted(t *testing.T) {
 			if strings.Contains(err.Error(), pw) || strings.Contains(err.Error(), tc.dsn) {
 				t.Fatalf("the error prints the secret: %v", err)
 			}
+			// Nor the rest of the connection string, even with the password
+			// masked (pgx quotes "postgres://hiis:xxxxx@...").
+			for _, part := range []string{"hiis:", "user=hiis", "sa:", "database=warehouse", "dbname=warehouse"} {
+				if strings.Contains(err.Error(), part) {
+					t.Fatalf("the error prints the connection string's %q: %v", part, err)
+				}
+			}
 			if !strings.Contains(err.Error(), "query apc:") || !strings.Contains(err.Error(), "$HIIS_TEST_DSN") {
 				t.Errorf("the error does not say which source and variable: %v", err)
 			}
