@@ -45,6 +45,7 @@ func TestIMD2025Fixture(t *testing.T) {
 	if !strings.Contains(string(man), `"name": "lsoa_lookup"`) {
 		t.Error("the manifest does not record the LSOA lookup")
 	}
+	mustVerify(t, out) // the bundle carries the LSOA lookup
 
 	// How the extract's records matched.
 	imd, err := refdata.LoadIMD(filepath.Join(root, "fixtures", "testdata", "imd2025", "imd2025_lookup.csv"),

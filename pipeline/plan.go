@@ -54,6 +54,7 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 		return nil, err
 	}
 	lsoaSHA := ""
+	refs := []string{fmt.Sprintf("%s (IMD lookup, sha256 %s)", imdPath, manifest.Short(imd.SHA256))}
 	if lk := cfg.Reference.LSOALookup; lk != nil {
 		p, err := cfg.Resolve(lk.Path)
 		if err != nil {
@@ -64,6 +65,7 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 			return nil, err
 		}
 		lsoaSHA = hf.SHA256
+		refs = append(refs, fmt.Sprintf("%s (LSOA 2011 → 2021 lookup, sha256 %s)", p, manifest.Short(lsoaSHA)))
 	}
 	var steps []Step
 	for _, name := range r.usedSources() {
@@ -109,7 +111,7 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 			action = "run: " + whyRebuild(snapDir, name, inputHash, imd.SHA256)
 		}
 		steps = append(steps, Step{Stage: "extract", Name: name, Action: action,
-			Inputs:  []string{fmt.Sprintf("%s (%s, sha256 %s)", input, s.Kind, manifest.Short(inputHash)), fmt.Sprintf("%s (IMD lookup, sha256 %s)", imdPath, manifest.Short(imd.SHA256))},
+			Inputs:  append([]string{fmt.Sprintf("%s (%s, sha256 %s)", input, s.Kind, manifest.Short(inputHash))}, refs...),
 			Outputs: []string{filepath.Join(snapDir, name+"-"+manifest.Short(key)+"….parquet")}})
 	}
 	for _, ind := range inds {

@@ -156,3 +156,32 @@ sources:
 		})
 	}
 }
+
+// TestNullLeavesDefault: an optional value written as null (as a run's
+// bundle writes an unset one) keeps its default, not the zero value: a
+// bundle must re-run with secondary suppression on when its run had it on.
+func TestNullLeavesDefault(t *testing.T) {
+	src := `hiis: ">=0.1.0"
+organisation: {code: X, name: Y, kind: icb}
+period: {label: P, start: 2025-04-01, end: 2026-03-31}
+reference: {imd: {path: imd.csv, edition: e}}
+sources:
+  a: {kind: wlmds, path: a.csv, max_reject_share: null}
+indicators: {dir: ind}
+disclosure:
+  rule: ""
+  secondary: null
+extract:
+  max_reject_share: null
+`
+	r, err := Parse("run.yaml", t.TempDir(), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Disclosure.SecondaryOn() {
+		t.Error("secondary: null switched secondary suppression off")
+	}
+	if got := r.RejectLimit(r.Sources["a"]); got != DefaultMaxRejectShare {
+		t.Errorf("max_reject_share: null gives a limit of %v, want the default %v", got, DefaultMaxRejectShare)
+	}
+}
