@@ -331,26 +331,44 @@ func TestPreviousDataQuality(t *testing.T) {
 }
 
 // TestLookupReadingInSnapshotKey: the snapshot key covers how the IMD lookup
-// is read, so flipping decile_1 rebuilds the snapshots and moves the groups.
+// is read, and the direction is checked against the ranks: decile_1 set the
+// wrong way is refused (exit 2, naming the file), and a file that does number
+// its deciles from the least deprived end, read as least_deprived, gives the
+// official file's quintiles.
 func TestLookupReadingInSnapshotKey(t *testing.T) {
 	cfgPath := miniProject(t, miniConfig, wlmdsHeader+goodRows(45)) // 12 rows in decile 1, 11 in decile 10
 	work := filepath.Join(t.TempDir(), "work")
-	run := func(cfgText string) (pipeline.Summary, string) {
+	run := func(cfgText string) (pipeline.Summary, string, error) {
 		if err := os.WriteFile(cfgPath, []byte(cfgText), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		out := filepath.Join(t.TempDir(), "out")
 		sum, err := pipeline.Run(context.Background(), mustLoad(t, cfgPath), pipeline.Options{Out: out, Work: work})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sum, out
+		return sum, out, err
 	}
-	_, a := run(miniConfig)
+	_, a, err := run(miniConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
 	flipped := strings.Replace(miniConfig, "edition: test}", "edition: test, decile_1: least_deprived}", 1)
-	sum, b := run(flipped)
+	_, _, err = run(flipped)
+	var inv *pipeline.InvalidError
+	if !errors.As(err, &inv) || !strings.Contains(err.Error(), "imd.csv: deciles contradict reference.imd.decile_1: least_deprived") {
+		t.Fatalf("decile_1 set the wrong way: error %v, want an InvalidError naming imd.csv and decile_1", err)
+	}
+	reversed := strings.Replace(strings.Replace(miniIMD, "\"1,000\",1\r", "\"1,000\",10\r", 1), "\"30,000\",10\r", "\"30,000\",1\r", 1)
+	if reversed == miniIMD {
+		t.Fatal("the test could not reverse the lookup")
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(cfgPath), "imd.csv"), []byte(reversed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, b, err := run(flipped)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if sum.Reused != 0 {
-		t.Fatalf("flipping decile_1 reused %d snapshots", sum.Reused)
+		t.Fatalf("another lookup reading reused %d snapshots", sum.Reused)
 	}
 	q := func(out string) string {
 		for _, r := range readMetrics(t, filepath.Join(out, "restricted", "metrics_unsuppressed.csv")) {
@@ -360,8 +378,8 @@ func TestLookupReadingInSnapshotKey(t *testing.T) {
 		}
 		return ""
 	}
-	if q(a) == q(b) {
-		t.Errorf("quintile 1 has the same denominator (%s) whichever end decile 1 is", q(a))
+	if q(a) != q(b) || q(a) == "" {
+		t.Errorf("quintile 1 has denominator %q from the official file and %q from the reversed one read as least_deprived", q(a), q(b))
 	}
 }
 

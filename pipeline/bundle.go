@@ -69,6 +69,17 @@ func (r *run) writeBundle() error {
 	pinned.Reference.IMD.Path = "reference/" + filepath.Base(cfg.Reference.IMD.Path)
 	pinned.Reference.IMD.SHA256 = sum
 
+	if lk := cfg.Reference.LSOALookup; lk != nil {
+		p, _ := cfg.Resolve(lk.Path)
+		sum, err := copyIn(p, "bundle/reference/lsoa-lookup-"+filepath.Base(lk.Path))
+		if err != nil {
+			return err
+		}
+		pinnedLK := *lk
+		pinnedLK.Path, pinnedLK.SHA256 = "reference/lsoa-lookup-"+filepath.Base(lk.Path), sum
+		pinned.Reference.LSOALookup = &pinnedLK
+	}
+
 	if p := cfg.PreviousDataQuality; p != "" {
 		path, _ := cfg.Resolve(p)
 		if _, err := copyIn(path, "bundle/reference/previous-data-quality.csv"); err != nil {
@@ -145,6 +156,18 @@ func (r *run) writeBundle() error {
 	for _, res := range r.extracts {
 		s := *cfg.Sources[res.Source]
 		s.Path = filepath.Base(res.Input)
+		if s.Database != nil {
+			// A query source re-runs from its snapshot: the bundle keeps
+			// the query, never a connection string.
+			s.Path = ""
+			if s.QueryFile != "" {
+				qf, _ := cfg.Resolve(s.QueryFile)
+				if _, err := copyIn(qf, "bundle/queries/"+res.Source+".sql"); err != nil {
+					return err
+				}
+				s.QueryFile = "queries/" + res.Source + ".sql"
+			}
+		}
 		s.SHA256 = res.InputSHA256
 		pinned.Sources[res.Source] = &s
 		snapRel := SnapshotDir + "/" + filepath.Base(res.Snapshot)

@@ -20,6 +20,7 @@ import (
 	"hiis/pipeline/source"
 	"hiis/pipeline/transform"
 	"hiis/pipeline/version"
+	"hiis/pipeline/warehouse"
 )
 
 // InvalidError is a problem with the configuration or the reference data it
@@ -86,13 +87,21 @@ func (r *run) load() error {
 		return err
 	}
 	cols, mostDeprivedFirst := imdReading(cfg)
-	r.imdHash = lookupKey(cfg, hf.SHA256)
 	r.imd, err = refdata.LoadIMD(imdPath, cols, mostDeprivedFirst)
 	if err != nil {
 		return &InvalidError{err}
 	}
 	hf.Path = r.rel(imdPath)
 	r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "imd", Edition: cfg.Reference.IMD.Edition, File: hf, Rows: len(r.imd.Areas)})
+	lsoaSHA := ""
+	if lk := cfg.Reference.LSOALookup; lk != nil {
+		lf, err := r.loadLSOALookup(lk)
+		if err != nil {
+			return err
+		}
+		lsoaSHA = lf.SHA256
+	}
+	r.imdHash = lookupKey(cfg, hf.SHA256, lsoaSHA)
 
 	// Bind every indicator's SQL against empty tables now, so a mistake in
 	// an expression stops the run before the slow extract, with its position.
@@ -133,7 +142,7 @@ func (r *run) load() error {
 		return err
 	}
 
-	r.inputs, r.inputHashes = map[string]string{}, map[string]string{}
+	r.inputs, r.inputHashes, r.queries = map[string]string{}, map[string]string{}, map[string]warehouse.Query{}
 	for _, name := range r.usedSources() {
 		s := cfg.Sources[name]
 		if pin := cfg.Snapshots[name]; pin != nil {
@@ -147,6 +156,14 @@ func (r *run) load() error {
 					return err
 				}
 			}
+			continue
+		}
+		if s.Database != nil {
+			q, err := loadQuery(cfg, s)
+			if err != nil {
+				return &InvalidError{err}
+			}
+			r.queries[name] = q
 			continue
 		}
 		p, err := cfg.Resolve(s.Path)
@@ -166,6 +183,32 @@ func (r *run) load() error {
 		r.inputs[name] = p
 	}
 	return nil
+}
+
+// loadQuery reads a query source's SQL (inline or from query_file) and
+// checks that its connection string is in the environment, so that a run
+// missing it stops before any work (exit 2). The connection string itself
+// is not kept.
+func loadQuery(cfg *config.Run, s *config.Source) (warehouse.Query, error) {
+	q := warehouse.Query{Source: s.Name, Driver: s.Database.Driver, DSNEnv: s.Database.DSNEnv, SQL: s.Query}
+	if s.QueryFile != "" {
+		p, err := cfg.Resolve(s.QueryFile)
+		if err != nil {
+			return q, fmt.Errorf("sources.%s.query_file: %w", s.Name, err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return q, fmt.Errorf("%s: sources.%s.query_file: %w", cfg.File, s.Name, err)
+		}
+		q.SQL = string(b)
+	}
+	if strings.TrimSpace(q.SQL) == "" {
+		return q, fmt.Errorf("%s: sources.%s: the query is empty", cfg.File, s.Name)
+	}
+	if os.Getenv(q.DSNEnv) == "" {
+		return q, fmt.Errorf("%s: sources.%s: environment variable %s is not set: it holds the %s connection string (hiis reads it from the environment only)", cfg.File, s.Name, q.DSNEnv, q.Driver)
+	}
+	return q, nil
 }
 
 // loadTemplates reads the SQL macros, checks the statement templates and
@@ -309,11 +352,48 @@ func imdReading(cfg *config.Run) (refdata.Columns, bool) {
 }
 
 // lookupKey identifies the IMD lookup as extract uses it: its bytes and how
-// they are read, so that flipping decile_1 or remapping a column rebuilds
-// the snapshots.
-func lookupKey(cfg *config.Run, sha string) string {
+// they are read, and the LSOA 2011 → 2021 lookup combined with it, so that
+// flipping decile_1, remapping a column or changing the LSOA lookup
+// rebuilds the snapshots.
+func lookupKey(cfg *config.Run, sha, lsoaSHA string) string {
 	cols, mostDeprivedFirst := imdReading(cfg)
-	return fmt.Sprintf("%s|decile_1_most_deprived=%t|%+v", sha, mostDeprivedFirst, cols)
+	key := fmt.Sprintf("%s|decile_1_most_deprived=%t|%+v", sha, mostDeprivedFirst, cols)
+	if lk := cfg.Reference.LSOALookup; lk != nil {
+		key += fmt.Sprintf("|lsoa_lookup=%s|%+v", lsoaSHA, lsoaReading(lk))
+	}
+	return key
+}
+
+// lsoaReading says how the config reads its LSOA 2011 → 2021 lookup.
+func lsoaReading(lk *config.LSOALookup) refdata.LookupColumns {
+	c := lk.Columns
+	return refdata.LookupColumns{LSOA11: c["lsoa11"], LSOA21: c["lsoa21"], Change: c["change"]}
+}
+
+// loadLSOALookup reads the LSOA 2011 → 2021 lookup, checks its pin, adds
+// the other edition's codes to the IMD lookup and records it in the
+// manifest.
+func (r *run) loadLSOALookup(lk *config.LSOALookup) (manifest.File, error) {
+	p, err := r.cfg.Resolve(lk.Path)
+	if err != nil {
+		return manifest.File{}, &InvalidError{fmt.Errorf("reference.lsoa_lookup.path: %w", err)}
+	}
+	hf, err := checkPin(p, lk.SHA256, "reference.lsoa_lookup")
+	if err != nil {
+		return hf, err
+	}
+	l, err := refdata.LoadLSOALookup(p, lsoaReading(lk))
+	if err != nil {
+		return hf, &InvalidError{err}
+	}
+	added, err := r.imd.Combine(l, p)
+	if err != nil {
+		return hf, &InvalidError{err}
+	}
+	hf.Path = r.rel(p)
+	r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "lsoa_lookup",
+		Edition: fmt.Sprintf("LSOA 2011 → 2021 lookup (%d pairs; %d codes of the other edition matched to the IMD)", len(l.Pairs), added), File: hf, Rows: len(l.Pairs)})
+	return hf, nil
 }
 
 // diagError is one positioned problem as an error.

@@ -53,6 +53,20 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	lsoaSHA := ""
+	refs := []string{fmt.Sprintf("%s (IMD lookup, sha256 %s)", imdPath, manifest.Short(imd.SHA256))}
+	if lk := cfg.Reference.LSOALookup; lk != nil {
+		p, err := cfg.Resolve(lk.Path)
+		if err != nil {
+			return nil, &InvalidError{err}
+		}
+		hf, err := checkPin(p, lk.SHA256, "reference.lsoa_lookup")
+		if err != nil {
+			return nil, err
+		}
+		lsoaSHA = hf.SHA256
+		refs = append(refs, fmt.Sprintf("%s (LSOA 2011 → 2021 lookup, sha256 %s)", p, manifest.Short(lsoaSHA)))
+	}
 	var steps []Step
 	for _, name := range r.usedSources() {
 		s := cfg.Sources[name]
@@ -62,9 +76,20 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 				Inputs: []string{fmt.Sprintf("%s (sha256 %s)", snap, manifest.Short(pin.SHA256))}})
 			continue
 		}
+		if s.Database != nil {
+			steps = append(steps, queryStep(cfg, s, snapDir, work))
+			continue
+		}
 		input, err := cfg.Resolve(s.Path)
 		if err != nil {
 			return nil, &InvalidError{err}
+		}
+		if s.Layout != "" {
+			steps = append(steps, Step{Stage: "extract", Name: name,
+				Action:  "reshape: " + s.Layout + " → long form (lsoa, age, sex, people) staged in the work folder; the snapshot is reused when the reshaped rows are unchanged",
+				Inputs:  []string{fmt.Sprintf("%s (%s, %s)", input, s.Kind, s.Layout)},
+				Outputs: []string{filepath.Join(work, "staged", name+".csv"), filepath.Join(snapDir, name+"-<key>.parquet")}})
+			continue
 		}
 		pinned := ""
 		if s.SHA256 != "" {
@@ -74,7 +99,7 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 			}
 			pinned = hf.SHA256
 		}
-		key, inputHash, exists, err := extract.Plan(s, input, pinned, lookupKey(cfg, imd.SHA256), snapDir)
+		key, inputHash, exists, err := extract.Plan(s, input, pinned, lookupKey(cfg, imd.SHA256, lsoaSHA), snapDir)
 		if err != nil {
 			return nil, &InvalidError{fmt.Errorf("sources.%s: %w", name, err)}
 		}
@@ -86,7 +111,7 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 			action = "run: " + whyRebuild(snapDir, name, inputHash, imd.SHA256)
 		}
 		steps = append(steps, Step{Stage: "extract", Name: name, Action: action,
-			Inputs:  []string{fmt.Sprintf("%s (%s, sha256 %s)", input, s.Kind, manifest.Short(inputHash)), fmt.Sprintf("%s (IMD lookup, sha256 %s)", imdPath, manifest.Short(imd.SHA256))},
+			Inputs:  append([]string{fmt.Sprintf("%s (%s, sha256 %s)", input, s.Kind, manifest.Short(inputHash))}, refs...),
 			Outputs: []string{filepath.Join(snapDir, name+"-"+manifest.Short(key)+"….parquet")}})
 	}
 	for _, ind := range inds {
@@ -127,6 +152,23 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 		filepath.Join(out, SnapshotDir)+"/ (the snapshots, for hiis verify)")
 	steps = append(steps, Step{Stage: "render", Action: "run: statement, data pack and manifest", Outputs: outs})
 	return steps, nil
+}
+
+// queryStep is the plan of a query source. Plan does not connect: a query
+// is re-run on every run (the warehouse may have changed since), its rows
+// staged, and the snapshot reused when the staged rows hash the same.
+func queryStep(cfg *config.Run, s *config.Source, snapDir, work string) Step {
+	what := "inline query"
+	if s.QueryFile != "" {
+		what = "query_file " + s.QueryFile
+	}
+	if q, err := loadQuery(cfg, s); err == nil || q.SQL != "" {
+		what += " (sha256 " + manifest.Short(q.Hash()) + ")"
+	}
+	return Step{Stage: "extract", Name: s.Name,
+		Action:  fmt.Sprintf("query: re-run on %s (connection string from $%s), rows staged as Parquet; the snapshot is reused when the staged rows hash the same as before", s.Database.Driver, s.Database.DSNEnv),
+		Inputs:  []string{fmt.Sprintf("%s, %s", what, s.Kind)},
+		Outputs: []string{filepath.Join(work, "staged", s.Name+".parquet"), filepath.Join(snapDir, s.Name+"-<key>.parquet")}}
 }
 
 // whyRebuild compares a source's newest existing snapshot with what a run

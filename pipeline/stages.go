@@ -21,6 +21,7 @@ import (
 	"hiis/pipeline/transform"
 	"hiis/pipeline/trend"
 	"hiis/pipeline/version"
+	"hiis/pipeline/warehouse"
 )
 
 // run is the state one Run carries from stage to stage.
@@ -42,8 +43,9 @@ type run struct {
 	comparator   []metrics.Row // all-organisations (or national) metrics, when the config names them
 	previous     *previousYear // last year's published metrics, when the config names them
 	policy       disclose.Policy
-	inputs       map[string]string // source name -> resolved input path
-	inputHashes  map[string]string // source name -> sha256, for pinned inputs already hashed
+	inputs       map[string]string          // source name -> resolved input path
+	inputHashes  map[string]string          // source name -> sha256, for pinned inputs already hashed
+	queries      map[string]warehouse.Query // query sources, staged at the extract stage
 	extracts     []extract.Result
 	cells        transform.Output
 	duckdb       string
@@ -125,15 +127,34 @@ func (r *run) extract(ctx context.Context) error {
 		if pin := r.cfg.Snapshots[name]; pin != nil {
 			snap, _ := r.cfg.Resolve(pin.Path)
 			rej, _ := r.cfg.Resolve(pin.Rejects)
-			r.extracts = append(r.extracts, extract.Result{Source: name, Kind: s.Kind, Input: s.Path, InputSHA256: pin.InputSHA256,
+			input := s.Path
+			if s.Database != nil {
+				input = queryInput(name)
+			}
+			r.extracts = append(r.extracts, extract.Result{Source: name, Kind: s.Kind, Input: input, InputSHA256: pin.InputSHA256,
 				Snapshot: snap, SnapshotSHA256: pin.SHA256, Rejects: rej, RejectsSHA256: pin.RejectsSHA256,
 				Rows: pin.Rows, Rejected: pin.Rejected, Reused: true})
 			r.progress.done(name, r.extracts[len(r.extracts)-1])
-			r.man.Sources = append(r.man.Sources, manifestSource(name, s.Kind, s.Path, r.extracts[len(r.extracts)-1]))
+			r.man.Sources = append(r.man.Sources, manifestSource(name, s.Kind, input, r.extracts[len(r.extracts)-1]))
 			continue
 		}
-		res, err := extract.Run(ctx, s, r.inputs[name], r.cfg.RejectLimit(s), extract.Options{
-			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, InputSHA256: r.inputHashes[name], Version: version.Version, Force: r.opt.Force,
+		var staged *warehouse.Result
+		if q, ok := r.queries[name]; ok {
+			st, err := warehouse.Stage(ctx, q, filepath.Join(r.work, "staged", name+".parquet"))
+			if err != nil {
+				return &extract.InputError{Source: name, Input: "query on " + q.Driver, Err: err}
+			}
+			staged, r.inputs[name], r.inputHashes[name] = &st, st.Staged, st.StagedSHA256
+		}
+		src, input, published := s, r.inputs[name], manifest.File{}
+		if s.Layout != "" {
+			var err error
+			if src, input, published, err = r.reshape(s); err != nil {
+				return err
+			}
+		}
+		res, err := extract.Run(ctx, src, input, r.cfg.RejectLimit(s), extract.Options{
+			Dir: dir, IMD: r.imd, IMDHash: r.imdHash, InputSHA256: inputHash(r.inputHashes[name], s), Version: version.Version, Force: r.opt.Force,
 			Progress: func(pr extract.Progress) {
 				r.progress.ingest(name, pr.Rows, pr.Bytes, pr.TotalBytes)
 				if r.opt.OnRows != nil {
@@ -145,6 +166,12 @@ func (r *run) extract(ctx context.Context) error {
 				PeriodStart: r.cfg.Period.Start, PeriodEnd: r.cfg.Period.End, IMDEdition: r.cfg.Reference.IMD.Edition,
 			},
 		})
+		if staged != nil {
+			res.Input = queryInput(name) // what the statement and manifest name as the input
+		}
+		if s.Layout != "" {
+			res.Input, res.InputSHA256 = r.inputs[name], published.SHA256 // the file as published
+		}
 		var rse *extract.RejectShareError
 		if errors.As(err, &rse) {
 			rejectErrs = append(rejectErrs, err)
@@ -153,12 +180,51 @@ func (r *run) extract(ctx context.Context) error {
 		}
 		r.progress.done(name, res)
 		r.extracts = append(r.extracts, res)
-		r.man.Sources = append(r.man.Sources, manifestSource(name, s.Kind, r.rel(res.Input), res))
+		ms := manifestSource(name, s.Kind, r.rel(res.Input), res)
+		if staged != nil {
+			ms.Input.Path = queryInput(name)
+			ms.Query = &manifest.Query{Driver: staged.Driver, ServerVersion: staged.ServerVersion, QuerySHA256: staged.QuerySHA256,
+				Rows: staged.Rows, StagedSHA256: staged.StagedSHA256}
+		}
+		ms.Layout = s.Layout
+		r.man.Sources = append(r.man.Sources, ms)
 	}
 	return errors.Join(rejectErrs...)
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// reshape turns a population file in a published layout into the
+// population kind's long form, staged as CSV in the work folder, and
+// returns the source as extract reads it (that CSV, hiis's own headers)
+// and the published file's hash for the manifest.
+func (r *run) reshape(s *config.Source) (*config.Source, string, manifest.File, error) {
+	in := r.inputs[s.Name]
+	published, err := manifest.HashFile(in)
+	if err != nil {
+		return nil, "", published, err
+	}
+	out := filepath.Join(r.work, "staged", s.Name+".csv")
+	if _, err := refdata.ReshapePopulation(s.Layout, in, out); err != nil {
+		return nil, "", published, &extract.InputError{Source: s.Name, Input: in, Err: err}
+	}
+	long := *s
+	long.Format, long.Columns, long.Sheet = "csv", nil, ""
+	return &long, out, published, nil
+}
+
+// inputHash is the input hash extract may take as known: none for a
+// reshaped source, whose pin (if any) is of the published file.
+func inputHash(known string, s *config.Source) string {
+	if s.Layout != "" {
+		return ""
+	}
+	return known
+}
+
+// queryInput is how a query source's input is named in the statement,
+// the manifest and messages.
+func queryInput(source string) string { return "query:" + source }
 
 func manifestSource(name, kind, input string, res extract.Result) manifest.Source {
 	return manifest.Source{

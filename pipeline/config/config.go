@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -206,6 +207,19 @@ type Period struct {
 // Reference holds the reference data files.
 type Reference struct {
 	IMD IMDFile `yaml:"imd" hiis:"required"`
+	// LSOALookup is ONS's LSOA 2011 → LSOA 2021 lookup, so that extracts
+	// coded in either edition match the IMD's (optional).
+	LSOALookup *LSOALookup `yaml:"lsoa_lookup,omitempty"`
+}
+
+// LSOALookup is ONS's "LSOA (2011) to LSOA (2021)" best-fit lookup file.
+// Columns maps lsoa11, lsoa21 and change (the U/S/M/X change indicator) to
+// its headers when they are not ONS's LSOA11CD, LSOA21CD and CHGIND.
+type LSOALookup struct {
+	Path    string            `yaml:"path" hiis:"required"`
+	SHA256  string            `yaml:"sha256"`
+	Columns map[string]string `yaml:"columns"`
+	Pos     diag.Pos          `yaml:"-"`
 }
 
 // IMDFile is an LSOA → IMD lookup in the official File_1 format.
@@ -224,8 +238,18 @@ type IMDFile struct {
 
 // Source is one input extract.
 type Source struct {
-	Kind    string            `yaml:"kind" hiis:"required"`
-	Path    string            `yaml:"path" hiis:"required"`
+	Kind string `yaml:"kind" hiis:"required"`
+	// Path is the extract file; a query source has database and query (or
+	// query_file) instead.
+	Path string `yaml:"path"`
+	// Database, with Query or QueryFile, makes the source a warehouse
+	// query: its rows are staged into a Parquet file and extracted from it.
+	Database  *Database `yaml:"database,omitempty"`
+	Query     string    `yaml:"query,omitempty"`
+	QueryFile string    `yaml:"query_file,omitempty"`
+	// Layout names a published file layout hiis reshapes into the kind's
+	// columns: ons_mid_year_wide or gp_registered_lsoa (population only).
+	Layout  string            `yaml:"layout,omitempty"`
 	Format  string            `yaml:"format"` // csv, parquet, xlsx; default from the file name
 	Sheet   string            `yaml:"sheet"`  // xlsx only; default the first sheet
 	SHA256  string            `yaml:"sha256"`
@@ -264,6 +288,18 @@ type Source struct {
 	Name   string                       `yaml:"-"`
 	Pos    diag.Pos                     `yaml:"-"`
 }
+
+// Database is where a query source's rows come from. The connection string
+// is read from the environment variable DSNEnv only, so that it never
+// stands in a config, a bundle or a manifest.
+type Database struct {
+	Driver string   `yaml:"driver" hiis:"required"`  // postgres or sqlserver
+	DSNEnv string   `yaml:"dsn_env" hiis:"required"` // environment variable holding the connection string
+	Pos    diag.Pos `yaml:"-"`
+}
+
+// Layouts are the published file layouts a population source may declare.
+var Layouts = []string{"gp_registered_lsoa", "ons_mid_year_wide"}
 
 // SnapshotPin names an existing snapshot of a source, with the counts its
 // extract reported.
@@ -552,6 +588,21 @@ func (r *Run) validate(l *diag.List) {
 			l.Add(at("reference.imd.path"), "reference.imd.path: %v", err)
 		}
 	}
+	if lk := r.Reference.LSOALookup; lk != nil {
+		checkSHA(l, at("reference.lsoa_lookup.sha256"), "reference.lsoa_lookup.sha256", lk.SHA256)
+		for _, k := range sortedKeys(lk.Columns) {
+			switch k {
+			case "lsoa11", "lsoa21", "change":
+			default:
+				l.Add(at("reference.lsoa_lookup.columns."+k), "reference.lsoa_lookup.columns: %q is not lsoa11, lsoa21 or change", k)
+			}
+		}
+		if lk.Path != "" {
+			if _, err := r.Resolve(lk.Path); err != nil {
+				l.Add(at("reference.lsoa_lookup.path"), "reference.lsoa_lookup.path: %v", err)
+			}
+		}
+	}
 	for _, name := range r.SourceNames() {
 		s := r.Sources[name]
 		s.Name = name
@@ -571,6 +622,7 @@ func (r *Run) validate(l *diag.List) {
 		default:
 			l.Add(at(key+".format"), "sources.%s.format: %q is not csv, parquet or xlsx", name, s.Format)
 		}
+		r.validateOrigin(l, s, key)
 		if s.Sheet != "" && s.Format != "xlsx" {
 			l.Add(at(key+".sheet"), "sources.%s.sheet: only xlsx sources have sheets", name)
 		}
@@ -663,6 +715,57 @@ func (r *Run) validate(l *diag.List) {
 	}
 	if _, err := r.Resolve(r.Output); err != nil {
 		l.Add(at("output"), "output: %v", err)
+	}
+}
+
+// validateOrigin checks where a source's rows come from: a file (path), or
+// a database query (database with exactly one of query and query_file),
+// and its layout. A query source is staged as Parquet.
+func (r *Run) validateOrigin(l *diag.List, s *Source, key string) {
+	at := r.Pos.Of
+	if s.Database == nil {
+		if s.Path == "" {
+			l.Add(at(key), "%s: missing required key \"path\" (or database and query for a warehouse query)", key)
+		}
+		if s.Query != "" || s.QueryFile != "" {
+			l.Add(at(key), "%s: query and query_file need a database: {driver: postgres|sqlserver, dsn_env: VARIABLE}", key)
+		}
+	} else {
+		switch s.Database.Driver {
+		case "postgres", "sqlserver", "":
+		default:
+			l.Add(at(key+".database.driver"), "%s.database.driver: %q is not postgres or sqlserver", key, s.Database.Driver)
+		}
+		if s.Path != "" {
+			l.Add(at(key+".path"), "%s: a query source has no path (it has database and query)", key)
+		}
+		if (s.Query == "") == (s.QueryFile == "") {
+			l.Add(at(key+".database"), "%s: a query source needs exactly one of query and query_file", key)
+		}
+		if s.QueryFile != "" {
+			if _, err := r.Resolve(s.QueryFile); err != nil {
+				l.Add(at(key+".query_file"), "%s.query_file: %v", key, err)
+			}
+		}
+		if s.Format != "" && s.Format != "parquet" {
+			l.Add(at(key+".format"), "%s.format: a query source is staged as parquet; leave format out", key)
+		}
+		s.Format = "parquet"
+	}
+	if s.Layout != "" {
+		if !slices.Contains(Layouts, s.Layout) {
+			l.Add(at(key+".layout"), "%s.layout: %q is not one of %s", key, s.Layout, strings.Join(Layouts, ", "))
+		} else if s.Kind != "" && s.Kind != "population" {
+			l.Add(at(key+".layout"), "%s.layout: %s is a population layout, and this source is kind %s", key, s.Layout, s.Kind)
+		}
+		if s.Database != nil {
+			l.Add(at(key+".layout"), "%s.layout: a layout is for a published file, not a query", key)
+		} else if s.Format != "" && s.Format != "csv" {
+			l.Add(at(key+".layout"), "%s.layout: %s files are read as CSV (.csv or .csv.gz); save the published sheet as CSV", key, s.Layout)
+		}
+		if len(s.Columns) > 0 {
+			l.Add(at(key+".columns"), "%s.columns: a declared layout fixes the columns; leave columns out", key)
+		}
 	}
 }
 

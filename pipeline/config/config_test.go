@@ -131,6 +131,57 @@ indicators: {dir: ind}
 				t.Errorf("unexpected error: %v", err)
 			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 				t.Errorf("error %v, want %q", err, c.want)
+	}
+}
+
+// TestSourceOrigins checks where a source's rows come from: a file, a
+// database query or a published layout, each with its own mistakes.
+func TestSourceOrigins(t *testing.T) {
+	head := `hiis: ">=0.1.0"
+organisation: {code: X, name: Y, kind: icb}
+period: {label: P, start: 2025-04-01, end: 2026-03-31}
+reference: {imd: {path: imd.csv, edition: e}, lsoa_lookup: {path: l.csv, columns: {lsoa2011: x}}}
+indicators: {dir: ind}
+sources:
+`
+	for _, tc := range []struct{ name, source, want string }{
+		{"ok query", "  apc: {kind: apc, database: {driver: postgres, dsn_env: W}, query: SELECT 1}", ""},
+		{"ok query file", "  apc: {kind: apc, database: {driver: sqlserver, dsn_env: W}, query_file: q.sql}", ""},
+		{"ok layout", "  population: {kind: population, layout: ons_mid_year_wide, path: ons.csv}", ""},
+		{"no path", "  apc: {kind: apc}", `sources.apc: missing required key "path" (or database and query`},
+		{"query without database", "  apc: {kind: apc, path: a.csv, query: SELECT 1}", "sources.apc: query and query_file need a database"},
+		{"query and path", "  apc: {kind: apc, path: a.csv, database: {driver: postgres, dsn_env: W}, query: SELECT 1}", "sources.apc: a query source has no path"},
+		{"no query", "  apc: {kind: apc, database: {driver: postgres, dsn_env: W}}", "sources.apc: a query source needs exactly one of query and query_file"},
+		{"both queries", "  apc: {kind: apc, database: {driver: postgres, dsn_env: W}, query: SELECT 1, query_file: q.sql}", "exactly one of query and query_file"},
+		{"bad driver", "  apc: {kind: apc, database: {driver: oracle, dsn_env: W}, query: SELECT 1}", `sources.apc.database.driver: "oracle" is not postgres or sqlserver`},
+		{"no dsn_env", "  apc: {kind: apc, database: {driver: postgres}, query: SELECT 1}", `missing required key "dsn_env"`},
+		{"query file outside", "  apc: {kind: apc, database: {driver: postgres, dsn_env: W}, query_file: /etc/passwd}", "sources.apc.query_file: path \"/etc/passwd\" is outside the allowed folders"},
+		{"unknown layout", "  population: {kind: population, layout: wide, path: p.csv}", `sources.population.layout: "wide" is not one of gp_registered_lsoa, ons_mid_year_wide`},
+		{"layout of another kind", "  apc: {kind: apc, layout: ons_mid_year_wide, path: p.csv}", "is a population layout, and this source is kind apc"},
+		{"layout with columns", "  population: {kind: population, layout: gp_registered_lsoa, path: p.csv, columns: {lsoa: X}}", "a declared layout fixes the columns"},
+		{"layout of a workbook", "  population: {kind: population, layout: ons_mid_year_wide, path: p.xlsx}", "save the published sheet as CSV"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := head + tc.source + "\n"
+			_, err := Parse("run.yaml", t.TempDir(), []byte(src))
+			if err == nil || !strings.Contains(err.Error(), `reference.lsoa_lookup.columns: "lsoa2011" is not lsoa11, lsoa21 or change`) {
+				t.Fatalf("the lookup's bad column key is not reported: %v", err)
+			}
+			lines := strings.Split(err.Error(), "\n")
+			var rest []string
+			for _, l := range lines {
+				if strings.Contains(l, "error:") && !strings.Contains(l, "lsoa_lookup") {
+					rest = append(rest, l)
+				}
+			}
+			if tc.want == "" {
+				if len(rest) > 0 {
+					t.Fatalf("unexpected problems: %v", rest)
+				}
+				return
+			}
+			if !strings.Contains(strings.Join(rest, "\n"), tc.want) {
+				t.Fatalf("problems %v, want %q", rest, tc.want)
 			}
 		})
 	}
@@ -176,5 +227,34 @@ sources:
 	}
 	if got := r.InvalidCodeLimit(r.Sources["apc"]); got != DefaultMaxInvalidCodeShare {
 		t.Errorf("invalid code limit %v", got)
+	}
+}
+
+// TestNullLeavesDefault: an optional value written as null (as a run's
+// bundle writes an unset one) keeps its default, not the zero value: a
+// bundle must re-run with secondary suppression on when its run had it on.
+func TestNullLeavesDefault(t *testing.T) {
+	src := `hiis: ">=0.1.0"
+organisation: {code: X, name: Y, kind: icb}
+period: {label: P, start: 2025-04-01, end: 2026-03-31}
+reference: {imd: {path: imd.csv, edition: e}}
+sources:
+  a: {kind: wlmds, path: a.csv, max_reject_share: null}
+indicators: {dir: ind}
+disclosure:
+  rule: ""
+  secondary: null
+extract:
+  max_reject_share: null
+`
+	r, err := Parse("run.yaml", t.TempDir(), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Disclosure.SecondaryOn() {
+		t.Error("secondary: null switched secondary suppression off")
+	}
+	if got := r.RejectLimit(r.Sources["a"]); got != DefaultMaxRejectShare {
+		t.Errorf("max_reject_share: null gives a limit of %v, want the default %v", got, DefaultMaxRejectShare)
 	}
 }

@@ -103,6 +103,9 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		d.structure(n, v, path)
 	case reflect.Pointer:
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return // null leaves an optional value unset, not its zero value
+		}
 		p := reflect.New(v.Type().Elem())
 		d.value(n, p.Elem(), path)
 		v.Set(p)

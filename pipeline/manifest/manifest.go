@@ -86,6 +86,19 @@ type Source struct {
 	Rejects  File   `json:"rejects"`
 	Rows     int64  `json:"rows"`
 	Rejected int64  `json:"rejected"`
+	Query    *Query `json:"query,omitempty"`  // a query source: what was asked of which server
+	Layout   string `json:"layout,omitempty"` // a published layout reshaped into the kind's columns
+}
+
+// Query records a query source's evidence: the driver, the server's
+// version, the query's sha256, the rows returned and the sha256 of the
+// staged Parquet file. Never the connection string.
+type Query struct {
+	Driver        string `json:"driver"`
+	ServerVersion string `json:"server_version"`
+	QuerySHA256   string `json:"query_sha256"`
+	Rows          int64  `json:"rows"`
+	StagedSHA256  string `json:"staged_sha256"`
 }
 
 // Counts summarises the metrics table.

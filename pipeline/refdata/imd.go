@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -29,6 +30,10 @@ type Area struct {
 	LAD    string
 	Rank   int
 	Decile int // 1 = most deprived, whatever the file's direction
+	// Match says how a code finds this area: MatchDirect (or "") for the
+	// IMD's own codes, another of MatchLabels for a code of the other LSOA
+	// edition added by Combine.
+	Match string
 }
 
 // Quintile returns ⌈decile/2⌉: 1 is the most deprived fifth.
@@ -71,19 +76,16 @@ var IMD2019 = Columns{LSOA: ColLSOA, LAD: ColLAD, Rank: ColRank, Decile: ColDeci
 
 // withDefaults fills unset names from IMD 2019.
 func (c Columns) withDefaults() Columns {
-	if c.LSOA == "" {
-		c.LSOA = IMD2019.LSOA
+	return Columns{LSOA: orDefault(c.LSOA, IMD2019.LSOA), LAD: orDefault(c.LAD, IMD2019.LAD),
+		Rank: orDefault(c.Rank, IMD2019.Rank), Decile: orDefault(c.Decile, IMD2019.Decile)}
+}
+
+// orDefault is v, or def when v is empty.
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
 	}
-	if c.LAD == "" {
-		c.LAD = IMD2019.LAD
-	}
-	if c.Rank == "" {
-		c.Rank = IMD2019.Rank
-	}
-	if c.Decile == "" {
-		c.Decile = IMD2019.Decile
-	}
-	return c
+	return v
 }
 
 // LoadIMD reads an IMD lookup in the official File_1 format: optional UTF-8
@@ -104,20 +106,16 @@ func LoadIMD(path string, cols Columns, decile1MostDeprived bool) (*IMD, error) 
 // ReadIMD is LoadIMD over a reader; name is used in messages.
 func ReadIMD(r io.Reader, name string, cols Columns, decile1MostDeprived bool) (*IMD, error) {
 	cols = cols.withDefaults()
-	cr := csv.NewReader(bufio.NewReader(r))
-	cr.FieldsPerRecord = -1
-	head, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: file is empty: expected the IMD header line", name)
-	}
+	cr, head, err := openCSV(r, name, "the IMD header line")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	idx, err := headerIndex(head, name, cols.LSOA, cols.LAD, cols.Rank, cols.Decile)
 	if err != nil {
 		return nil, err
 	}
 	imd := &IMD{Areas: map[string]Area{}}
+	var seen []ranked
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -146,6 +144,7 @@ func ReadIMD(r io.Reader, name string, cols Columns, decile1MostDeprived bool) (
 		if err != nil || dec < 1 || dec > 10 {
 			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a decile from 1 to 10", name, line, cols.Decile, field(cols.Decile))
 		}
+		seen = append(seen, ranked{code: code, line: line, rank: rank, fileDecile: dec})
 		if !decile1MostDeprived {
 			dec = 11 - dec
 		}
@@ -157,31 +156,64 @@ func ReadIMD(r io.Reader, name string, cols Columns, decile1MostDeprived bool) (
 	if len(imd.Areas) == 0 {
 		return nil, fmt.Errorf("%s: no LSOAs after the header", name)
 	}
+	if err := checkDirection(seen, name, cols, decile1MostDeprived); err != nil {
+		return nil, err
+	}
 	return imd, nil
 }
 
-// headerIndex finds the named columns in a header row (byte-order mark and
-// surrounding spaces ignored, case-insensitive).
-func headerIndex(head []string, name string, want ...string) (map[string]int, error) {
-	idx := map[string]int{}
-	for i, h := range head {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		idx[strings.ToLower(h)] = i
-	}
-	out := map[string]int{}
-	var missing []string
-	for _, w := range want {
-		i, ok := idx[strings.ToLower(w)]
-		if !ok {
-			missing = append(missing, fmt.Sprintf("%q", w))
-			continue
+// ranked is one row of the lookup as the file has it, for the direction check.
+type ranked struct {
+	code       string
+	line, rank int
+	fileDecile int
+}
+
+// checkDirection checks the file's deciles against its ranks. Rank 1 is the
+// most deprived area in the official files, so with decile 1 most deprived
+// the deciles rise with the rank, and with decile 1 least deprived they
+// fall. A file whose deciles run the other way from the one the config
+// declares (decile_1 set by mistake), or whose deciles and ranks disagree
+// (a mapped column that is not the rank or decile), is refused with a
+// message naming the file, the rows that contradict each other and the
+// setting to check.
+func checkDirection(rows []ranked, name string, cols Columns, decile1MostDeprived bool) error {
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].rank != rows[j].rank {
+			return rows[i].rank < rows[j].rank
 		}
-		out[w] = i
+		return rows[i].code < rows[j].code
+	})
+	// most deprived first: the decile as hiis uses it (1 = most deprived).
+	norm := func(r ranked) int {
+		if decile1MostDeprived {
+			return r.fileDecile
+		}
+		return 11 - r.fileDecile
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s: line 1: missing column %s (the official IMD File_1 headers are expected; map others with reference.imd.columns)", name, strings.Join(missing, ", "))
+	first, last := rows[0], rows[len(rows)-1]
+	if norm(first) > norm(last) {
+		declared, other := "most_deprived", "least_deprived"
+		if !decile1MostDeprived {
+			declared, other = other, declared
+		}
+		return fmt.Errorf("%s: deciles contradict reference.imd.decile_1: %s: LSOA %s (line %d) has the lowest rank, %d (rank 1 is the most deprived area in the official files), and decile %d, while LSOA %s (line %d) has the highest rank, %d, and decile %d; so decile 1 is not the %s end of this file: set decile_1: %s, or check the columns mapped as rank (%q) and decile (%q)",
+			name, declared, first.code, first.line, first.rank, first.fileDecile, last.code, last.line, last.rank, last.fileDecile,
+			strings.TrimSuffix(declared, "_deprived")+" deprived", other, cols.Rank, cols.Decile)
 	}
-	return out, nil
+	for i := 1; i < len(rows); i++ {
+		a, b := rows[i-1], rows[i]
+		if norm(b) < norm(a) {
+			return fmt.Errorf("%s: line %d: LSOA %s has rank %d and decile %d, but LSOA %s (line %d) has the lower rank %d and decile %d: the deciles do not follow the ranks; check the columns mapped as rank (%q) and decile (%q)",
+				name, b.line, b.code, b.rank, b.fileDecile, a.code, a.line, a.rank, a.fileDecile, cols.Rank, cols.Decile)
+		}
+	}
+	return nil
+}
+
+// headerIndex finds the IMD file's named columns in a header row.
+func headerIndex(head []string, name string, want ...string) (map[string]int, error) {
+	return columnIndex(head, name, "the official IMD File_1 headers are expected; map others with reference.imd.columns", want...)
 }
 
 // Population File_6 columns.

@@ -98,3 +98,49 @@ func TestIMD2025Columns(t *testing.T) {
 		t.Fatalf("without the mapping: %v", err)
 	}
 }
+
+// TestDirectionChecked: the deciles are checked against the ranks (rank 1 is
+// the most deprived area), so decile_1 set the wrong way is refused.
+func TestDirectionChecked(t *testing.T) {
+	head := strings.Join([]string{ColLSOA, ColLAD, ColRank, ColDecile}, ",") + "\n"
+	official := head + "E01000001,E09,\"1,000\",1\nE01000002,E09,\"15,000\",5\nE01000003,E09,\"30,000\",10\n"
+	reversed := head + "E01000001,E09,\"1,000\",10\nE01000002,E09,\"15,000\",6\nE01000003,E09,\"30,000\",1\n"
+	tangled := head + "E01000001,E09,\"1,000\",1\nE01000002,E09,\"15,000\",9\nE01000003,E09,\"30,000\",8\n"
+	for _, tc := range []struct {
+		name, data   string
+		mostDeprived bool
+		want         string // "" for no error
+		q1           string // the LSOA in quintile 1 when read
+	}{
+		{"official file, most_deprived", official, true, "", "E01000001"},
+		{"reversed file, least_deprived", reversed, false, "", "E01000001"},
+		{"official file, least_deprived by mistake", official, false, "imd.csv: deciles contradict reference.imd.decile_1: least_deprived: LSOA E01000001 (line 2) has the lowest rank, 1000", ""},
+		{"reversed file, most_deprived by mistake", reversed, true, "set decile_1: least_deprived", ""},
+		{"deciles not following ranks", tangled, true, "imd.csv: line 4: LSOA E01000003 has rank 30000 and decile 8, but LSOA E01000002 (line 3) has the lower rank 15000 and decile 9", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			imd, err := ReadIMD(strings.NewReader(tc.data), "imd.csv", Columns{}, tc.mostDeprived)
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want it to contain %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q := imd.Areas[tc.q1].Quintile(); q != 1 {
+				t.Errorf("%s is in quintile %d, want 1", tc.q1, q)
+			}
+		})
+	}
+}
+
+// TestFixtureIMDDirection: the committed synthetic lookups pass the check.
+func TestFixtureIMDDirection(t *testing.T) {
+	for _, p := range []string{"../../fixtures/reference/imd_lookup.csv", "../testdata/custom/imd.csv"} {
+		if _, err := LoadIMD(p, Columns{}, true); err != nil {
+			t.Error(err)
+		}
+	}
+}
