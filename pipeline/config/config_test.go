@@ -131,6 +131,51 @@ indicators: {dir: ind}
 				t.Errorf("unexpected error: %v", err)
 			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 				t.Errorf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestSourceIngestKeys(t *testing.T) {
+	base := `hiis: ">=0.1.0"
+organisation: {code: Q, name: N, kind: icb}
+period: {label: p, start: 2025-04-01, end: 2026-03-31}
+reference: {imd: {path: imd.csv, edition: e}}
+indicators: {dir: indicators}
+sources:
+  apc:
+    kind: apc
+    path: apc.csv
+`
+	for _, tc := range []struct {
+		extra, want string
+	}{
+		{"    duplicates: keep\n    encoding: latin-1\n    delimiter: \";\"\n    date_format: mm/dd/yyyy\n    age_top_code: \"90+\"\n    ethnic_subcodes: true\n    labels: {sex: {Man: \"1\"}}\n    max_unmatched_lsoa_share: 0.2\n    columns: {count: n}\n", ""},
+		{"    duplicates: drop\n", `sources.apc.duplicates: "drop" is not reject, keep`},
+		{"    encoding: utf-16\n", `sources.apc.encoding: "utf-16" is not`},
+		{"    date_format: yyyy\n", `sources.apc.date_format: "yyyy" is not`},
+		{"    delimiter: \":\"\n", `sources.apc.delimiter: ":" is not`},
+		{"    age_top_code: old\n", `holds no age`},
+		{"    labels: {age: {x: \"1\"}}\n", `"age" is not ethnic_category or sex`},
+		{"    max_invalid_code_share: 2\n", `max_invalid_code_share: 2 is not between 0 and 1`},
+	} {
+		_, err := Parse("c.yaml", t.TempDir(), []byte(base+tc.extra))
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.extra, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.extra, err, tc.want)
+		}
+	}
+	r, _ := Parse("c.yaml", t.TempDir(), []byte(base+"    max_unmatched_lsoa_share: 0.2\n"))
+	if got := r.UnmatchedLSOALimit(r.Sources["apc"]); got != 0.2 {
+		t.Errorf("unmatched limit %v", got)
+	}
+	if got := r.InvalidCodeLimit(r.Sources["apc"]); got != DefaultMaxInvalidCodeShare {
+		t.Errorf("invalid code limit %v", got)
 	}
 }
 
@@ -187,52 +232,9 @@ sources:
 	}
 }
 
-func TestSourceIngestKeys(t *testing.T) {
-	base := `hiis: ">=0.1.0"
-organisation: {code: Q, name: N, kind: icb}
-period: {label: p, start: 2025-04-01, end: 2026-03-31}
-reference: {imd: {path: imd.csv, edition: e}}
-indicators: {dir: indicators}
-sources:
-  apc:
-    kind: apc
-    path: apc.csv
-`
-	for _, tc := range []struct {
-		extra, want string
-	}{
-		{"    duplicates: keep\n    encoding: latin-1\n    delimiter: \";\"\n    date_format: mm/dd/yyyy\n    age_top_code: \"90+\"\n    ethnic_subcodes: true\n    labels: {sex: {Man: \"1\"}}\n    max_unmatched_lsoa_share: 0.2\n    columns: {count: n}\n", ""},
-		{"    duplicates: drop\n", `sources.apc.duplicates: "drop" is not reject, keep`},
-		{"    encoding: utf-16\n", `sources.apc.encoding: "utf-16" is not`},
-		{"    date_format: yyyy\n", `sources.apc.date_format: "yyyy" is not`},
-		{"    delimiter: \":\"\n", `sources.apc.delimiter: ":" is not`},
-		{"    age_top_code: old\n", `holds no age`},
-		{"    labels: {age: {x: \"1\"}}\n", `"age" is not ethnic_category or sex`},
-		{"    max_invalid_code_share: 2\n", `max_invalid_code_share: 2 is not between 0 and 1`},
-	} {
-		_, err := Parse("c.yaml", t.TempDir(), []byte(base+tc.extra))
-		if tc.want == "" {
-			if err != nil {
-				t.Errorf("%q: %v", tc.extra, err)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %v, want %q", tc.extra, err, tc.want)
-		}
-	}
-	r, _ := Parse("c.yaml", t.TempDir(), []byte(base+"    max_unmatched_lsoa_share: 0.2\n"))
-	if got := r.UnmatchedLSOALimit(r.Sources["apc"]); got != 0.2 {
-		t.Errorf("unmatched limit %v", got)
-	}
-	if got := r.InvalidCodeLimit(r.Sources["apc"]); got != DefaultMaxInvalidCodeShare {
-		t.Errorf("invalid code limit %v", got)
-	}
-}
-
 // TestNullLeavesDefault: an optional value written as null (as a run's
 // bundle writes an unset one) keeps its default, not the zero value: a
-// bundle must re-run with secondary suppression on when its run had it on.
+// bundle must re-run with its run's disclosure rule and reject limit.
 func TestNullLeavesDefault(t *testing.T) {
 	src := `hiis: ">=0.1.0"
 organisation: {code: X, name: Y, kind: icb}
@@ -251,8 +253,8 @@ extract:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.Disclosure.SecondaryOn() {
-		t.Error("secondary: null switched secondary suppression off")
+	if r.Disclosure.Secondary != nil {
+		t.Errorf("secondary: null set the value to %v; unset means the rule's default", *r.Disclosure.Secondary)
 	}
 	if got := r.RejectLimit(r.Sources["a"]); got != DefaultMaxRejectShare {
 		t.Errorf("max_reject_share: null gives a limit of %v, want the default %v", got, DefaultMaxRejectShare)

@@ -471,7 +471,7 @@ func scaledConfig(seed uint64, opt ScaleOptions, aggregates []file) []byte {
 		}
 	}
 	p("\nindicators:\n  dir: ../indicators\n  include_optional: true\n\n")
-	p("disclosure:\n  rule: nhs_digital\n  secondary: true\n\n")
+	p("disclosure:\n  rule: nhs_digital\n\n")
 	p("extract:\n  max_reject_share: 0.01\n\n")
 	p("statistics:\n  sii_repetitions: 10000\n  seed: 20231127\n\n")
 	p("narrative:\n  - title: What we are doing about it\n    text: >\n      This is a synthetic statement produced from generated data to measure hiis.\n\n")
