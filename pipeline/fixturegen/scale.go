@@ -434,15 +434,13 @@ func scaledConfig(seed uint64, opt ScaleOptions, aggregates []file) []byte {
 	}
 	p("hiis: \">=0.1.0 <1.0.0\"\n\n")
 	if opt.National {
-		p("organisation:\n  code: E92000001\n  name: England (synthetic)\n  kind: icb\n\n")
-		p("# One statement per ICB, with all/ as the comparator, once multi-organisation\n")
-		p("# runs land (issue 10): replace the organisation block above with\n")
-		p("# organisations:\n")
-		p("#   kind: icb\n")
-		p("#   lookup:\n")
-		p("#     path: ../reference/lsoa_icb.csv\n")
-		p("#     columns: {lsoa: LSOA11CD, code: ICB22CDH, name: ICB22NM}\n")
-		p("#   select: all\n\n")
+		p("# One statement per ICB, with all/ (England) as the comparator.\n")
+		p("organisations:\n")
+		p("  kind: icb\n")
+		p("  lookup:\n")
+		p("    path: ../reference/lsoa_icb.csv\n")
+		p("    columns: {lsoa: LSOA11CD, code: ICB22CDH, name: ICB22NM}\n")
+		p("  select: all\n\n")
 	} else {
 		p("organisation:\n  code: %s\n  name: %s\n  kind: icb\n\n", orgCode, orgName)
 	}
@@ -450,9 +448,10 @@ func scaledConfig(seed uint64, opt ScaleOptions, aggregates []file) []byte {
 	p("# Everything the run reads is in this tree.\ndata_root: ..\n\n")
 	edition := "English Indices of Deprivation 2019 (synthetic LSOAs, LSOA 2011 codes)"
 	p("reference:\n  imd:\n    path: ../reference/imd_lookup.csv\n    edition: %s\n    decile_1: most_deprived\n\n", edition)
-	p("sources:\n  population:\n    kind: population\n    path: ../sources/population.csv\n")
+	// The generator writes local two-character ethnic subcodes (A1, AF ...).
+	p("sources:\n  population:\n    kind: population\n    path: ../sources/population.csv\n    ethnic_subcodes: true\n")
 	for _, s := range scaleSources {
-		p("  %s:\n    kind: %s\n    path: ../sources/%s.csv\n", s.name, s.name, s.name)
+		p("  %s:\n    kind: %s\n    path: ../sources/%s.csv\n    ethnic_subcodes: true\n", s.name, s.name, s.name)
 		if s.name == "apc" {
 			p("    columns:\n")
 			for i, col := range []string{"lsoa", "ethnic_category", "age", "sex", "spell_id", "admission_date",
