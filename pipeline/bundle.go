@@ -88,22 +88,6 @@ func (r *run) writeBundle() error {
 		pinned.PreviousDataQuality = "reference/previous-data-quality.csv"
 	}
 
-	if p := cfg.Previous; p != nil {
-		path, _ := cfg.Resolve(p.Metrics)
-		name := "previous-metrics" + filepath.Ext(path)
-		sum, err := copyIn(path, "bundle/reference/previous/"+name)
-		if err != nil {
-			return err
-		}
-		pp := *p
-		pp.Metrics, pp.SHA256 = "reference/previous/"+name, sum
-		if r.previous != nil && r.previous.manifest != "" {
-			if _, err := copyIn(r.previous.manifest, "bundle/reference/previous/"+manifest.Name); err != nil {
-				return err
-			}
-		}
-		pinned.Previous = &pp
-	}
 	if c := cfg.Comparator; c != nil {
 		path, _ := cfg.Resolve(c.Metrics)
 		sum, err := copyIn(path, "bundle/reference/comparator-metrics.csv")

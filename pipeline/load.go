@@ -138,9 +138,6 @@ func (r *run) load() error {
 	if err := r.loadComparator(); err != nil {
 		return err
 	}
-	if err := r.loadPrevious(); err != nil {
-		return err
-	}
 
 	r.inputs, r.inputHashes, r.queries = map[string]string{}, map[string]string{}, map[string]warehouse.Query{}
 	for _, name := range r.usedSources() {
@@ -447,39 +444,4 @@ func policyOf(cfg *config.Run) (disclose.Policy, string, error) {
 		return p, "disclosure.rule", err
 	}
 	return p, "disclosure.secondary", err
-}
-
-// loadPrevious reads last year's published metrics (previous.metrics),
-// pinned in the manifest like any reference file, with the manifest beside
-// them when there is one.
-func (r *run) loadPrevious() error {
-	p := r.cfg.Previous
-	if p == nil {
-		return nil
-	}
-	path, err := r.cfg.Resolve(p.Metrics)
-	if err != nil {
-		return &InvalidError{fmt.Errorf("previous.metrics: %w", err)}
-	}
-	hf, err := checkPin(path, p.SHA256, "previous.metrics")
-	if err != nil {
-		return err
-	}
-	if r.previous, err = readPrevious(p, path); err != nil {
-		return &InvalidError{fmt.Errorf("previous.metrics: %w", err)}
-	}
-	if r.previous.period == r.cfg.Period.Label {
-		return &InvalidError{fmt.Errorf("previous.metrics: %s is for %s, the period of this run; name last year's metrics", path, r.previous.period)}
-	}
-	hf.Path = r.rel(path)
-	r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "previous_metrics", Edition: "metrics published for " + r.previous.period, File: hf, Rows: len(r.previous.rows)})
-	if m := r.previous.manifest; m != "" {
-		mf, err := manifest.HashFile(m)
-		if err != nil {
-			return err
-		}
-		mf.Path = r.rel(m)
-		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "previous_manifest", Edition: "manifest of the " + r.previous.period + " run", File: mf})
-	}
-	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"hiis/pipeline/manifest"
 	"hiis/pipeline/metrics"
 	"hiis/pipeline/render"
-	"hiis/pipeline/trend"
 	"hiis/pipeline/version"
 )
 
@@ -109,9 +108,6 @@ func (r *run) renderInput() render.Input {
 	if c := cfg.Comparator; c != nil {
 		in.ComparatorLabel = c.Label
 		in.Unassigned = c.Unassigned
-	}
-	if r.previous != nil {
-		in.PreviousPeriod, in.Changes = r.previous.period, changes(r.published)
 	}
 	for _, ind := range r.indicators {
 		in.Indicators = append(in.Indicators, render.Indicator{ID: ind.ID, Name: ind.Name, Domain: ind.Domain, Evidence: ind.Evidence,
@@ -305,36 +301,4 @@ func (r *run) provenance() render.Provenance {
 		p.Inputs = append(p.Inputs, render.HashedFile{Role: "template", Name: name, SHA256: f.SHA256})
 	}
 	return p
-}
-
-// changes reads the published change rows back as the statement words
-// them: last year, this year, the difference and its interval.
-func changes(published []metrics.Row) []render.Change {
-	rows := map[[3]string]metrics.Row{}
-	var ids []string
-	for _, r := range published {
-		rows[[3]string{r.IndicatorID, r.Breakdown, r.Group}] = r
-		if r.Breakdown == trend.Breakdown && (r.Group == trend.Overall || r.Group == trend.Gap) {
-			ids = append(ids, r.IndicatorID+"\x00"+r.Group)
-		}
-	}
-	var out []render.Change
-	for _, k := range ids {
-		id, group, _ := strings.Cut(k, "\x00")
-		diff := rows[[3]string{id, trend.Breakdown, group}]
-		last := rows[[3]string{id, trend.Breakdown, group + trend.Last}]
-		this := rows[[3]string{id, metrics.Overall, metrics.GroupAll}]
-		measure := "overall"
-		if group == trend.Gap {
-			this, measure = rows[[3]string{id, metrics.IMDSummary, metrics.GroupGap}], "gap"
-		}
-		comparable := !strings.HasPrefix(diff.Note, "not like for like")
-		note := ""
-		if !comparable {
-			note = diff.Note
-		}
-		out = append(out, render.Change{IndicatorID: id, Measure: measure, LastYear: last.Value, ThisYear: this.Value,
-			Difference: diff.Value, Lower95: diff.Lower95, Upper95: diff.Upper95, Comparable: comparable, Note: note})
-	}
-	return out
 }

@@ -2,19 +2,13 @@ package pipeline
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
-	"strings"
 
-	"hiis/pipeline/config"
-	"hiis/pipeline/manifest"
 	"hiis/pipeline/metrics"
 	"hiis/pipeline/render"
-	"hiis/pipeline/trend"
 )
 
 // readDataQuality reads a data-quality.csv published by an earlier run,
@@ -93,95 +87,4 @@ func share(part, whole float64) float64 {
 		return math.NaN()
 	}
 	return 100 * part / whole
-}
-
-// previousYear is last year's published statement as the change since last
-// year needs it.
-type previousYear struct {
-	rows        []metrics.Row
-	period      string
-	imdEdition  string            // "" when unknown
-	definitions map[string]string // indicator id → sha256 of its definition; nil when unknown
-	manifest    string            // path of the manifest.json read beside the metrics, "" for none
-}
-
-// readPrevious reads last year's metrics.csv or metrics.parquet, and the
-// IMD edition and definition hashes from the config or, failing that, from
-// the manifest.json beside the metrics.
-func readPrevious(p *config.Previous, path string) (*previousYear, error) {
-	py := &previousYear{imdEdition: p.IMDEdition, definitions: p.Definitions}
-	var err error
-	if strings.HasSuffix(strings.ToLower(path), ".parquet") {
-		py.rows, err = render.ReadMetricsParquet(path)
-	} else {
-		var f *os.File
-		if f, err = os.Open(path); err == nil {
-			py.rows, err = metrics.ReadCSV(f, path)
-			f.Close()
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	periods := map[string]bool{}
-	for _, r := range py.rows {
-		periods[r.Period] = true
-	}
-	if len(periods) != 1 {
-		return nil, fmt.Errorf("%s: expected one period, found %d", path, len(periods))
-	}
-	for k := range periods {
-		py.period = k
-	}
-	mpath := filepath.Join(filepath.Dir(path), manifest.Name)
-	b, err := os.ReadFile(mpath)
-	if err != nil {
-		return py, nil // no manifest: the config says, or the years are taken as alike
-	}
-	var m manifest.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", mpath, err)
-	}
-	py.manifest = mpath
-	if py.imdEdition == "" {
-		for _, ref := range m.Reference {
-			if ref.Name == "imd" {
-				py.imdEdition = ref.Edition
-			}
-		}
-	}
-	if py.definitions == nil {
-		py.definitions = map[string]string{}
-		for _, f := range m.Indicators {
-			if strings.HasSuffix(f.Path, ".yaml") || strings.HasSuffix(f.Path, ".yml") {
-				py.definitions[f.ID] = f.SHA256
-			}
-		}
-	}
-	return py, nil
-}
-
-// comparability says, per indicator, whether last year is like for like:
-// the same definition file and the same IMD edition.
-func (r *run) comparability() map[string]trend.Comparability {
-	out := map[string]trend.Comparability{}
-	py := r.previous
-	imd := ""
-	if py.imdEdition != "" && !strings.EqualFold(strings.TrimSpace(py.imdEdition), strings.TrimSpace(r.cfg.Reference.IMD.Edition)) {
-		imd = fmt.Sprintf("not like for like: deprivation quintiles were from %s in %s and are from %s now", py.imdEdition, py.period, r.cfg.Reference.IMD.Edition)
-	}
-	now := map[string]string{}
-	for _, f := range r.man.Indicators {
-		if strings.HasSuffix(f.Path, ".yaml") || strings.HasSuffix(f.Path, ".yml") {
-			now[f.ID] = f.SHA256
-		}
-	}
-	for _, ind := range r.indicators {
-		c := trend.Comparability{Deprivation: imd}
-		if was, ok := py.definitions[ind.ID]; ok && was != now[ind.ID] {
-			c.Definition = "not like for like: the indicator's definition changed since " + py.period
-		}
-		out[ind.ID] = c
-	}
-	return out
 }

@@ -19,7 +19,6 @@ import (
 	"hiis/pipeline/render"
 	"hiis/pipeline/source"
 	"hiis/pipeline/transform"
-	"hiis/pipeline/trend"
 	"hiis/pipeline/version"
 	"hiis/pipeline/warehouse"
 )
@@ -41,7 +40,6 @@ type run struct {
 	narratives   []string // each narrative block's text (from its file when it names one)
 	previousDQ   map[[2]string]render.DataQuality
 	comparator   []metrics.Row // all-organisations (or national) metrics, when the config names them
-	previous     *previousYear // last year's published metrics, when the config names them
 	policy       disclose.Policy
 	inputs       map[string]string          // source name -> resolved input path
 	inputHashes  map[string]string          // source name -> sha256, for pinned inputs already hashed
@@ -278,19 +276,7 @@ func (r *run) measure() (err error) {
 	r.unsuppressed, err = measure.Compute(r.indicators, r.cells.Cells, measure.Options{
 		Period: r.cfg.Period.Label, Organisation: r.cfg.Organisation.Code,
 		SIIRepetitions: r.cfg.Statistics.SIIRepetitions, Seed: r.cfg.Statistics.Seed})
-	if err != nil || r.previous == nil {
-		return err
-	}
-	// The change since last year, before disclosure control, which then
-	// withholds a change with the value it compares.
-	var ids []string
-	for _, ind := range r.indicators {
-		ids = append(ids, ind.ID)
-	}
-	changes := trend.Rows(ids, r.unsuppressed, r.previous.rows, r.cfg.Period.Label, r.cfg.Organisation.Code, r.previous.period, r.comparability())
-	r.unsuppressed = append(r.unsuppressed, changes...)
-	metrics.Sort(r.unsuppressed)
-	return nil
+	return err
 }
 
 // disclose applies disclosure control to every indicator whose counts are

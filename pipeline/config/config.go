@@ -41,9 +41,6 @@ type Run struct {
 	// PreviousDataQuality is last year's data-quality.csv, for the change
 	// since the previous year the statement reports (optional).
 	PreviousDataQuality string `yaml:"previous_data_quality"`
-	// Previous names last year's published statement, for the change
-	// since last year (optional).
-	Previous *Previous `yaml:"previous,omitempty"`
 	// Templates is the templates folder (sql/macros.sql ...); default
 	// "templates" beside the indicators folder.
 	Templates  string        `yaml:"templates"`
@@ -116,23 +113,6 @@ func (r *Run) validateOrganisations(l *diag.List) {
 	if _, _, err := o.SelectedCodes(); err != nil {
 		l.Add(at("organisations.select"), "%v", err)
 	}
-}
-
-// Previous is last year's published statement.
-type Previous struct {
-	// Metrics is last year's metrics.csv or metrics.parquet, as hiis
-	// published it.
-	Metrics string `yaml:"metrics" hiis:"required"`
-	SHA256  string `yaml:"sha256"`
-	// IMDEdition is the IMD edition last year's statement used; default:
-	// read from the manifest.json beside Metrics, else taken to be this
-	// year's. A different edition makes the quintile gap not like for like.
-	IMDEdition string `yaml:"imd_edition"`
-	// Definitions maps indicator ids to the sha256 of last year's
-	// definition file; default: read from that manifest. An indicator whose
-	// definition changed is not compared.
-	Definitions map[string]string `yaml:"definitions,omitempty"`
-	Pos         diag.Pos          `yaml:"-"`
 }
 
 // Organisation is the publishing body.
@@ -704,14 +684,6 @@ func (r *Run) validate(l *diag.List) {
 		if _, err := r.Resolve(r.PreviousDataQuality); err != nil {
 			l.Add(at("previous_data_quality"), "previous_data_quality: %v", err)
 		}
-	}
-	if p := r.Previous; p != nil {
-		if p.Metrics != "" {
-			if _, err := r.Resolve(p.Metrics); err != nil {
-				l.Add(at("previous.metrics"), "previous.metrics: %v", err)
-			}
-		}
-		checkSHA(l, at("previous.sha256"), "previous.sha256", p.SHA256)
 	}
 	if _, err := r.Resolve(r.Output); err != nil {
 		l.Add(at("output"), "output: %v", err)

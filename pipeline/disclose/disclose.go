@@ -584,18 +584,14 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 // ratio from quintiles 1 and 5, the SII and RII from quintiles 1 to 5, any
 // other IMD summary (cautiously) from every quintile row; "<g> / White" from
 // g and White; the change in the overall value ("overall" or "All") from the
-// overall row, in the gap from quintiles 1 and 5, last year's value ("…
-// last year") from nothing of this year, any other change (cautiously)
-// from the overall row and every quintile.
+// overall row, in the gap from quintiles 1 and 5, any other change
+// (cautiously) from the overall row and every quintile.
 func uses(bd, summary string, g *metrics.Row) bool {
 	group := g.Group
 	switch bd {
 	case metrics.EthnicRatio:
 		return group == "White" || group == strings.TrimSuffix(summary, " / White")
 	case changeBreakdown:
-		if strings.HasSuffix(summary, " last year") {
-			return false // last year's value, published last year
-		}
 		switch summary {
 		case "overall", metrics.GroupAll:
 			return g.Breakdown == metrics.Overall
