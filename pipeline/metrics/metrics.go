@@ -22,6 +22,7 @@ const (
 	EthnicRatio = "ethnic_ratio" // each ethnic group's ratio to the White group
 	AgeBand     = "age_band"
 	Sex         = "sex"
+	Change      = "change" // the change since last year's published metrics (package trend)
 )
 
 // Group labels of the summary breakdowns.
@@ -32,6 +33,14 @@ const (
 	GroupSII   = "sii"
 	GroupRII   = "rii"
 )
+
+// ChangeGroups are the groups of the Change breakdown, in order: for the
+// overall value and the Q1–Q5 gap, last year's published figure, this
+// year's and the difference (this year minus last year) with its interval.
+var ChangeGroups = []string{
+	"overall_last_year", "overall_this_year", "overall_difference",
+	"gap_q1_q5_last_year", "gap_q1_q5_this_year", "gap_q1_q5_difference",
+}
 
 // Columns is the header of metrics.csv and the column order of metrics.parquet.
 var Columns = []string{
@@ -97,7 +106,7 @@ func ParseNumber(s string) (float64, error) {
 }
 
 var breakdownRank = map[string]int{
-	Overall: 0, IMDQuintile: 1, IMDSummary: 2, Ethnic: 3, EthnicRatio: 4, AgeBand: 5, Sex: 6,
+	Overall: 0, IMDQuintile: 1, IMDSummary: 2, Ethnic: 3, EthnicRatio: 4, AgeBand: 5, Sex: 6, Change: 7,
 }
 
 // groupRank orders groups within a breakdown the way a reader expects: known
@@ -116,6 +125,12 @@ func groupRank(breakdown, g string) (int, float64, string) {
 		name := strings.TrimSuffix(g, " / White")
 		for i, s := range EthnicGroupOrder {
 			if name == s {
+				return i, 0, g
+			}
+		}
+	case Change:
+		for i, s := range ChangeGroups {
+			if g == s {
 				return i, 0, g
 			}
 		}
@@ -222,7 +237,7 @@ func ReadCSV(r io.Reader, name string) ([]Row, error) {
 		return nil, fmt.Errorf("%s: line 1: header is %q, want %q", name, strings.Join(head, ","), strings.Join(Columns, ","))
 	}
 	var rows []Row
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return rows, nil
@@ -230,18 +245,36 @@ func ReadCSV(r io.Reader, name string) ([]Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		row := Row{IndicatorID: rec[0], Period: rec[1], Organisation: rec[2], Breakdown: rec[3], Group: rec[4],
-			Method: rec[12], Suppressed: rec[13] == "true", Note: rec[14]}
-		nums := make([]float64, 7)
-		for i := range nums {
-			v, err := ParseNumber(rec[5+i])
-			if err != nil {
-				return nil, fmt.Errorf("%s: line %d: field %s: %q is not a number", name, line, Columns[5+i], rec[5+i])
-			}
-			nums[i] = v
+		line, _ := cr.FieldPos(0)
+		row, err := ParseRecord(rec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
-		row.Numerator, row.Denominator, row.Value = nums[0], nums[1], nums[2]
-		row.Lower95, row.Upper95, row.Lower998, row.Upper998 = nums[3], nums[4], nums[5], nums[6]
 		rows = append(rows, row)
 	}
+}
+
+// ParseRecord reads one CSV record of a metrics table in Columns order. The
+// suppressed field must be true or false; a number field must read back
+// with ParseNumber. The error names the field.
+func ParseRecord(rec []string) (Row, error) {
+	if len(rec) != len(Columns) {
+		return Row{}, fmt.Errorf("%d fields, want %d", len(rec), len(Columns))
+	}
+	row := Row{IndicatorID: rec[0], Period: rec[1], Organisation: rec[2], Breakdown: rec[3], Group: rec[4],
+		Method: rec[12], Suppressed: rec[13] == "true", Note: rec[14]}
+	if rec[13] != "true" && rec[13] != "false" {
+		return Row{}, fmt.Errorf("field suppressed: %q is not true or false", rec[13])
+	}
+	nums := make([]float64, 7)
+	for i := range nums {
+		v, err := ParseNumber(rec[5+i])
+		if err != nil {
+			return Row{}, fmt.Errorf("field %s: %q is not a number", Columns[5+i], rec[5+i])
+		}
+		nums[i] = v
+	}
+	row.Numerator, row.Denominator, row.Value = nums[0], nums[1], nums[2]
+	row.Lower95, row.Upper95, row.Lower998, row.Upper998 = nums[3], nums[4], nums[5], nums[6]
+	return row, nil
 }
