@@ -72,6 +72,11 @@ func (r *run) writeBundle() error {
 		}
 		pinned.PreviousDataQuality = "reference/previous-data-quality.csv"
 	}
+	if r.previous != nil {
+		if pinned.Previous, err = r.bundlePrevious(copyIn); err != nil {
+			return err
+		}
+	}
 
 	var ids []string
 	for _, ind := range r.indicators {

@@ -120,6 +120,9 @@ func (r *run) load() error {
 		hf.Path = r.rel(path)
 		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "previous_data_quality", Edition: "last year's data-quality.csv", File: hf, Rows: len(r.previousDQ)})
 	}
+	if err := r.loadPrevious(); err != nil {
+		return err
+	}
 
 	r.inputs, r.inputHashes = map[string]string{}, map[string]string{}
 	for _, name := range r.usedSources() {

@@ -19,6 +19,7 @@ import (
 	"hiis/pipeline/render"
 	"hiis/pipeline/source"
 	"hiis/pipeline/transform"
+	"hiis/pipeline/trend"
 	"hiis/pipeline/version"
 )
 
@@ -37,6 +38,8 @@ type run struct {
 	imdHash      string
 	macros       string // templates/sql/macros.sql
 	previousDQ   map[[2]string]render.DataQuality
+	previous     *trend.Previous // last year's published metrics (previous.metrics), nil if none
+	changes      []render.Change
 	policy       disclose.Policy
 	inputs       map[string]string // source name -> resolved input path
 	inputHashes  map[string]string // source name -> sha256, for pinned inputs already hashed
@@ -227,6 +230,7 @@ func (r *run) disclose() error {
 		return err
 	}
 	r.published, r.suppressed = append(published, free...), n
+	r.addChanges() // from the published figures only
 	metrics.Sort(r.published)
 	return nil
 }
