@@ -99,6 +99,12 @@ func build(seed uint64) ([]file, error) {
 	prev, prevRows := previousDataQuality(record)
 	files = append(files, file{path: "previous/data-quality-2024-25.csv", data: prev, rows: prevRows, kind: "reference",
 		doc: "last year's data-quality.csv (2024/25), source level, for the change since the previous year; a little worse than this year's"})
+	prevMetrics, prevMetricRows, err := previousMetrics(seed, people)
+	if err != nil {
+		return nil, fmt.Errorf("build fixtures: %w", err)
+	}
+	files = append(files, file{path: "previous/metrics-2024-25.csv", data: prevMetrics, rows: prevMetricRows, kind: "reference",
+		doc: "last year's published metrics.csv (2024/25) for the change since the previous year, from the generating model with rates a little higher (most in quintile 1): proportions, crude rates and ratios to baseline of the record-level indicators; no DSRs or aggregate sources"})
 
 	aggs, ms := aggregateRows(seed, people)
 	aggDocs := []struct{ file, doc string }{

@@ -23,6 +23,7 @@ const (
 	streamCancer
 	streamAggregate
 	streamLDInpatients
+	streamPrevious
 )
 
 // rng wraps a seeded PCG generator with the draws the generator needs.
