@@ -3,6 +3,50 @@
 // manifest.json beside it, when there is one) and works out, for each
 // indicator, the change in the overall value and in the IMD quintile 1 − 5
 // gap, with a 95% interval, from the published figures of both years.
+//
+// # Rows
+//
+// Each indicator gets rows with breakdown "change", one per group of
+// metrics.ChangeGroups, so the table stays one row per indicator ×
+// breakdown × group with the standard columns:
+//
+//	overall_last_year     last year's published overall row (numbers, method, suppressed as published)
+//	overall_this_year     this year's published overall row
+//	overall_difference    this year − last year, with 95% and 99.8% limits
+//	gap_q1_q5_last_year   last year's published quintile 1 − 5 gap
+//	gap_q1_q5_this_year   this year's gap
+//	gap_q1_q5_difference  the gap's change, with its limits
+//
+// The period column is this run's; the note of a year's row names the year
+// ("as published for 2024/25"), the note of a difference says whether its
+// 95% interval excludes 0, or why there is none. A measure this year does
+// not publish (a count has no gap, an indicator with no IMD breakdown) has
+// no rows.
+//
+// # Interval
+//
+// Each year's standard error comes from its published 95% limits on the
+// scale of the value, se = (U − L)/(2·1.959964), and the difference has
+// se = √(se_last² + se_this²) and limits d ∓ z·se (stats.Difference). This
+// is the method of the gap rows of the metrics, whose limits are symmetric
+// on that scale, so a gap's change is exact; for an overall value it treats
+// a Wilson, Byar, Dobson or log-normal interval as symmetric, which at the
+// sizes where a change can be detected it nearly is. The log scale would
+// give the interval of a ratio of the two years, not of the difference the
+// statement reports.
+//
+// # Published figures only, like for like
+//
+// Both years' figures are as published, after disclosure control: a value
+// withheld in either year gives no difference (the difference row is then
+// flagged suppressed). The years are not like for like, and the difference
+// is left out with a note, when last year's figures are for another
+// organisation, when last year's manifest.json lists other definition files
+// (sha256) for the indicator, or, for the gap only, when the IMD editions
+// differ: last year's edition comes from the config's previous.imd_edition,
+// else from the manifest; editions are compared by their year ("2019",
+// "2025"), or by their text when either names none. With neither, the
+// editions are taken to be the same.
 package trend
 
 import (
