@@ -278,3 +278,56 @@ func ParseRecord(rec []string) (Row, error) {
 	row.Lower95, row.Upper95, row.Lower998, row.Upper998 = nums[3], nums[4], nums[5], nums[6]
 	return row, nil
 }
+
+// ParquetRow is one row of metrics.parquet: fields in Columns order, a nil
+// number is missing (NaN). Read and write it with parquet-go's generic
+// reader and writer.
+type ParquetRow struct {
+	IndicatorID  string   `parquet:"indicator_id"`
+	Period       string   `parquet:"period"`
+	Organisation string   `parquet:"organisation"`
+	Breakdown    string   `parquet:"breakdown"`
+	Group        string   `parquet:"group"`
+	Numerator    *float64 `parquet:"numerator,optional"`
+	Denominator  *float64 `parquet:"denominator,optional"`
+	Value        *float64 `parquet:"value,optional"`
+	Lower95      *float64 `parquet:"lower_95,optional"`
+	Upper95      *float64 `parquet:"upper_95,optional"`
+	Lower998     *float64 `parquet:"lower_998,optional"`
+	Upper998     *float64 `parquet:"upper_998,optional"`
+	Method       string   `parquet:"method"`
+	Suppressed   bool     `parquet:"suppressed"`
+	Note         string   `parquet:"note"`
+}
+
+// Parquet returns r as a metrics.parquet row; -0 is written as 0, as
+// FormatNumber does.
+func (r Row) Parquet() ParquetRow {
+	opt := func(v float64) *float64 {
+		if math.IsNaN(v) {
+			return nil
+		}
+		if v == 0 {
+			v = 0
+		}
+		return &v
+	}
+	return ParquetRow{IndicatorID: r.IndicatorID, Period: r.Period, Organisation: r.Organisation, Breakdown: r.Breakdown, Group: r.Group,
+		Numerator: opt(r.Numerator), Denominator: opt(r.Denominator), Value: opt(r.Value),
+		Lower95: opt(r.Lower95), Upper95: opt(r.Upper95), Lower998: opt(r.Lower998), Upper998: opt(r.Upper998),
+		Method: r.Method, Suppressed: r.Suppressed, Note: r.Note}
+}
+
+// Row returns the metrics row a metrics.parquet row holds.
+func (p ParquetRow) Row() Row {
+	num := func(v *float64) float64 {
+		if v == nil {
+			return NA
+		}
+		return *v
+	}
+	return Row{IndicatorID: p.IndicatorID, Period: p.Period, Organisation: p.Organisation, Breakdown: p.Breakdown, Group: p.Group,
+		Numerator: num(p.Numerator), Denominator: num(p.Denominator), Value: num(p.Value),
+		Lower95: num(p.Lower95), Upper95: num(p.Upper95), Lower998: num(p.Lower998), Upper998: num(p.Upper998),
+		Method: p.Method, Suppressed: p.Suppressed, Note: p.Note}
+}

@@ -196,26 +196,6 @@ func readCSV(path string) (*Previous, error) {
 	}
 }
 
-// parquetRow is one row of metrics.parquet as hiis writes it; nil numbers
-// are missing.
-type parquetRow struct {
-	IndicatorID  string   `parquet:"indicator_id"`
-	Period       string   `parquet:"period"`
-	Organisation string   `parquet:"organisation"`
-	Breakdown    string   `parquet:"breakdown"`
-	Group        string   `parquet:"group"`
-	Numerator    *float64 `parquet:"numerator,optional"`
-	Denominator  *float64 `parquet:"denominator,optional"`
-	Value        *float64 `parquet:"value,optional"`
-	Lower95      *float64 `parquet:"lower_95,optional"`
-	Upper95      *float64 `parquet:"upper_95,optional"`
-	Lower998     *float64 `parquet:"lower_998,optional"`
-	Upper998     *float64 `parquet:"upper_998,optional"`
-	Method       string   `parquet:"method"`
-	Suppressed   bool     `parquet:"suppressed"`
-	Note         string   `parquet:"note"`
-}
-
 func readParquet(path string) (*Previous, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -238,13 +218,13 @@ func readParquet(path string) (*Previous, error) {
 		return nil, fmt.Errorf("%s: columns are %q, want %q (a metrics.parquet written by hiis)", path, strings.Join(names, ","), strings.Join(metrics.Columns, ","))
 	}
 	p := &Previous{File: path, byKey: map[string]metrics.Row{}}
-	rd := parquet.NewGenericReader[parquetRow](f)
+	rd := parquet.NewGenericReader[metrics.ParquetRow](f)
 	defer rd.Close()
-	buf := make([]parquetRow, 256)
+	buf := make([]metrics.ParquetRow, 256)
 	for n := 1; ; {
 		k, err := rd.Read(buf)
 		for _, pr := range buf[:k] {
-			if err := p.add(pr.row(), fmt.Sprintf("row %d", n)); err != nil {
+			if err := p.add(pr.Row(), fmt.Sprintf("row %d", n)); err != nil {
 				return nil, err
 			}
 			n++
@@ -256,19 +236,6 @@ func readParquet(path string) (*Previous, error) {
 			return nil, fmt.Errorf("%s: row %d: %w", path, n, err)
 		}
 	}
-}
-
-func (pr parquetRow) row() metrics.Row {
-	num := func(v *float64) float64 {
-		if v == nil {
-			return metrics.NA
-		}
-		return *v
-	}
-	return metrics.Row{IndicatorID: pr.IndicatorID, Period: pr.Period, Organisation: pr.Organisation, Breakdown: pr.Breakdown, Group: pr.Group,
-		Numerator: num(pr.Numerator), Denominator: num(pr.Denominator), Value: num(pr.Value),
-		Lower95: num(pr.Lower95), Upper95: num(pr.Upper95), Lower998: num(pr.Lower998), Upper998: num(pr.Upper998),
-		Method: pr.Method, Suppressed: pr.Suppressed, Note: pr.Note}
 }
 
 // readManifest takes the IMD edition and the definition hashes from the

@@ -290,17 +290,9 @@ func TestReadMalformed(t *testing.T) {
 func TestReadParquet(t *testing.T) {
 	dir := t.TempDir()
 	fromCSV := mustRead(t, writeFile(t, dir, "metrics.csv", lastYear))
-	var prs []parquetRow
-	opt := func(v float64) *float64 {
-		if math.IsNaN(v) {
-			return nil
-		}
-		return &v
-	}
+	var prs []metrics.ParquetRow
 	for _, r := range fromCSV.byKey {
-		prs = append(prs, parquetRow{IndicatorID: r.IndicatorID, Period: r.Period, Organisation: r.Organisation, Breakdown: r.Breakdown, Group: r.Group,
-			Numerator: opt(r.Numerator), Denominator: opt(r.Denominator), Value: opt(r.Value), Lower95: opt(r.Lower95), Upper95: opt(r.Upper95),
-			Lower998: opt(r.Lower998), Upper998: opt(r.Upper998), Method: r.Method, Suppressed: r.Suppressed, Note: r.Note})
+		prs = append(prs, r.Parquet())
 	}
 	pq := filepath.Join(dir, "metrics.parquet")
 	if err := parquet.WriteFile(pq, prs); err != nil {
