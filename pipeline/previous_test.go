@@ -130,3 +130,27 @@ func TestPreviousMetricsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestPreviousIMDEdition: previous.imd_edition naming another edition than
+// this run's makes the gap's change not like for like, and leaves the
+// overall value's change alone.
+func TestPreviousIMDEdition(t *testing.T) {
+	cfgPath := miniProject(t, miniConfig+"previous: {metrics: last/metrics.csv, imd_edition: English Indices of Deprivation 2025}\n", wlmdsHeader+goodRows(100))
+	lastYearRun(t, cfgPath, false)
+	out, err := runMini(t, cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := map[string]string{}
+	for _, r := range readMetrics(t, filepath.Join(out, "metrics.csv")) {
+		if r.Breakdown == metrics.Change {
+			notes[r.Group] = r.Note
+		}
+	}
+	if n := notes["gap_q1_q5_difference"]; n != "not like for like: the IMD quintiles come from IMD 2025 in 2024/25 and from test this year" {
+		t.Errorf("gap difference note %q", n)
+	}
+	if n := notes["overall_difference"]; strings.HasPrefix(n, "not like for like") || n == "" {
+		t.Errorf("overall difference note %q, want a comparison", n)
+	}
+}
