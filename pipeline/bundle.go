@@ -55,6 +55,10 @@ func (r *run) writeBundle() error {
 		Sources:      map[string]*config.Source{},
 		Snapshots:    map[string]*config.SnapshotPin{},
 	}
+	// Pin the secondary-suppression default too: an unset pointer would be
+	// written as null and read back as off.
+	secondary := cfg.Disclosure.SecondaryOn()
+	pinned.Disclosure.Secondary = &secondary
 	imdRel := "bundle/reference/" + filepath.Base(cfg.Reference.IMD.Path)
 	imdPath, _ := cfg.Resolve(cfg.Reference.IMD.Path)
 	sum, err := copyIn(imdPath, imdRel)
