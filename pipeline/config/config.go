@@ -419,6 +419,9 @@ func (r *Run) validate(l *diag.List) {
 		}
 		r.PreviousDataQuality, r.Previous.DataQuality = d, ""
 	}
+	if r.Previous.IMDEdition != "" && r.Previous.Metrics == "" {
+		l.Add(at("previous.imd_edition"), "previous.imd_edition: set previous.metrics too; the edition describes last year's metrics")
+	}
 	if p := r.Previous.Metrics; p != "" {
 		if _, err := r.Resolve(p); err != nil {
 			l.Add(at("previous.metrics"), "previous.metrics: %v", err)

@@ -123,6 +123,7 @@ indicators: {dir: ind}
 		{"dotted", "previous:\n  metrics: last/metrics.parquet\nprevious_data_quality: dq.csv\n", "", "last/metrics.parquet", "dq.csv", ""},
 		{"not metrics", "previous: {metrics: last/metrics.xlsx}\n", `run.yaml:8:21: error: previous.metrics: "last/metrics.xlsx" is not a metrics.csv or metrics.parquet`, "", "", ""},
 		{"outside", "previous: {metrics: /etc/metrics.csv}\n", `run.yaml:8:21: error: previous.metrics: path "/etc/metrics.csv" is outside the allowed folders`, "", "", ""},
+		{"edition alone", "previous: {imd_edition: IMD 2019}\n", `run.yaml:8:25: error: previous.imd_edition: set previous.metrics too`, "", "", ""},
 		{"both data quality", "previous: {data_quality: a.csv}\nprevious_data_quality: b.csv\n", `previous.data_quality: "a.csv", but previous_data_quality names "b.csv"; keep one`, "", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
