@@ -147,3 +147,14 @@ func TestPreviousIMDEdition(t *testing.T) {
 		t.Errorf("overall difference note %q, want a comparison", n)
 	}
 }
+
+// TestPreviousInsideOutput: a run folder that holds last year's metrics
+// would replace them, so the run is refused.
+func TestPreviousInsideOutput(t *testing.T) {
+	cfgPath := miniProject(t, miniConfig+"previous: {metrics: out/metrics.csv}\n", wlmdsHeader+goodRows(20))
+	_, err := runMini(t, cfgPath)
+	var inv *pipeline.InvalidError
+	if !errors.As(err, &inv) || !strings.Contains(err.Error(), "would contain or replace") || !strings.Contains(err.Error(), "metrics.csv") {
+		t.Fatalf("error %v, want a refusal naming last year's metrics", err)
+	}
+}

@@ -107,6 +107,14 @@ func checkTarget(cfg *config.Run, out, work string) error {
 			guarded = append(guarded, p)
 		}
 	}
+	for _, p := range []string{cfg.Previous.Metrics, cfg.PreviousDataQuality} {
+		if p == "" {
+			continue
+		}
+		if p, err := cfg.Resolve(p); err == nil {
+			guarded = append(guarded, p) // last year's run folder is an input too
+		}
+	}
 	for _, g := range guarded {
 		g, _ = filepath.Abs(g)
 		if config.Within(out, g) {
