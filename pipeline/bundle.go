@@ -87,6 +87,11 @@ func (r *run) writeBundle() error {
 		}
 		pinned.PreviousDataQuality = "reference/previous-data-quality.csv"
 	}
+	if r.previous != nil {
+		if pinned.Previous, err = r.bundlePrevious(copyIn); err != nil {
+			return err
+		}
+	}
 
 	if c := cfg.Comparator; c != nil {
 		path, _ := cfg.Resolve(c.Metrics)

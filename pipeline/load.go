@@ -134,6 +134,9 @@ func (r *run) load() error {
 		hf.Path = r.rel(path)
 		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "previous_data_quality", Edition: "last year's data-quality.csv", File: hf, Rows: len(r.previousDQ)})
 	}
+	if err := r.loadPrevious(); err != nil {
+		return err
+	}
 
 	if err := r.loadComparator(); err != nil {
 		return err

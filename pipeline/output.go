@@ -152,6 +152,9 @@ func (r *run) renderInput() render.Input {
 	if total > 0 {
 		in.Core20Share = float64(q1) / float64(total)
 	}
+	if r.previous != nil {
+		in.PreviousPeriod, in.Changes = r.previous.Period, r.changes
+	}
 	for i, n := range cfg.Narrative {
 		in.Narrative = append(in.Narrative, render.Narrative{Title: n.Title, Text: r.narratives[i]})
 	}

@@ -12,6 +12,7 @@ import (
 	"hiis/pipeline/config"
 	"hiis/pipeline/extract"
 	"hiis/pipeline/manifest"
+	"hiis/pipeline/metrics"
 )
 
 // Step is one stage of a planned run.
@@ -126,6 +127,11 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 		Step{Stage: "measure", Action: fmt.Sprintf("run: values, 95%% and 99.8%% limits, gaps, ratios, SII/RII (%d repetitions)", cfg.Statistics.SIIRepetitions)},
 		Step{Stage: "disclose", Action: "run: disclosure control"},
 	)
+	if p := cfg.Previous.Metrics; p != "" {
+		path, _ := cfg.Resolve(p)
+		steps = append(steps, Step{Stage: "disclose", Name: "change", Action: "run: each indicator's change since last year, from the published figures",
+			Inputs: []string{path + " (last year's published metrics)"}, Outputs: []string{"metrics rows with breakdown " + metrics.Change}})
+	}
 	if o := cfg.Organisations; o != nil {
 		all, codes, _ := o.SelectedCodes()
 		which := strings.Join(codes, ", ")

@@ -6,9 +6,14 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"sort"
 
+	"hiis/pipeline/config"
+	"hiis/pipeline/manifest"
 	"hiis/pipeline/metrics"
 	"hiis/pipeline/render"
+	"hiis/pipeline/trend"
 )
 
 // readDataQuality reads a data-quality.csv published by an earlier run,
@@ -87,4 +92,84 @@ func share(part, whole float64) float64 {
 		return math.NaN()
 	}
 	return 100 * part / whole
+}
+
+// loadPrevious reads last year's published metrics (previous.metrics), and
+// the manifest.json beside them when there is one, and hashes both into
+// the manifest.
+func (r *run) loadPrevious() error {
+	p := r.cfg.Previous.Metrics
+	if p == "" {
+		return nil
+	}
+	path, err := r.cfg.Resolve(p)
+	if err != nil {
+		return &InvalidError{fmt.Errorf("previous.metrics: %w", err)}
+	}
+	prev, err := trend.Read(path)
+	if err != nil {
+		return &InvalidError{fmt.Errorf("previous.metrics: %w", err)}
+	}
+	if prev.Period == r.cfg.Period.Label {
+		return &InvalidError{fmt.Errorf("previous.metrics: %s holds period %s, this run's own period; name last year's metrics", path, prev.Period)}
+	}
+	files := [][2]string{{"previous_metrics", path}}
+	if prev.Manifest != "" {
+		files = append(files, [2]string{"previous_manifest", prev.Manifest})
+	}
+	for _, f := range files {
+		hf, err := manifest.HashFile(f[1])
+		if err != nil {
+			return err
+		}
+		hf.Path = r.rel(f[1])
+		rows := 0
+		if f[0] == "previous_metrics" {
+			rows = prev.Rows
+		}
+		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: f[0], Edition: "last year's published run (" + prev.Period + ")", File: hf, Rows: rows})
+	}
+	r.previous = prev
+	return nil
+}
+
+// addChanges appends each indicator's change since last year to the
+// published rows; it reads only published figures, so it runs after
+// disclosure control.
+func (r *run) addChanges() {
+	if r.previous == nil {
+		return
+	}
+	defs := map[string][]string{}
+	for _, f := range r.man.Indicators {
+		defs[f.ID] = append(defs[f.ID], f.SHA256)
+	}
+	for _, h := range defs {
+		sort.Strings(h)
+	}
+	var ids []string
+	for _, ind := range r.indicators {
+		ids = append(ids, ind.ID)
+	}
+	sort.Strings(ids)
+	rows, changes := trend.Compare(ids, r.published, r.previous, trend.Options{
+		Period: r.cfg.Period.Label, Organisation: r.cfg.Organisation.Code,
+		IMDEdition: r.cfg.Reference.IMD.Edition, PreviousIMDEdition: r.cfg.Previous.IMDEdition, Definitions: defs})
+	r.published, r.changes = append(r.published, rows...), changes
+}
+
+// bundlePrevious copies last year's metrics (and its manifest) into
+// bundle/reference/previous/, keeping their names so that the manifest is
+// found beside the metrics again, and returns the pinned config's key.
+func (r *run) bundlePrevious(copyIn func(src, rel string) (string, error)) (config.Previous, error) {
+	base := filepath.Base(r.previous.File)
+	if _, err := copyIn(r.previous.File, "bundle/reference/previous/"+base); err != nil {
+		return config.Previous{}, err
+	}
+	if r.previous.Manifest != "" {
+		if _, err := copyIn(r.previous.Manifest, "bundle/reference/previous/"+trend.ManifestName); err != nil {
+			return config.Previous{}, err
+		}
+	}
+	return config.Previous{Metrics: "reference/previous/" + base, IMDEdition: r.cfg.Previous.IMDEdition}, nil
 }

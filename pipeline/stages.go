@@ -19,6 +19,7 @@ import (
 	"hiis/pipeline/render"
 	"hiis/pipeline/source"
 	"hiis/pipeline/transform"
+	"hiis/pipeline/trend"
 	"hiis/pipeline/version"
 	"hiis/pipeline/warehouse"
 )
@@ -39,7 +40,9 @@ type run struct {
 	macros       string   // templates/sql/macros.sql
 	narratives   []string // each narrative block's text (from its file when it names one)
 	previousDQ   map[[2]string]render.DataQuality
-	comparator   []metrics.Row // all-organisations (or national) metrics, when the config names them
+	comparator   []metrics.Row   // all-organisations (or national) metrics, when the config names them
+	previous     *trend.Previous // last year's published metrics (previous.metrics), nil if none
+	changes      []render.Change
 	policy       disclose.Policy
 	inputs       map[string]string          // source name -> resolved input path
 	inputHashes  map[string]string          // source name -> sha256, for pinned inputs already hashed
@@ -106,6 +109,14 @@ func checkTarget(cfg *config.Run, out, work string) error {
 	for _, name := range cfg.SourceNames() {
 		if p, err := cfg.Resolve(cfg.Sources[name].Path); err == nil {
 			guarded = append(guarded, p)
+		}
+	}
+	for _, p := range []string{cfg.Previous.Metrics, cfg.PreviousDataQuality} {
+		if p == "" {
+			continue
+		}
+		if p, err := cfg.Resolve(p); err == nil {
+			guarded = append(guarded, p) // last year's run folder is an input too
 		}
 	}
 	for _, g := range guarded {
@@ -306,6 +317,7 @@ func (r *run) disclose() error {
 		return err
 	}
 	r.published, r.suppressed = append(published, free...), n
+	r.addChanges() // from the published figures only
 	metrics.Sort(r.published)
 	return nil
 }

@@ -41,6 +41,9 @@ type Run struct {
 	// PreviousDataQuality is last year's data-quality.csv, for the change
 	// since the previous year the statement reports (optional).
 	PreviousDataQuality string `yaml:"previous_data_quality"`
+	// Previous names last year's published run, for the change since the
+	// previous year in every indicator (optional).
+	Previous Previous `yaml:"previous,omitempty"`
 	// Templates is the templates folder (sql/macros.sql ...); default
 	// "templates" beside the indicators folder.
 	Templates  string        `yaml:"templates"`
@@ -113,6 +116,22 @@ func (r *Run) validateOrganisations(l *diag.List) {
 	if _, _, err := o.SelectedCodes(); err != nil {
 		l.Add(at("organisations.select"), "%v", err)
 	}
+}
+
+// Previous names last year's published outputs.
+type Previous struct {
+	// Metrics is last year's metrics.csv or metrics.parquet. A manifest.json
+	// beside it, when there is one, says which IMD edition and indicator
+	// definitions that run used.
+	Metrics string `yaml:"metrics,omitempty"`
+	// DataQuality is last year's data-quality.csv: the same as the
+	// top-level previous_data_quality, which it fills.
+	DataQuality string `yaml:"data_quality,omitempty"`
+	// IMDEdition is the IMD edition last year's run used (e.g. "English
+	// Indices of Deprivation 2019"); it overrides the manifest's. When
+	// neither says, the editions are taken to be the same.
+	IMDEdition string   `yaml:"imd_edition,omitempty"`
+	Pos        diag.Pos `yaml:"-"`
 }
 
 // Organisation is the publishing body.
@@ -678,6 +697,23 @@ func (r *Run) validate(l *diag.List) {
 			if _, err := r.Resolve(n.File); err != nil {
 				l.Add(at(key+".file"), "%s.file: %v", key, err)
 			}
+		}
+	}
+	if d := r.Previous.DataQuality; d != "" {
+		if r.PreviousDataQuality != "" && r.PreviousDataQuality != d {
+			l.Add(at("previous.data_quality"), "previous.data_quality: %q, but previous_data_quality names %q; keep one", d, r.PreviousDataQuality)
+		}
+		r.PreviousDataQuality, r.Previous.DataQuality = d, ""
+	}
+	if r.Previous.IMDEdition != "" && r.Previous.Metrics == "" {
+		l.Add(at("previous.imd_edition"), "previous.imd_edition: set previous.metrics too; the edition describes last year's metrics")
+	}
+	if p := r.Previous.Metrics; p != "" {
+		if _, err := r.Resolve(p); err != nil {
+			l.Add(at("previous.metrics"), "previous.metrics: %v", err)
+		}
+		if f := strings.ToLower(p); !strings.HasSuffix(f, ".csv") && !strings.HasSuffix(f, ".parquet") {
+			l.Add(at("previous.metrics"), "previous.metrics: %q is not a metrics.csv or metrics.parquet", p)
 		}
 	}
 	if r.PreviousDataQuality != "" {

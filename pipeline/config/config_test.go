@@ -260,3 +260,43 @@ extract:
 		t.Errorf("max_reject_share: null gives a limit of %v, want the default %v", got, DefaultMaxRejectShare)
 	}
 }
+
+// TestPreviousKeys: previous.metrics names last year's metrics table, and
+// previous.data_quality is another spelling of previous_data_quality.
+func TestPreviousKeys(t *testing.T) {
+	base := `hiis: ">=0.1.0"
+organisation: {code: X, name: Y, kind: icb}
+period: {label: P, start: 2025-04-01, end: 2026-03-31}
+reference: {imd: {path: imd.csv, edition: e}}
+sources:
+  a: {kind: wlmds, path: a.csv}
+indicators: {dir: ind}
+`
+	for _, tc := range []struct {
+		name, extra, want string
+		metrics, dq, ed   string
+	}{
+		{"nested", "previous: {metrics: last/metrics.csv, data_quality: last/data-quality.csv, imd_edition: IMD 2019}\n", "", "last/metrics.csv", "last/data-quality.csv", "IMD 2019"},
+		{"dotted", "previous:\n  metrics: last/metrics.parquet\nprevious_data_quality: dq.csv\n", "", "last/metrics.parquet", "dq.csv", ""},
+		{"not metrics", "previous: {metrics: last/metrics.xlsx}\n", `run.yaml:8:21: error: previous.metrics: "last/metrics.xlsx" is not a metrics.csv or metrics.parquet`, "", "", ""},
+		{"outside", "previous: {metrics: /etc/metrics.csv}\n", `run.yaml:8:21: error: previous.metrics: path "/etc/metrics.csv" is outside the allowed folders`, "", "", ""},
+		{"edition alone", "previous: {imd_edition: IMD 2019}\n", `run.yaml:8:25: error: previous.imd_edition: set previous.metrics too`, "", "", ""},
+		{"both data quality", "previous: {data_quality: a.csv}\nprevious_data_quality: b.csv\n", `previous.data_quality: "a.csv", but previous_data_quality names "b.csv"; keep one`, "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Parse("run.yaml", t.TempDir(), []byte(base+tc.extra))
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Previous.Metrics != tc.metrics || r.PreviousDataQuality != tc.dq || r.Previous.IMDEdition != tc.ed {
+				t.Errorf("previous %+v, previous_data_quality %q", r.Previous, r.PreviousDataQuality)
+			}
+		})
+	}
+}

@@ -99,8 +99,13 @@ func build(seed uint64) ([]file, error) {
 	prev, prevRows := previousDataQuality(record)
 	files = append(files, file{path: "previous/data-quality-2024-25.csv", data: prev, rows: prevRows, kind: "reference",
 		doc: "last year's data-quality.csv (2024/25), source level, for the change since the previous year; a little worse than this year's"})
-
 	aggs, ms := aggregateRows(seed, people)
+	prevMetrics, prevMetricRows, err := previousMetrics(seed, people, aggs, ms)
+	if err != nil {
+		return nil, fmt.Errorf("build fixtures: %w", err)
+	}
+	files = append(files, file{path: "previous/metrics-2024-25.csv", data: prevMetrics, rows: prevMetricRows, kind: "reference",
+		doc: "last year's published metrics.csv (2024/25), overall, quintile and Q1–Q5 gap rows, for the change since the previous year: from the generating model with every quintile's numerator a little higher (most in quintile 1), drawn and computed with hiis's statistics"})
 	aggDocs := []struct{ file, doc string }{
 		{"cvdprevent.csv", "CVDPREVENT-style counts: CVDP007HYP (CVD-1), CVDP009CHOL (CVD-2), CVDP002AF (CVD-3)"},
 		{"nda.xlsx", "National Diabetes Audit-style workbook, sheet NDA: NDA_CP8_T1, NDA_CP8_T2 (DM-1), NPDA_RTCGM_T1 (DM-2)"},

@@ -23,6 +23,7 @@ const (
 	streamCancer
 	streamAggregate
 	streamLDInpatients
+	streamPrevious
 	streamNational
 )
 

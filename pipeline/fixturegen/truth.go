@@ -35,7 +35,14 @@ type indicatorTruth struct {
 	// or standardised), for rates where a config might choose either.
 	Alternatives map[string]float64 `json:"alternatives,omitempty"`
 	Note         string             `json:"note,omitempty"`
+	// bands holds a rate's expected events and people per quintile, ESP
+	// band and sex (male, female), for last year's synthetic DSRs.
+	bands *rateBands
 }
+
+// rateBands are expected events [0] and people [1] by quintile, ESP 2013
+// band and sex.
+type rateBands [5][19][2][2]float64
 
 // curveJSON documents a model's age curve.
 type curveJSON struct {
@@ -169,7 +176,7 @@ func proportionTruth(people []*person, num, den func(p *person) float64, per flo
 // rateTruth returns the crude rate and the directly age–sex standardised
 // rate (ESP 2013, five-year bands × sex) per quintile of expected events
 // among the people eligible by age.
-func rateTruth(people []*person, eligible func(p *person) bool, events func(p *person) float64) (crude, dsr map[string]quintileValue) {
+func rateTruth(people []*person, eligible func(p *person) bool, events func(p *person) float64) (crude, dsr map[string]quintileValue, bands *rateBands) {
 	var x, n [5][19][2]float64
 	var cn, cd [5]float64
 	for _, p := range people {
@@ -197,14 +204,22 @@ func rateTruth(people []*person, eligible func(p *person) bool, events func(p *p
 		}
 		dsr[strconv.Itoa(q+1)] = quintileValue{sig(cn[q]), sig(cd[q]), sig(sum / w * 1e5)}
 	}
-	return crude, dsr
+	bands = new(rateBands)
+	for q := range 5 {
+		for b := range 19 {
+			for s := range 2 {
+				bands[q][b][s] = [2]float64{x[q][b][s], n[q][b][s]}
+			}
+		}
+	}
+	return crude, dsr, bands
 }
 
 // rateIndicator builds the truth of a rate indicator whose primary measure
 // is "dsr" or "crude_rate".
 func rateIndicator(people []*person, id, source, measure, def string, eligible func(p *person) bool, events func(p *person) float64) indicatorTruth {
-	crude, dsr := rateTruth(people, eligible, events)
-	t := indicatorTruth{ID: id, Source: source, Measure: measure, Per: 100000, Definition: def}
+	crude, dsr, bands := rateTruth(people, eligible, events)
+	t := indicatorTruth{ID: id, Source: source, Measure: measure, Per: 100000, Definition: def, bands: bands}
 	if measure == "dsr" {
 		t.ByQuintile = dsr
 		t.Alternatives = map[string]float64{"crude_rate_q1_to_q5": ratio(crude)}

@@ -22,6 +22,7 @@ const (
 	EthnicRatio = "ethnic_ratio" // each ethnic group's ratio to the White group
 	AgeBand     = "age_band"
 	Sex         = "sex"
+	Change      = "change" // the change since last year's published metrics (package trend)
 )
 
 // Group labels of the summary breakdowns.
@@ -32,6 +33,14 @@ const (
 	GroupSII   = "sii"
 	GroupRII   = "rii"
 )
+
+// ChangeGroups are the groups of the Change breakdown, in order: for the
+// overall value and the Q1–Q5 gap, last year's published figure, this
+// year's and the difference (this year minus last year) with its interval.
+var ChangeGroups = []string{
+	"overall_last_year", "overall_this_year", "overall_difference",
+	"gap_q1_q5_last_year", "gap_q1_q5_this_year", "gap_q1_q5_difference",
+}
 
 // Columns is the header of metrics.csv and the column order of metrics.parquet.
 var Columns = []string{
@@ -97,7 +106,7 @@ func ParseNumber(s string) (float64, error) {
 }
 
 var breakdownRank = map[string]int{
-	Overall: 0, IMDQuintile: 1, IMDSummary: 2, Ethnic: 3, EthnicRatio: 4, AgeBand: 5, Sex: 6,
+	Overall: 0, IMDQuintile: 1, IMDSummary: 2, Ethnic: 3, EthnicRatio: 4, AgeBand: 5, Sex: 6, Change: 7,
 }
 
 // groupRank orders groups within a breakdown the way a reader expects: known
@@ -116,6 +125,12 @@ func groupRank(breakdown, g string) (int, float64, string) {
 		name := strings.TrimSuffix(g, " / White")
 		for i, s := range EthnicGroupOrder {
 			if name == s {
+				return i, 0, g
+			}
+		}
+	case Change:
+		for i, s := range ChangeGroups {
+			if g == s {
 				return i, 0, g
 			}
 		}
@@ -222,7 +237,7 @@ func ReadCSV(r io.Reader, name string) ([]Row, error) {
 		return nil, fmt.Errorf("%s: line 1: header is %q, want %q", name, strings.Join(head, ","), strings.Join(Columns, ","))
 	}
 	var rows []Row
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return rows, nil
@@ -230,18 +245,89 @@ func ReadCSV(r io.Reader, name string) ([]Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		row := Row{IndicatorID: rec[0], Period: rec[1], Organisation: rec[2], Breakdown: rec[3], Group: rec[4],
-			Method: rec[12], Suppressed: rec[13] == "true", Note: rec[14]}
-		nums := make([]float64, 7)
-		for i := range nums {
-			v, err := ParseNumber(rec[5+i])
-			if err != nil {
-				return nil, fmt.Errorf("%s: line %d: field %s: %q is not a number", name, line, Columns[5+i], rec[5+i])
-			}
-			nums[i] = v
+		line, _ := cr.FieldPos(0)
+		row, err := ParseRecord(rec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
-		row.Numerator, row.Denominator, row.Value = nums[0], nums[1], nums[2]
-		row.Lower95, row.Upper95, row.Lower998, row.Upper998 = nums[3], nums[4], nums[5], nums[6]
 		rows = append(rows, row)
 	}
+}
+
+// ParseRecord reads one CSV record of a metrics table in Columns order. The
+// suppressed field must be true or false; a number field must read back
+// with ParseNumber. The error names the field.
+func ParseRecord(rec []string) (Row, error) {
+	if len(rec) != len(Columns) {
+		return Row{}, fmt.Errorf("%d fields, want %d", len(rec), len(Columns))
+	}
+	row := Row{IndicatorID: rec[0], Period: rec[1], Organisation: rec[2], Breakdown: rec[3], Group: rec[4],
+		Method: rec[12], Suppressed: rec[13] == "true", Note: rec[14]}
+	if rec[13] != "true" && rec[13] != "false" {
+		return Row{}, fmt.Errorf("field suppressed: %q is not true or false", rec[13])
+	}
+	nums := make([]float64, 7)
+	for i := range nums {
+		v, err := ParseNumber(rec[5+i])
+		if err != nil {
+			return Row{}, fmt.Errorf("field %s: %q is not a number", Columns[5+i], rec[5+i])
+		}
+		nums[i] = v
+	}
+	row.Numerator, row.Denominator, row.Value = nums[0], nums[1], nums[2]
+	row.Lower95, row.Upper95, row.Lower998, row.Upper998 = nums[3], nums[4], nums[5], nums[6]
+	return row, nil
+}
+
+// ParquetRow is one row of metrics.parquet: fields in Columns order, a nil
+// number is missing (NaN). Read and write it with parquet-go's generic
+// reader and writer.
+type ParquetRow struct {
+	IndicatorID  string   `parquet:"indicator_id"`
+	Period       string   `parquet:"period"`
+	Organisation string   `parquet:"organisation"`
+	Breakdown    string   `parquet:"breakdown"`
+	Group        string   `parquet:"group"`
+	Numerator    *float64 `parquet:"numerator,optional"`
+	Denominator  *float64 `parquet:"denominator,optional"`
+	Value        *float64 `parquet:"value,optional"`
+	Lower95      *float64 `parquet:"lower_95,optional"`
+	Upper95      *float64 `parquet:"upper_95,optional"`
+	Lower998     *float64 `parquet:"lower_998,optional"`
+	Upper998     *float64 `parquet:"upper_998,optional"`
+	Method       string   `parquet:"method"`
+	Suppressed   bool     `parquet:"suppressed"`
+	Note         string   `parquet:"note"`
+}
+
+// Parquet returns r as a metrics.parquet row; -0 is written as 0, as
+// FormatNumber does.
+func (r Row) Parquet() ParquetRow {
+	opt := func(v float64) *float64 {
+		if math.IsNaN(v) {
+			return nil
+		}
+		if v == 0 {
+			v = 0
+		}
+		return &v
+	}
+	return ParquetRow{IndicatorID: r.IndicatorID, Period: r.Period, Organisation: r.Organisation, Breakdown: r.Breakdown, Group: r.Group,
+		Numerator: opt(r.Numerator), Denominator: opt(r.Denominator), Value: opt(r.Value),
+		Lower95: opt(r.Lower95), Upper95: opt(r.Upper95), Lower998: opt(r.Lower998), Upper998: opt(r.Upper998),
+		Method: r.Method, Suppressed: r.Suppressed, Note: r.Note}
+}
+
+// Row returns the metrics row a metrics.parquet row holds.
+func (p ParquetRow) Row() Row {
+	num := func(v *float64) float64 {
+		if v == nil {
+			return NA
+		}
+		return *v
+	}
+	return Row{IndicatorID: p.IndicatorID, Period: p.Period, Organisation: p.Organisation, Breakdown: p.Breakdown, Group: p.Group,
+		Numerator: num(p.Numerator), Denominator: num(p.Denominator), Value: num(p.Value),
+		Lower95: num(p.Lower95), Upper95: num(p.Upper95), Lower998: num(p.Lower998), Upper998: num(p.Upper998),
+		Method: p.Method, Suppressed: p.Suppressed, Note: p.Note}
 }
