@@ -29,6 +29,8 @@ func projectConfig(t *testing.T, name string, edit func(string) string) string {
 	}
 	text := strings.ReplaceAll(string(b), "data_root: ..\n", "data_root: "+abs+"\n")
 	text = strings.ReplaceAll(text, ": ../", ": "+abs+"/")
+	// Narrative files beside the config.
+	text = strings.ReplaceAll(text, "file: fixture-actions.md", "file: "+filepath.Join(abs, "config", "fixture-actions.md"))
 	if edit != nil {
 		text = edit(text)
 	}
