@@ -359,7 +359,12 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 		w.p("<text x=\"%s\" y=\"%s\" text-anchor=\"end\" dominant-baseline=\"middle\" fill=\"#0b0c0c\">%s</text>", n(plotX-8), n(yc), esc(b.label))
 		if math.IsNaN(b.value) {
 			// Written last, over the grid and markers, on a white halo.
-			missing = append(missing, fmt.Sprintf("<text x=\"%s\" y=\"%s\" dominant-baseline=\"middle\" fill=\"#505a5f\" font-style=\"italic\" stroke=\"#fff\" stroke-width=\"5\" paint-order=\"stroke\">%s</text>\n", n(xOf(0)+6), n(yc), esc(b.missing)))
+			x := xOf(0)
+			if c.compKey != "" && !math.IsNaN(b.comp) && xOf(b.comp)-svgDiam < x+float64(len([]rune(b.missing)))*svgCharW+12 {
+				// The label follows the comparator's diamond, not over it.
+				x = max(x, xOf(b.comp)+svgDiam)
+			}
+			missing = append(missing, fmt.Sprintf("<text x=\"%s\" y=\"%s\" dominant-baseline=\"middle\" fill=\"#505a5f\" font-style=\"italic\" stroke=\"#fff\" stroke-width=\"5\" paint-order=\"stroke\">%s</text>\n", n(x+6), n(yc), esc(b.missing)))
 			continue
 		}
 		x0, x1 := xOf(0), xOf(b.value)

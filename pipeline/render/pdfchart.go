@@ -168,10 +168,15 @@ func (d *doc) chart(c *chart) {
 		y := top + float64(i)*step + (step-barH)/2
 		d.font(fontCond, "", 8)
 		w := f.GetStringWidth(c.bars[i].missing) + 2
+		x := xOf(0)
+		if cv := c.bars[i].comp; c.compKey != "" && !math.IsNaN(cv) && xOf(cv)-chartDiam < x+w+1 {
+			// The label follows the comparator's diamond, not over it.
+			x = max(x, xOf(cv)+chartDiam)
+		}
 		d.fill(colWhite)
-		f.Rect(xOf(0)+0.5, y+0.6, w, barH-1.2, "F")
+		f.Rect(x+0.5, y+0.6, w, barH-1.2, "F")
 		d.text(colGrey)
-		f.SetXY(xOf(0)+1, y)
+		f.SetXY(x+1, y)
 		f.CellFormat(w, barH, c.bars[i].missing, "", 0, "L", false, 0, "")
 	}
 	f.SetXY(marginX, bottom+chartBelow)
