@@ -17,6 +17,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"hiis/pipeline/metrics"
 )
@@ -232,4 +233,42 @@ func (b *builder) unassigned() []block {
 		}
 	}
 	return b.blocks("comparator", "unassigned", map[string]any{"Label": mdEscape(b.comp.label), "Sources": sources, "Withheld": withheld, "Others": others}, nil)
+}
+
+// compFindings is the key findings' part on the comparator: how many
+// indicators' overall values are significantly above or below it, and the
+// largest of those differences (relative to the comparator's value).
+func (b *builder) compFindings() []block {
+	label := mdEscape(b.comp.label)
+	var fs []keyFinding
+	compared, above, below := 0, 0, 0
+	for _, ind := range b.inds {
+		r, c := overallRow(rowsOf(b.rows[ind.ID])), b.comp.find(ind.ID, metrics.Overall, metrics.GroupAll)
+		v := compareWith(ind, label, "", r, c)
+		if !v.Assessed {
+			continue
+		}
+		compared++
+		if !v.Significant {
+			continue
+		}
+		if v.Position == "above" {
+			above++
+		} else {
+			below++
+		}
+		fs = append(fs, keyFinding{size: relativeSize(r.Value, c.Value), id: ind.ID,
+			text: b.text("comparator", "key", map[string]any{"Name": mdEscape(ind.Name), "ID": ind.ID, "Versus": v})})
+	}
+	data := map[string]any{"Label": label, "Indicators": len(b.inds), "Compared": compared, "Above": above, "Below": below}
+	out := []block{&headingBlock{text: b.line("comparator", "key-heading", data), level: 2}}
+	out = append(out, b.blocks("comparator", "key-lead", data, nil)...)
+	if len(fs) > 0 {
+		l := &listBlock{}
+		for _, f := range top(fs, keyFindingsMax) {
+			l.items = append(l.items, parseInline(strings.Join(strings.Fields(f.text), " ")))
+		}
+		out = append(out, l)
+	}
+	return out
 }

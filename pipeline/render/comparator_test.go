@@ -168,6 +168,16 @@ func TestStatementComparator(t *testing.T) {
 		t.Errorf("ER-2b's sentence %q", b)
 	}
 
+	// Key findings: the overall values significantly above or below it.
+	findings := docText(&document{sections: []*section{sectionOf(t, doc, "findings")}})
+	for _, want := range []string{"Compared with All organisations",
+		"Of the 1 indicator whose overall value could be compared with All organisations, 0 are significantly above it and 1 significantly below",
+		"Percentage of the waiting list waiting 18 weeks or more (ER-1a): 22.8% against 25.0%, significantly below, better."} {
+		if !strings.Contains(findings, want) {
+			t.Errorf("key findings lack %q:\n%s", want, findings)
+		}
+	}
+
 	// The chart by IMD quintile: a marker per quintile the comparator has.
 	c := er1.charts[0]
 	if c.compKey != "All organisations, same quintile" {
@@ -250,6 +260,10 @@ func docText(doc *document) string {
 				b.WriteString(plainText(x.spans) + "\n")
 			case *headingBlock:
 				b.WriteString(x.text + "\n")
+			case *listBlock:
+				for _, it := range x.items {
+					b.WriteString(plainText(it) + "\n")
+				}
 			case *tableBlock:
 				for _, c := range x.cols {
 					b.WriteString(c.head + "\n")

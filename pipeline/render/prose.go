@@ -37,7 +37,8 @@ var templateNames = map[string][]string{
 	"methods": {"title", "body"},
 	"annex":   {"title", "intro", "none"},
 	// The comparator's wording, used only when the run has one.
-	"comparator": {"intro", "indicator", "summary-cell", "summary-note", "chart-key", "unassigned", "method"},
+	"comparator": {"intro", "indicator", "summary-cell", "summary-note", "chart-key", "unassigned", "method",
+		"key-heading", "key-lead", "key"},
 }
 
 // TemplateError is a statement template that does not parse, lacks a
