@@ -102,6 +102,19 @@ func TestOrganisations(t *testing.T) {
 	if sum.Unassigned["apc"] == 0 {
 		t.Errorf("the fixture's apc has records with no or unknown LSOA, but none were unassigned: %v", sum.Unassigned)
 	}
+	// Each statement quotes the comparator and its unassigned records;
+	// all/'s, the comparator itself, does not.
+	for _, f := range []string{"QAA", "QBB", "all"} {
+		page, err := os.ReadFile(filepath.Join(out, f, "statement.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		quotes := bytes.Contains(page, []byte("against the same quintile of All organisations")) &&
+			bytes.Contains(page, []byte("They count in All organisations but in no organisation&#39;s statement"))
+		if quotes != (f != "all") {
+			t.Errorf("%s/statement.html quotes the comparator: %v", f, quotes)
+		}
+	}
 
 	// all/ is the single-organisation run under another name.
 	single := mustRun(t, fixtureConfig, work)

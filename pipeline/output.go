@@ -107,7 +107,6 @@ func (r *run) renderInput() render.Input {
 	}
 	if c := cfg.Comparator; c != nil {
 		in.ComparatorLabel = c.Label
-		in.Unassigned = c.Unassigned
 	}
 	for _, ind := range r.indicators {
 		in.Indicators = append(in.Indicators, render.Indicator{ID: ind.ID, Name: ind.Name, Domain: ind.Domain, Evidence: ind.Evidence,
@@ -126,6 +125,13 @@ func (r *run) renderInput() render.Input {
 			return math.NaN()
 		}
 		return share(float64(part), float64(whole))
+	}
+	if c := cfg.Comparator; c != nil && c.Unassigned != nil {
+		// Records no organisation took are counts of records too.
+		in.Unassigned = map[string]float64{}
+		for src, n := range c.Unassigned {
+			in.Unassigned[src] = publish(n)
+		}
 	}
 	for _, q := range r.cells.Quality {
 		dq := render.DataQuality{Source: q.Source, Indicator: q.Indicator, Records: publish(q.Records),

@@ -171,11 +171,12 @@ func TestStatementHTMLAccessible(t *testing.T) {
 	needBrowser(t)
 	in := withChanges(withWithheld(withPrevious(sampleInput())))
 	in.Narrative = []Narrative{{Title: "Actions we have taken", Text: "We have **funded** two outreach teams.\n\n- Evening clinics in *Wisbech*\n- See [our plan](https://example.org/plan)"}}
-	files := map[string]string{"sample": filepath.Join(mustWrite(t, in), StatementHTML)}
+	files := map[string]string{"sample": filepath.Join(mustWrite(t, in), StatementHTML),
+		"comparator": filepath.Join(mustWrite(t, withComparator(in)), StatementHTML)}
 	if p := os.Getenv("HIIS_STATEMENT_HTML"); p != "" {
 		files["given"] = p
 	}
-	for _, name := range []string{"sample", "given"} {
+	for _, name := range []string{"sample", "comparator", "given"} {
 		path, ok := files[name]
 		if !ok {
 			continue

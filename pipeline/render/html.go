@@ -275,6 +275,9 @@ func (w *htmlWriter) indicator(p *indicatorBlock) {
 	if p.trend != "" {
 		w.p("<p>%s</p>", esc(p.trend))
 	}
+	if p.benchmark != "" {
+		w.p("<p>%s</p>", esc(p.benchmark))
+	}
 	w.p("</div>\n")
 	if len(p.charts) > 0 {
 		w.p("<div class=\"charts\">\n")
@@ -299,7 +302,20 @@ const (
 	svgCharW  = 6.6 // average advance of the chart font at svgFont
 	svgBelow  = 44.0
 	svgMarker = 18.0
+	svgKey    = 22.0 // the key to the comparator's markers
+	svgDiam   = 6.0  // half the width of a comparator's diamond
 )
+
+// svgNum prints an SVG coordinate to one decimal.
+func svgNum(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
+
+// svgDiamond is a comparator's marker centred on x, y: grey, outlined in
+// white so that it stands out on a bar and on a whisker.
+func svgDiamond(x, y float64) string {
+	n := svgNum
+	return fmt.Sprintf("<path d=\"M%s %sL%s %sL%s %sL%s %sZ\" fill=\"#505a5f\" stroke=\"#fff\" stroke-width=\"1.5\"/>",
+		n(x), n(y-svgDiam), n(x+svgDiam), n(y), n(x), n(y+svgDiam), n(x-svgDiam), n(y))
+}
 
 // chart writes a figure: an SVG bar chart with role="img", a title and a
 // description that states every value, then the same data as a table.
@@ -318,8 +334,11 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 	top := above
 	bottom := top + float64(len(c.bars))*svgStep
 	height := bottom + svgBelow
+	if c.compKey != "" {
+		height += svgKey
+	}
 	xOf := func(v float64) float64 { return plotX + (v-c.axisLo)/(c.axisHi-c.axisLo)*plotW }
-	n := func(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
+	n := svgNum
 
 	title := p.ind.ID + " " + p.ind.Name + ": " + lowerFirst(c.title)
 	w.p("<figure class=\"chart\">\n<figcaption>%s</figcaption>\n", esc(c.title))
@@ -340,7 +359,12 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 		w.p("<text x=\"%s\" y=\"%s\" text-anchor=\"end\" dominant-baseline=\"middle\" fill=\"#0b0c0c\">%s</text>", n(plotX-8), n(yc), esc(b.label))
 		if math.IsNaN(b.value) {
 			// Written last, over the grid and markers, on a white halo.
-			missing = append(missing, fmt.Sprintf("<text x=\"%s\" y=\"%s\" dominant-baseline=\"middle\" fill=\"#505a5f\" font-style=\"italic\" stroke=\"#fff\" stroke-width=\"5\" paint-order=\"stroke\">%s</text>\n", n(xOf(0)+6), n(yc), esc(b.missing)))
+			x := xOf(0)
+			if c.compKey != "" && !math.IsNaN(b.comp) && xOf(b.comp)-svgDiam < x+float64(len([]rune(b.missing)))*svgCharW+12 {
+				// The label follows the comparator's diamond, not over it.
+				x = max(x, xOf(b.comp)+svgDiam)
+			}
+			missing = append(missing, fmt.Sprintf("<text x=\"%s\" y=\"%s\" dominant-baseline=\"middle\" fill=\"#505a5f\" font-style=\"italic\" stroke=\"#fff\" stroke-width=\"5\" paint-order=\"stroke\">%s</text>\n", n(x+6), n(yc), esc(b.missing)))
 			continue
 		}
 		x0, x1 := xOf(0), xOf(b.value)
@@ -370,12 +394,25 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 	if c.lastTxt != "" {
 		marker(c.lastYear, c.lastTxt, "1.5 3", 2*svgMarker-2)
 	}
+	if c.compKey != "" {
+		for i, b := range c.bars {
+			if !math.IsNaN(b.comp) {
+				w.p("%s\n", svgDiamond(xOf(b.comp), top+float64(i)*svgStep+svgStep/2))
+			}
+		}
+		ky := bottom + svgBelow + svgKey/2
+		w.p("%s<text x=\"%s\" y=\"%s\" dominant-baseline=\"middle\" fill=\"#505a5f\">%s</text>\n",
+			svgDiamond(plotX+svgDiam, ky), n(plotX+2*svgDiam+6), n(ky), esc(c.compKey))
+	}
 	for _, m := range missing {
 		w.p("%s", m)
 	}
 	w.p("</svg>\n")
 	w.p("<details>\n<summary>The chart's data as a table</summary>\n")
 	data := &tableBlock{caption: c.title, cols: []column{{c.groupHead, 0, "L"}, {"Value", 0, "R"}, {"95% interval", 0, "R"}}}
+	if c.compKey != "" {
+		data.cols = append(data.cols, column{c.compHead + " (95% interval)", 0, "R"})
+	}
 	for _, b := range c.bars {
 		v, iv := b.valTxt, b.ivTxt
 		if v == "" {
@@ -384,7 +421,11 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 		if iv == "" {
 			iv = "–"
 		}
-		data.rows = append(data.rows, tableRow{cells: []string{b.label, v, iv}})
+		cells := []string{b.label, v, iv}
+		if c.compKey != "" {
+			cells = append(cells, b.compTxt)
+		}
+		data.rows = append(data.rows, tableRow{cells: cells})
 	}
 	extra := []string{}
 	if c.overallTxt != "" {

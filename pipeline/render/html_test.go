@@ -209,7 +209,8 @@ func htmlSection(t *testing.T, doc *html.Node, title string) string {
 }
 
 // The HTML and PDF statements carry the same numbers: every number of the
-// summary table, the key findings and the data-quality section, as printed.
+// summary table (the comparator's column too), the key findings and the
+// data-quality section, as printed.
 func TestStatementHTMLAndPDFAgree(t *testing.T) {
 	if _, err := exec.LookPath("pdftotext"); err != nil {
 		t.Skip("pdftotext not on PATH (apt-get install poppler-utils): PDF and HTML not compared")
@@ -217,6 +218,10 @@ func TestStatementHTMLAndPDFAgree(t *testing.T) {
 	for name, in := range map[string]Input{
 		"with changes":    withChanges(withPrevious(sampleInput())),
 		"withheld values": withWithheld(sampleInput()),
+		// The comparator's column in the summary (with and without the
+		// change column) and its unassigned records in data quality.
+		"with comparator":             withComparator(withWithheld(sampleInput())),
+		"with comparator and changes": withComparator(withChanges(withPrevious(sampleInput()))),
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := mustWrite(t, in)

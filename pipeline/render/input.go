@@ -100,11 +100,14 @@ type Input struct {
 	Changes        []Change
 	// Comparator is the published metrics each indicator is read beside
 	// (all organisations of a multi-organisation run, or England), with
-	// ComparatorLabel naming it; nil for none. Unassigned counts, per
-	// source, the comparator's records no organisation took.
+	// ComparatorLabel naming it; nil for none. Rows are matched by
+	// indicator, breakdown and group (not organisation). Unassigned counts,
+	// per source, the comparator's records no organisation took, as
+	// published: rounded, or NaN when withheld by disclosure control; nil
+	// when not known (the data-quality section then says nothing of them).
 	Comparator      []metrics.Row
 	ComparatorLabel string
-	Unassigned      map[string]int64
+	Unassigned      map[string]float64
 	// Templates is the folder of the run's statement templates
 	// (<templates>/statement); a section template it lacks is read from
 	// the built-in copy. "" uses the built-ins only.

@@ -125,6 +125,9 @@ func (b *builder) keyFindings() *section {
 	if b.previous != "" {
 		section("changes", changes)
 	}
+	if b.comp != nil {
+		s.blocks = append(s.blocks, b.compFindings()...)
+	}
 	warnings := b.qualityWarnings()
 	counts["Warnings"] = len(warnings)
 	section("quality", warnings)

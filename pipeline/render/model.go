@@ -7,6 +7,7 @@ package render
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,6 +87,7 @@ type indicatorBlock struct {
 	noResult    string
 	finding     string
 	trend       string // "" without last year's figures
+	benchmark   string // against the comparator; "" without one
 	charts      []*chart
 	results     *tableBlock
 	summary     *tableBlock // nil without summary measures
@@ -105,6 +107,8 @@ type chart struct {
 	overallTxt string
 	lastYear   float64 // last year's overall value; NaN when none
 	lastTxt    string
+	compKey    string // the key to the comparator's markers; "" without them
+	compHead   string // the comparator's name, heading its column of the data table
 	axisLo     float64
 	axisHi     float64
 	ticks      []tick
@@ -119,6 +123,10 @@ type bar struct {
 	ivTxt   string // "21.0 to 25.8"
 	missing string
 	muted   bool // a group of unknown membership (Not stated, Not known, Unknown)
+	// comp is the comparator's value of the same group (NaN when none),
+	// compLo and compHi its 95% limits, compTxt all three in words.
+	comp, compLo, compHi float64
+	compTxt              string
 }
 
 type tick struct {
@@ -167,6 +175,8 @@ type builder struct {
 	// previous is last year's period when changes are supplied.
 	previous string
 	changes  map[string]map[string]Change // indicator → measure → change
+	// comp is the comparator each indicator is read beside; nil for none.
+	comp *comparator
 }
 
 // buildDocument builds the statement from in, reading its wording from the
@@ -185,6 +195,7 @@ func buildDocument(in Input) (*document, error) {
 func (b *builder) build() (*document, error) {
 	in := b.in
 	b.inds, b.rows = statementIndicators(in)
+	b.comp = newComparator(in)
 	if in.PreviousPeriod != "" && len(in.Changes) > 0 {
 		b.previous = in.PreviousPeriod
 		for _, c := range in.Changes {
@@ -455,6 +466,18 @@ func (b *builder) summary() *section {
 			{"Difference between most and least deprived", 38, "L"},
 		}
 	}
+	if b.comp != nil {
+		// The comparator's overall value beside the organisation's; the
+		// other columns give it room.
+		widths := []float64{35, 15, 23, 15, 15, 16, 26, 35}
+		if b.previous != "" {
+			widths = []float64{30, 14, 21, 14, 14, 15, 24, 17, 31}
+		}
+		cols = slices.Insert(cols, 2, column{b.comp.label, 0, "R"})
+		for i := range cols {
+			cols[i].width = widths[i]
+		}
+	}
 	var rows []tableRow
 	domain := "\x00"
 	for _, ind := range b.inds {
@@ -487,14 +510,20 @@ func (b *builder) summary() *section {
 			ind.Name + "\n" + ind.ID + " · " + unitLabel(ind),
 			val(overallRow(rs), fv), val(q1, fv), val(q5, fv), summary(gap), siiText,
 		}
+		if b.comp != nil {
+			cells = slices.Insert(cells, 2, b.summaryCompCell(ind, rs))
+		}
 		if b.previous != "" {
 			cells = append(cells, b.changeCell(ind))
 		}
 		cells = append(cells, b.compareText(ind, rs))
 		rows = append(rows, tableRow{cells: cells, link: "ind:" + ind.ID})
 	}
-	s.blocks = append(s.blocks, &tableBlock{caption: s.title, hideCaption: true, cols: cols, rows: rows,
-		note: b.line("summary", "note", data)})
+	note := b.line("summary", "note", data)
+	if b.comp != nil {
+		note += " " + b.line("comparator", "summary-note", map[string]any{"Label": mdEscape(b.comp.label)})
+	}
+	s.blocks = append(s.blocks, &tableBlock{caption: s.title, hideCaption: true, cols: cols, rows: rows, note: note})
 	return s
 }
 
@@ -533,6 +562,9 @@ var measureLabels = map[string]string{
 func (b *builder) indicators() *section {
 	s := &section{key: "indicators", title: b.line("indicators", "title", nil)}
 	s.blocks = b.blocks("indicators", "intro", nil, nil)
+	if b.comp != nil {
+		s.blocks = append(s.blocks, b.blocks("comparator", "intro", map[string]any{"Label": mdEscape(b.comp.label)}, nil)...)
+	}
 	for _, ind := range b.inds {
 		s.blocks = append(s.blocks, b.indicator(ind))
 	}
@@ -560,6 +592,9 @@ func (b *builder) indicator(ind Indicator) *indicatorBlock {
 	}
 	p.finding = b.finding(ind, rs)
 	p.trend = b.trend(ind)
+	if b.comp != nil {
+		p.benchmark = b.benchmark(ind, rs)
+	}
 	if c := b.groupChart(ind, rs, metrics.IMDQuintile); c != nil {
 		p.charts = append(p.charts, c)
 	}
@@ -577,6 +612,10 @@ func (b *builder) indicator(ind Indicator) *indicatorBlock {
 		{"Upper 95%", 17, "R"},
 		{"Note", 59, "L"},
 	}}
+	if b.comp != nil {
+		res.cols = slices.Insert(res.cols, 6, column{b.comp.label, 22, "R"})
+		res.cols[7].width -= 22
+	}
 	breakdown := ""
 	for _, r := range rs {
 		if r.Breakdown == metrics.IMDSummary || r.Breakdown == metrics.EthnicRatio {
@@ -586,12 +625,16 @@ func (b *builder) indicator(ind Indicator) *indicatorBlock {
 			breakdown = r.Breakdown
 			res.rows = append(res.rows, tableRow{section: breakdownLabel(breakdown)})
 		}
-		res.rows = append(res.rows, tableRow{cells: []string{
+		cells := []string{
 			groupLabel(r.Breakdown, r.Group),
 			cell(r, r.Numerator, formatCount), cell(r, r.Denominator, formatCount),
 			cell(r, r.Value, fp), cell(r, r.Lower95, fp), cell(r, r.Upper95, fp),
 			r.Note,
-		}})
+		}
+		if b.comp != nil {
+			cells = slices.Insert(cells, 6, b.compCell(ind, r))
+		}
+		res.rows = append(res.rows, tableRow{cells: cells})
 	}
 	p.results = res
 
@@ -762,6 +805,9 @@ func (b *builder) groupChart(ind Indicator, rs rowsOf, breakdown string) *chart 
 	if ch, ok := b.changes[ind.ID]["overall"]; ok && breakdown == metrics.IMDQuintile && !math.IsNaN(ch.LastYear) {
 		c.lastYear, c.lastTxt = ch.LastYear, b.previous+" overall "+formatValue(ind, ch.LastYear)
 	}
+	if b.comp != nil && breakdown == metrics.IMDQuintile {
+		b.compMarkers(ind, c)
+	}
 	lo, hi := 0.0, 0.0
 	consider := func(vs ...float64) {
 		for _, v := range vs {
@@ -772,6 +818,9 @@ func (b *builder) groupChart(ind Indicator, rs rowsOf, breakdown string) *chart 
 	}
 	for _, br := range c.bars {
 		consider(br.value, br.lo, br.hi)
+		if c.compKey != "" {
+			consider(br.comp)
+		}
 	}
 	consider(c.overall, c.lastYear)
 	percent := kindOf(ind) == kindPercent
@@ -825,6 +874,13 @@ func chartDescription(ind Indicator, c *chart) string {
 	if c.lastTxt != "" {
 		s += " The dotted line marks last year's overall value (" + c.lastTxt + ")."
 	}
+	if c.compKey != "" {
+		var comp []string
+		for _, br := range c.bars {
+			comp = append(comp, br.label+": "+strings.TrimPrefix(br.compTxt, "* "))
+		}
+		s += " " + c.compKey + ": " + strings.Join(comp, "; ") + "."
+	}
 	return s
 }
 
@@ -833,6 +889,7 @@ func (b *builder) quality() *section {
 	in := b.in
 	s := &section{key: "quality", title: b.line("quality", "title", nil)}
 	s.blocks = b.blocks("quality", "intro", nil, nil)
+	s.blocks = append(s.blocks, b.unassigned()...)
 	if len(in.Sources) > 0 {
 		var rows []tableRow
 		for _, src := range in.Sources {
@@ -956,9 +1013,13 @@ func (b *builder) methods() *section {
 		rows = append(rows, tableRow{cells: []string{m[0], m[1]}})
 	}
 	codes := &tableBlock{caption: "Ethnic category codes and the groups used", cols: []column{{"Ethnic category codes", 50, "L"}, {"Group in this statement", contentW - 50, "L"}}, rows: rows}
-	return &section{key: "methods", title: b.line("methods", "title", nil), blocks: b.blocks("methods", "body",
+	s := &section{key: "methods", title: b.line("methods", "title", nil), blocks: b.blocks("methods", "body",
 		map[string]any{"IMDEdition": mdEscape(imd), "DisclosureRule": mdEscape(rule), "Version": in.Version},
 		map[string]block{"ethnic-codes": codes})}
+	if b.comp != nil {
+		s.blocks = append(s.blocks, b.blocks("comparator", "method", map[string]any{"Label": mdEscape(b.comp.label)}, nil)...)
+	}
+	return s
 }
 
 // annex lists every indicator with its description and evidence level.

@@ -271,7 +271,7 @@ func (d *doc) indicatorLead(p *indicatorBlock) float64 {
 	if p.noResult != "" {
 		return h + d.paraHeight(p.noResult)
 	}
-	h += d.boxHeight(p.finding) + 3 + d.paraHeight(p.trend)
+	h += d.boxHeight(p.finding) + 3 + d.paraHeight(p.trend) + d.paraHeight(p.benchmark)
 	if len(p.charts) > 0 {
 		// The rest may follow on the next page, under the continuation
 		// caption: the opening ends with the first chart.
@@ -315,6 +315,9 @@ func (d *doc) indicator(p *indicatorBlock) {
 	d.box(p.finding)
 	if p.trend != "" {
 		d.para(p.trend)
+	}
+	if p.benchmark != "" {
+		d.para(p.benchmark)
 	}
 	for _, c := range p.charts {
 		d.chart(c)

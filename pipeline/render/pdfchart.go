@@ -2,6 +2,8 @@ package render
 
 import (
 	"math"
+
+	"codeberg.org/go-pdf/fpdf"
 )
 
 // The charts' vertical layout, in mm.
@@ -11,6 +13,8 @@ const (
 	chartBarH   = 4.8
 	chartStep   = 7.0 // bar and gap
 	chartBelow  = 11  // tick labels and axis title
+	chartKeyH   = 5.0 // the key to the comparator's markers, below the axis title
+	chartDiam   = 1.9 // half the width of a comparator's diamond
 )
 
 // chartHeight is the height a chart takes.
@@ -19,13 +23,28 @@ func chartHeight(c *chart) float64 {
 	if c.lastTxt != "" {
 		above += 4
 	}
-	return chartTitleH + above + float64(len(c.bars))*chartStep + chartBelow
+	h := chartTitleH + above + float64(len(c.bars))*chartStep + chartBelow
+	if c.compKey != "" {
+		h += chartKeyH
+	}
+	return h
+}
+
+// diamond draws a comparator's marker centred on x, y: grey, outlined in
+// white so that it stands out on a bar and on a whisker.
+func (d *doc) diamond(x, y float64) {
+	d.fill(colGreyDark)
+	d.draw(colWhite)
+	d.f.SetLineWidth(0.35)
+	d.f.Polygon([]fpdf.PointType{{X: x, Y: y - chartDiam}, {X: x + chartDiam, Y: y}, {X: x, Y: y + chartDiam}, {X: x - chartDiam, Y: y}}, "FD")
 }
 
 // chart draws a horizontal bar chart with 95% interval whiskers, a dashed
 // line at the overall value and a dotted one at last year's, as vector
-// graphics. Groups without a value are labelled, not drawn; groups of
-// unknown membership have a lighter, outlined bar.
+// graphics, with a grey diamond at the comparator's value of each group
+// (and its key under the axis) when it has them. Groups without a value are
+// labelled, not drawn; groups of unknown membership have a lighter,
+// outlined bar.
 func (d *doc) chart(c *chart) {
 	f := d.f
 	valueW := 30.0 // value and interval text, widened to fit it
@@ -133,17 +152,37 @@ func (d *doc) chart(c *chart) {
 	if c.lastTxt != "" {
 		marker(c.lastYear, c.lastTxt, []float64{0.3, 0.8}, top-above+5)
 	}
+	if c.compKey != "" {
+		for i, b := range c.bars {
+			if !math.IsNaN(b.comp) {
+				d.diamond(xOf(b.comp), top+float64(i)*step+step/2)
+			}
+		}
+		d.diamond(plotX+chartDiam, bottom+chartBelow+chartKeyH/2-0.5)
+		d.font(fontCond, "", 7)
+		d.text(colGreyDark)
+		f.SetXY(plotX+2*chartDiam+1, bottom+chartBelow+0.25)
+		f.CellFormat(plotW, 3.5, c.compKey, "", 0, "L", false, 0, "")
+	}
 	for _, i := range missing {
 		y := top + float64(i)*step + (step-barH)/2
 		d.font(fontCond, "", 8)
 		w := f.GetStringWidth(c.bars[i].missing) + 2
+		x := xOf(0)
+		if cv := c.bars[i].comp; c.compKey != "" && !math.IsNaN(cv) && xOf(cv)-chartDiam < x+w+1 {
+			// The label follows the comparator's diamond, not over it.
+			x = max(x, xOf(cv)+chartDiam)
+		}
 		d.fill(colWhite)
-		f.Rect(xOf(0)+0.5, y+0.6, w, barH-1.2, "F")
+		f.Rect(x+0.5, y+0.6, w, barH-1.2, "F")
 		d.text(colGrey)
-		f.SetXY(xOf(0)+1, y)
+		f.SetXY(x+1, y)
 		f.CellFormat(w, barH, c.bars[i].missing, "", 0, "L", false, 0, "")
 	}
 	f.SetXY(marginX, bottom+chartBelow)
+	if c.compKey != "" {
+		f.SetXY(marginX, bottom+chartBelow+chartKeyH)
+	}
 }
 
 // niceScale returns axis limits that include lo and hi and a round tick step

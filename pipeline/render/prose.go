@@ -19,8 +19,9 @@ import (
 )
 
 // statementTemplateFiles are the section templates the statement reads, in
-// statement order (without the .tmpl extension).
-var statementTemplateFiles = []string{"cover", "key-findings", "about", "summary", "indicators", "quality", "methods", "annex"}
+// statement order (without the .tmpl extension), then comparator.tmpl: the
+// wording a statement with a comparator adds to several sections.
+var statementTemplateFiles = []string{"cover", "key-findings", "about", "summary", "indicators", "quality", "methods", "annex", "comparator"}
 
 // templateNames are the {{define}}s each section file must have: the
 // statement uses every one of them.
@@ -35,6 +36,9 @@ var templateNames = map[string][]string{
 	"quality": {"title", "intro", "sources-heading", "sources-note", "fields-heading", "change", "fields-note", "none"},
 	"methods": {"title", "body"},
 	"annex":   {"title", "intro", "none"},
+	// The comparator's wording, used only when the run has one.
+	"comparator": {"intro", "indicator", "summary-cell", "summary-note", "chart-key", "unassigned", "method",
+		"key-heading", "key-lead", "key"},
 }
 
 // TemplateError is a statement template that does not parse, lacks a

@@ -181,6 +181,7 @@ func TestTemplateNamesComplete(t *testing.T) {
 		q5Withheld,
 		withChanges(withWithheld(withPrevious(sampleInput()))),
 		withSuppressedSummary(sampleInput()),
+		withComparator(withChanges(sampleInput())),
 		{Organisation: Organisation{Code: "X1", Name: "Tiny Trust", Kind: "trust"}, Period: "2025/26", Core20Share: math.NaN(),
 			Narrative: []Narrative{{Title: "A", Text: "B"}}},
 		{Organisation: Organisation{Code: "X1", Name: "Tiny Trust", Kind: "trust"}, Period: "2025/26", Core20Share: math.NaN(),

@@ -301,3 +301,41 @@ func withChanges(in Input) Input {
 	in.Metrics = rows
 	return in
 }
+
+// withComparator reads the sample beside a hand-made comparator ("All
+// organisations", organisation "all"): ER-1a's overall value is
+// significantly below it; its quintiles 1 (intervals overlap), 2
+// (significantly below), 3 (the comparator's withheld), 4 (significantly
+// above) and 5 (the comparator has none); ER-2b's overall value has no
+// interval there and no quintiles; CVD-1's overall value is withheld there.
+// The comparator's change, ethnic and unknown-indicator rows are not read.
+// Unassigned records: some from wlmds, a withheld count from sus_apc, none
+// from cvdprevent.
+func withComparator(in Input) Input {
+	na := math.NaN()
+	row := func(id, breakdown, group string, v, lo, hi float64) metrics.Row {
+		return metrics.Row{IndicatorID: id, Period: in.Period, Organisation: "all", Breakdown: breakdown, Group: group,
+			Numerator: na, Denominator: na, Value: v, Lower95: lo, Upper95: hi, Lower998: na, Upper998: na, Method: "Wilson"}
+	}
+	withheld := row("ER-1a", metrics.IMDQuintile, "3", na, na, na)
+	withheld.Suppressed, withheld.Note = true, "numerator of 1 to 7 suppressed"
+	cvd := row("CVD-1", metrics.Overall, metrics.GroupAll, na, na, na)
+	cvd.Suppressed, cvd.Note = true, "numerator of 1 to 7 suppressed"
+	comp := []metrics.Row{
+		row("ER-1a", metrics.Overall, metrics.GroupAll, 25.0, 24.8, 25.2),
+		row("ER-1a", metrics.IMDQuintile, "1", 29.0, 28.5, 29.5),
+		row("ER-1a", metrics.IMDQuintile, "2", 30.0, 29.5, 30.5),
+		withheld,
+		row("ER-1a", metrics.IMDQuintile, "4", 15.0, 14.5, 15.5),
+		row("ER-1a", metrics.Ethnic, "White", 99.0, 98.0, 99.5),
+		row("ER-1a", ChangeBreakdown, "overall_difference", 1.0, 0.5, 1.5),
+		row("ER-2b", metrics.Overall, metrics.GroupAll, 7950.25, na, na),
+		cvd,
+		row("CVD-1", metrics.IMDQuintile, "1", 60.0, 59.0, 61.0),
+		row("ZZ-9", metrics.Overall, metrics.GroupAll, 1, 0, 2),
+	}
+	metrics.Sort(comp)
+	in.Comparator, in.ComparatorLabel = comp, "All organisations"
+	in.Unassigned = map[string]float64{"wlmds": 152, "sus_apc": na, "cvdprevent": 0}
+	return in
+}

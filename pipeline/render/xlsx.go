@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -38,6 +39,7 @@ var columnDescriptions = map[string]string{
 type xlsxPack struct {
 	f            *excelize.File
 	in           Input
+	comp         *comparator // nil without a comparator
 	headStyle    int
 	titleStyle   int
 	sectionStyle int
@@ -66,8 +68,56 @@ const (
 // and its data go.
 const (
 	tableHeaderRow = 7
-	chartDataCol   = 17 // Q: the chart's data, beside the table
+	chartDataCol   = 17 // Q: the chart's data, beside the table (three columns further right with a comparator)
 )
+
+// compColumns are the comparator's columns of an indicator's table, after
+// metrics.Columns (P to R): its value and 95% limits for the row's
+// breakdown and group, on the overall and IMD quintile rows.
+var compColumns = []string{"comparator_value", "comparator_lower_95", "comparator_upper_95"}
+
+// chartCol is the first column of an indicator sheet's chart data.
+func (p *xlsxPack) chartCol() int {
+	if p.comp != nil {
+		return chartDataCol + len(compColumns)
+	}
+	return chartDataCol
+}
+
+// lastTableCol is the last column of an indicator's table: O, or R with the
+// comparator's columns.
+func (p *xlsxPack) lastTableCol() string {
+	if p.comp != nil {
+		return "R"
+	}
+	return "O"
+}
+
+// compCells are the comparator's value and 95% limits for row m: blank for
+// a breakdown that is not compared or a group the comparator lacks (or a
+// number it does not have), * where it is withheld.
+func (p *xlsxPack) compCells(m metrics.Row) []any {
+	out := make([]any, len(compColumns))
+	if !comparedBreakdown(m.Breakdown) {
+		return out
+	}
+	c := p.comp.find(m.IndicatorID, m.Breakdown, m.Group)
+	if c == nil {
+		return out
+	}
+	for i, v := range []float64{c.Value, c.Lower95, c.Upper95} {
+		switch {
+		case withheldCell(*c, v):
+			out[i] = "*"
+		case math.IsNaN(v):
+		case v == 0:
+			out[i] = 0.0
+		default:
+			out[i] = v
+		}
+	}
+	return out
+}
 
 // dataPackXLSX renders datapack.xlsx: README, Contents, one sheet per
 // indicator (title, definition, a bar chart by IMD quintile, the table),
@@ -77,7 +127,7 @@ const (
 func dataPackXLSX(in Input) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
-	p := &xlsxPack{f: f, in: in}
+	p := &xlsxPack{f: f, in: in, comp: newComparator(in)}
 	if err := p.styles(); err != nil {
 		return nil, err
 	}
@@ -374,6 +424,14 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 			return err
 		}
 	}
+	if p.comp != nil {
+		for i, what := range []string{"Value", "Lower 95% confidence limit", "Upper 95% confidence limit"} {
+			text := what + " of " + p.comp.label + " for the same indicator, breakdown and group, on the overall and IMD quintile rows; blank where it has none, * where it is withheld. The statement calls a value significantly above or below it only when the two 95% intervals do not overlap."
+			if err := line(compColumns[i], text); err != nil {
+				return err
+			}
+		}
+	}
 
 	if err := section("Indicators"); err != nil {
 		return err
@@ -567,9 +625,13 @@ func (p *xlsxPack) valueStyle(ind Indicator, r metrics.Row) int {
 }
 
 // table writes rows under a header at row top and returns the last row
-// written.
-func (p *xlsxPack) table(sheet string, ind Indicator, top int, rows []metrics.Row) (int, error) {
-	if err := p.header(sheet, top, metrics.Columns); err != nil {
+// written; with comp, the comparator's columns follow the metrics'.
+func (p *xlsxPack) table(sheet string, ind Indicator, top int, rows []metrics.Row, comp bool) (int, error) {
+	head := metrics.Columns
+	if comp {
+		head = slices.Concat(head, compColumns)
+	}
+	if err := p.header(sheet, top, head); err != nil {
 		return 0, err
 	}
 	r := top
@@ -580,6 +642,12 @@ func (p *xlsxPack) table(sheet string, ind Indicator, top int, rows []metrics.Ro
 			vals = append(vals, xlsxCell(m, k))
 		}
 		vals = append(vals, m.Method, m.Suppressed, m.Note)
+		if comp {
+			vals = append(vals, p.compCells(m)...)
+			if err := p.f.SetCellStyle(sheet, fmt.Sprintf("P%d", r), fmt.Sprintf("R%d", r), p.valueStyle(ind, m)); err != nil {
+				return 0, err
+			}
+		}
 		if err := p.row(sheet, r, vals...); err != nil {
 			return 0, err
 		}
@@ -622,6 +690,9 @@ func (p *xlsxPack) indicator(sh indicatorSheet) error {
 	if ind.Evidence != "" {
 		facts = append(facts, "evidence: "+evidenceLabel(ind.Evidence))
 	}
+	if p.comp != nil {
+		facts = append(facts, "comparator (columns P to R and the chart's grey bars): "+p.comp.label)
+	}
 	definition := ind.Description
 	if definition == "" {
 		definition = "No definition given."
@@ -659,11 +730,11 @@ func (p *xlsxPack) indicator(sh indicatorSheet) error {
 			main = append(main, r)
 		}
 	}
-	last, err := p.table(sheet, ind, tableHeaderRow, main)
+	last, err := p.table(sheet, ind, tableHeaderRow, main, p.comp != nil)
 	if err != nil {
 		return err
 	}
-	if err := p.f.AutoFilter(sheet, fmt.Sprintf("A%d:O%d", tableHeaderRow, max(last, tableHeaderRow+1)), nil); err != nil {
+	if err := p.f.AutoFilter(sheet, fmt.Sprintf("A%d:%s%d", tableHeaderRow, p.lastTableCol(), max(last, tableHeaderRow+1)), nil); err != nil {
 		return err
 	}
 	if len(change) > 0 {
@@ -674,17 +745,22 @@ func (p *xlsxPack) indicator(sh indicatorSheet) error {
 		if err := p.f.SetCellStyle(sheet, fmt.Sprintf("A%d", r), fmt.Sprintf("A%d", r), p.sectionStyle); err != nil {
 			return err
 		}
-		if _, err := p.table(sheet, ind, r+1, change); err != nil {
+		if _, err := p.table(sheet, ind, r+1, change, false); err != nil {
 			return err
 		}
 	}
 	if err := p.chart(sheet, ind, main); err != nil {
 		return err
 	}
-	for _, w := range []struct {
+	type width struct {
 		from, to string
 		width    float64
-	}{{"A", "A", 12}, {"B", "C", 10}, {"D", "D", 14}, {"E", "E", 26}, {"F", "L", 12}, {"M", "M", 24}, {"N", "N", 13}, {"O", "O", 60}, {"P", "P", 3}, {"Q", "Q", 22}, {"R", "S", 12}} {
+	}
+	widths := []width{{"A", "A", 12}, {"B", "C", 10}, {"D", "D", 14}, {"E", "E", 26}, {"F", "L", 12}, {"M", "M", 24}, {"N", "N", 13}, {"O", "O", 60}, {"P", "P", 3}, {"Q", "Q", 22}, {"R", "S", 12}}
+	if p.comp != nil {
+		widths = append(widths[:8], width{"P", "R", 14}, width{"S", "S", 3}, width{"T", "T", 22}, width{"U", "V", 14})
+	}
+	for _, w := range widths {
 		if err := p.f.SetColWidth(sheet, w.from, w.to, w.width); err != nil {
 			return err
 		}
@@ -709,16 +785,24 @@ func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error 
 	if len(byGroup) == 0 {
 		return nil
 	}
-	col, err := excelize.ColumnNumberToName(chartDataCol)
+	col, err := excelize.ColumnNumberToName(p.chartCol())
 	if err != nil {
 		return err
 	}
-	valCol, err := excelize.ColumnNumberToName(chartDataCol + 1)
+	valCol, err := excelize.ColumnNumberToName(p.chartCol() + 1)
+	if err != nil {
+		return err
+	}
+	compCol, err := excelize.ColumnNumberToName(p.chartCol() + 2)
 	if err != nil {
 		return err
 	}
 	top := tableHeaderRow
-	if err := p.headerAt(sheet, chartDataCol, top, []string{"IMD quintile", "value (" + unitLabel(ind) + ")"}); err != nil {
+	head := []string{"IMD quintile", "value (" + unitLabel(ind) + ")"}
+	if p.comp != nil {
+		head = append(head, p.comp.label+" ("+unitLabel(ind)+")")
+	}
+	if err := p.headerAt(sheet, p.chartCol(), top, head); err != nil {
 		return err
 	}
 	labels := map[string]string{"1": "1 – most deprived", "5": "5 – least deprived"}
@@ -738,11 +822,21 @@ func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error 
 		} else {
 			v = r.Value
 		}
+		vals, last := []any{label, v}, valCol
+		if p.comp != nil {
+			// The comparator's bar: blank (a gap) where it has none or
+			// withholds it; its table says which.
+			var cv any
+			if c := p.comp.find(ind.ID, metrics.IMDQuintile, g); c != nil && !math.IsNaN(c.Value) {
+				cv = c.Value
+			}
+			vals, last = append(vals, cv), compCol
+		}
 		cell := fmt.Sprintf("%s%d", col, top+q)
-		if err := p.f.SetSheetRow(sheet, cell, &[]any{label, v}); err != nil {
+		if err := p.f.SetSheetRow(sheet, cell, &vals); err != nil {
 			return err
 		}
-		if err := p.f.SetCellStyle(sheet, fmt.Sprintf("%s%d", valCol, top+q), fmt.Sprintf("%s%d", valCol, top+q), p.dec1Style); err != nil {
+		if err := p.f.SetCellStyle(sheet, fmt.Sprintf("%s%d", valCol, top+q), fmt.Sprintf("%s%d", last, top+q), p.dec1Style); err != nil {
 			return err
 		}
 	}
@@ -751,16 +845,27 @@ func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error 
 	}
 	gap, vary := uint(60), false
 	axisFont := excelize.Font{Color: "425563", Size: 9}
-	return p.f.AddChart(sheet, fmt.Sprintf("%s%d", col, top+7), &excelize.Chart{
-		Type: excelize.Col,
-		Series: []excelize.ChartSeries{{
-			Name:       fmt.Sprintf("%s!$%s$%d", quoteSheet(sheet), valCol, top),
+	series := []excelize.ChartSeries{{
+		Name:       fmt.Sprintf("%s!$%s$%d", quoteSheet(sheet), valCol, top),
+		Categories: ref(col, top+1, top+5),
+		Values:     ref(valCol, top+1, top+5),
+		Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"005EB8"}},
+	}}
+	legend := excelize.ChartLegend{Position: "none"}
+	if p.comp != nil {
+		series = append(series, excelize.ChartSeries{
+			Name:       fmt.Sprintf("%s!$%s$%d", quoteSheet(sheet), compCol, top),
 			Categories: ref(col, top+1, top+5),
-			Values:     ref(valCol, top+1, top+5),
-			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"005EB8"}},
-		}},
+			Values:     ref(compCol, top+1, top+5),
+			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"768692"}},
+		})
+		legend.Position = "bottom"
+	}
+	return p.f.AddChart(sheet, fmt.Sprintf("%s%d", col, top+7), &excelize.Chart{
+		Type:         excelize.Col,
+		Series:       series,
 		Title:        excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: ind.ID + " by IMD quintile (" + unitLabel(ind) + ")"}}},
-		Legend:       excelize.ChartLegend{Position: "none"},
+		Legend:       legend,
 		XAxis:        excelize.ChartAxis{Font: axisFont, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "IMD quintile (1 = most deprived)"}}}},
 		YAxis:        excelize.ChartAxis{Font: axisFont, MajorGridLines: true, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: unitLabel(ind)}}}},
 		PlotArea:     excelize.ChartPlotArea{ShowVal: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0.0"}},
