@@ -167,7 +167,7 @@ func (r *run) writeBundle() error {
 		pinned.Snapshots[res.Source] = &config.SnapshotPin{
 			Path: "../" + snapRel, SHA256: snapSum,
 			Rejects: "../restricted/rejects/" + res.Source + ".csv", RejectsSHA256: res.RejectsSHA256,
-			InputSHA256: res.InputSHA256, Rows: res.Rows, Rejected: res.Rejected,
+			InputSHA256: res.InputSHA256, Rows: res.Rows, Rejected: res.Rejected, Duplicates: res.Duplicates,
 		}
 	}
 	var b bytes.Buffer

@@ -13,6 +13,7 @@ import (
 	"hiis/pipeline/disclose"
 	"hiis/pipeline/manifest"
 	"hiis/pipeline/metrics"
+	"hiis/pipeline/refdata"
 	"hiis/pipeline/render"
 	"hiis/pipeline/version"
 )
@@ -133,6 +134,12 @@ func (r *run) renderInput() render.Input {
 			in.Unassigned[src] = publish(n)
 		}
 	}
+	hasPopulation := false
+	duplicates := map[string]int64{}
+	for _, res := range r.extracts {
+		hasPopulation = hasPopulation || res.Kind == "population"
+		duplicates[res.Source] = res.Duplicates
+	}
 	for _, q := range r.cells.Quality {
 		dq := render.DataQuality{Source: q.Source, Indicator: q.Indicator, Records: publish(q.Records),
 			EthnicNotStated: publish(q.NotStated), EthnicNotKnown: publish(q.NotKnown), EthnicBlank: publish(q.Blank), NoValidLSOA: publish(q.NoLSOA),
@@ -140,10 +147,30 @@ func (r *run) renderInput() render.Input {
 		if prev, ok := r.previousDQ[[2]string{q.Source, q.Indicator}]; ok {
 			dq.Previous = &prev
 		}
+		dq.Duplicates, dq.OutsidePopulation = math.NaN(), math.NaN()
+		if hasPopulation {
+			dq.OutsidePopulation = publish(q.NotResident)
+		}
+		if q.Indicator == "" {
+			dq.Duplicates = publish(duplicates[q.Source])
+			dq.Matches = r.matchCounts(q.Source, publish)
+		}
 		in.DataQuality = append(in.DataQuality, dq)
 	}
+	outside := map[string]int64{}
+	for _, q := range r.cells.Quality {
+		if q.Indicator == "" {
+			outside[q.Source] = q.NotResident
+		}
+	}
 	for _, res := range r.extracts {
-		in.Sources = append(in.Sources, render.SourceSummary{Name: res.Source, Kind: res.Kind, File: filepath.Base(res.Input), Rows: res.Rows, Rejected: res.Rejected})
+		ss := render.SourceSummary{Name: res.Source, Kind: res.Kind, File: filepath.Base(res.Input), Rows: res.Rows, Rejected: res.Rejected,
+			Duplicates: publish(res.Duplicates), OutsidePopulation: math.NaN()}
+		if n, ok := outside[res.Source]; ok && hasPopulation {
+			ss.OutsidePopulation = publish(n)
+		}
+		ss.Matches = r.matchCounts(res.Source, publish)
+		in.Sources = append(in.Sources, ss)
 	}
 	var total, q1 int64
 	for _, p := range r.cells.Population {
@@ -209,6 +236,7 @@ func (r *run) summary(start time.Time) Summary {
 	for _, res := range r.extracts {
 		s.Rows += res.Rows
 		s.Rejected += res.Rejected
+		s.Duplicates += res.Duplicates
 		if res.Reused {
 			s.Reused++
 		}
@@ -310,4 +338,20 @@ func (r *run) provenance() render.Provenance {
 		p.Inputs = append(p.Inputs, render.HashedFile{Role: "template", Name: name, SHA256: f.SHA256})
 	}
 	return p
+}
+
+// matchCounts says, as published, how a source's records' LSOAs matched the
+// IMD lookup (nil without an LSOA 2011 → 2021 lookup).
+func (r *run) matchCounts(src string, publish func(int64) float64) []render.MatchCount {
+	m, ok := r.lsoaMatches[src]
+	if !ok {
+		return nil
+	}
+	var out []render.MatchCount
+	for _, l := range refdata.MatchLabels {
+		if m[l] > 0 {
+			out = append(out, render.MatchCount{Label: l, Records: publish(m[l])})
+		}
+	}
+	return out
 }

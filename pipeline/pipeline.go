@@ -33,7 +33,8 @@ type Summary struct {
 	Indicators int
 	Rows       int64 // extract rows read
 	Rejected   int64
-	Reused     int // snapshots reused
+	Duplicates int64 // records whose record key repeats an earlier one
+	Reused     int   // snapshots reused
 	Metrics    int
 	Suppressed int
 	Elapsed    time.Duration

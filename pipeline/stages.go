@@ -40,8 +40,9 @@ type run struct {
 	macros       string   // templates/sql/macros.sql
 	narratives   []string // each narrative block's text (from its file when it names one)
 	previousDQ   map[[2]string]render.DataQuality
-	comparator   []metrics.Row   // all-organisations (or national) metrics, when the config names them
-	previous     *trend.Previous // last year's published metrics (previous.metrics), nil if none
+	comparator   []metrics.Row                  // all-organisations (or national) metrics, when the config names them
+	previous     *trend.Previous                // last year's published metrics (previous.metrics), nil if none
+	lsoaMatches  map[string]refdata.MatchCounts // per record-level source, how its LSOAs matched (with an LSOA lookup)
 	changes      []render.Change
 	policy       disclose.Policy
 	inputs       map[string]string          // source name -> resolved input path
@@ -142,7 +143,7 @@ func (r *run) extract(ctx context.Context) error {
 			}
 			r.extracts = append(r.extracts, extract.Result{Source: name, Kind: s.Kind, Input: input, InputSHA256: pin.InputSHA256,
 				Snapshot: snap, SnapshotSHA256: pin.SHA256, Rejects: rej, RejectsSHA256: pin.RejectsSHA256,
-				Rows: pin.Rows, Rejected: pin.Rejected, Reused: true})
+				Rows: pin.Rows, Rejected: pin.Rejected, Reused: true, Quality: extract.Quality{Duplicates: pin.Duplicates}})
 			r.progress.done(name, r.extracts[len(r.extracts)-1])
 			r.man.Sources = append(r.man.Sources, manifestSource(name, s.Kind, input, r.extracts[len(r.extracts)-1]))
 			continue
@@ -241,7 +242,7 @@ func manifestSource(name, kind, input string, res extract.Result) manifest.Sourc
 		Input:    manifest.File{Path: input, SHA256: res.InputSHA256},
 		Snapshot: manifest.File{Path: SnapshotDir + "/" + filepath.Base(res.Snapshot), SHA256: res.SnapshotSHA256},
 		Rejects:  manifest.File{Path: "restricted/rejects/" + name + ".csv", SHA256: res.RejectsSHA256},
-		Rows:     res.Rows, Rejected: res.Rejected,
+		Rows:     res.Rows, Rejected: res.Rejected, Duplicates: res.Duplicates,
 	}
 }
 
@@ -279,8 +280,25 @@ func (r *run) transform(ctx context.Context) error {
 	if r.duckdb, err = eng.Version(ctx); err != nil {
 		return err
 	}
-	r.cells, err = eng.Run(ctx, r.indicators, snaps, popSource)
-	return err
+	if r.cells, err = eng.Run(ctx, r.indicators, snaps, popSource); err != nil {
+		return err
+	}
+	// With an LSOA 2011 → 2021 lookup, say how each source's records
+	// matched the IMD lookup (directly, or through either edition).
+	if r.cfg.Reference.LSOALookup != nil {
+		r.lsoaMatches = map[string]refdata.MatchCounts{}
+		for _, s := range snaps {
+			if s.Kind.Level != source.Record {
+				continue
+			}
+			perCode, err := eng.LSOACounts(ctx, s.Name)
+			if err != nil {
+				return err
+			}
+			r.lsoaMatches[s.Name] = refdata.CountMatches(r.imd, perCode)
+		}
+	}
+	return nil
 }
 
 func (r *run) measure() (err error) {

@@ -92,16 +92,16 @@ func runCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(c.OutOrStdout(), "hiis: wrote %s: %d organisations and %s/ (the comparator), %d rows extracted (%d rejected), %s in %.1fs\n",
-					many.Out, len(many.Organisations), pipeline.AllFolder, many.All.Rows, many.All.Rejected, unassigned(many.Unassigned), many.Elapsed.Seconds())
+				fmt.Fprintf(c.OutOrStdout(), "hiis: wrote %s: %d organisations and %s/ (the comparator), %d rows extracted (%d rejected, %d duplicates), %s in %.1fs\n",
+					many.Out, len(many.Organisations), pipeline.AllFolder, many.All.Rows, many.All.Rejected, many.All.Duplicates, unassigned(many.Unassigned), many.Elapsed.Seconds())
 				return nil
 			}
 			sum, err := pipeline.Run(c.Context(), cfg, opt)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.OutOrStdout(), "hiis: wrote %s: %d indicators, %d metric rows (%d cells suppressed), %d rows extracted (%d rejected, %d snapshots reused) in %.1fs\n",
-				sum.Out, sum.Indicators, sum.Metrics, sum.Suppressed, sum.Rows, sum.Rejected, sum.Reused, sum.Elapsed.Seconds())
+			fmt.Fprintf(c.OutOrStdout(), "hiis: wrote %s: %d indicators, %d metric rows (%d cells suppressed), %d rows extracted (%d rejected, %d duplicates, %d snapshots reused) in %.1fs\n",
+				sum.Out, sum.Indicators, sum.Metrics, sum.Suppressed, sum.Rows, sum.Rejected, sum.Duplicates, sum.Reused, sum.Elapsed.Seconds())
 			return nil
 		},
 	}

@@ -310,6 +310,7 @@ type SnapshotPin struct {
 	InputSHA256   string `yaml:"input_sha256" hiis:"required"`
 	Rows          int64  `yaml:"rows"`
 	Rejected      int64  `yaml:"rejected"`
+	Duplicates    int64  `yaml:"duplicates,omitempty"` // duplicated record keys the extract found
 }
 
 // IndicatorSelection says where indicator definitions live and which run.

@@ -86,8 +86,11 @@ type Source struct {
 	Rejects  File   `json:"rejects"`
 	Rows     int64  `json:"rows"`
 	Rejected int64  `json:"rejected"`
-	Query    *Query `json:"query,omitempty"`  // a query source: what was asked of which server
-	Layout   string `json:"layout,omitempty"` // a published layout reshaped into the kind's columns
+	// Duplicates counts records whose record key repeats an earlier one
+	// (rejected, or kept with duplicates: keep).
+	Duplicates int64  `json:"duplicates"`
+	Query      *Query `json:"query,omitempty"`  // a query source: what was asked of which server
+	Layout     string `json:"layout,omitempty"` // a published layout reshaped into the kind's columns
 }
 
 // Query records a query source's evidence: the driver, the server's

@@ -18,7 +18,12 @@ var dataQualityColumns = []string{
 	"prev_records",
 	"prev_pct_ethnic_not_stated", "prev_pct_ethnic_not_known", "prev_pct_ethnic_blank_or_invalid", "prev_pct_no_valid_lsoa",
 	"change_pct_ethnic_not_stated", "change_pct_ethnic_not_known", "change_pct_ethnic_blank_or_invalid", "change_pct_no_valid_lsoa",
+	"duplicates", "outside_population",
+	"lsoa_direct", "lsoa_lsoa2011", "lsoa_lsoa2011_split", "lsoa_lsoa2021", "lsoa_lsoa2021_merged", "lsoa_unmatched",
 }
+
+// matchColumns are the LSOA match labels of the lsoa_ columns, in order.
+var matchColumns = []string{"direct", "lsoa2011", "lsoa2011_split", "lsoa2021", "lsoa2021_merged", "unmatched"}
 
 // restrictedReadme is restricted/README.txt.
 const restrictedReadme = `NOT FOR PUBLICATION
@@ -123,14 +128,25 @@ func dataQualityRecord(q DataQuality) []string {
 		rec = append(rec, metrics.FormatNumber(v))
 	}
 	if q.Previous == nil {
-		return append(rec, make([]string, 9)...)
+		rec = append(rec, make([]string, 9)...)
+	} else {
+		rec = append(rec, metrics.FormatNumber(q.Previous.Records))
+		for _, v := range q.Previous.shares() {
+			rec = append(rec, metrics.FormatNumber(v))
+		}
+		for _, v := range q.changes() {
+			rec = append(rec, metrics.FormatNumber(v))
+		}
 	}
-	rec = append(rec, metrics.FormatNumber(q.Previous.Records))
-	for _, v := range q.Previous.shares() {
-		rec = append(rec, metrics.FormatNumber(v))
-	}
-	for _, v := range q.changes() {
-		rec = append(rec, metrics.FormatNumber(v))
+	rec = append(rec, metrics.FormatNumber(q.Duplicates), metrics.FormatNumber(q.OutsidePopulation))
+	for _, l := range matchColumns {
+		v := ""
+		for _, m := range q.Matches {
+			if m.Label == l {
+				v = metrics.FormatNumber(m.Records)
+			}
+		}
+		rec = append(rec, v)
 	}
 	return rec
 }

@@ -45,6 +45,13 @@ type DataQuality struct {
 	PctNotKnown     float64
 	PctBlank        float64
 	PctNoValidLSOA  float64
+	// Duplicates (source rows only), OutsidePopulation (records whose LSOA
+	// is in the IMD lookup but not in the population source) and Matches
+	// (how LSOAs matched with an LSOA 2011 → 2021 lookup; source rows only)
+	// are published counts; NaN, or nil, when they do not apply.
+	Duplicates        float64
+	OutsidePopulation float64
+	Matches           []MatchCount
 	// Previous holds the same figures from the previous year's published
 	// table, when the run config names one and it has this source (and
 	// indicator); nil otherwise. The 2025 statement asks for the change
@@ -59,6 +66,24 @@ type SourceSummary struct {
 	File     string // file name only, never a full path
 	Rows     int64  // rows read
 	Rejected int64  // rows written to the rejects file
+	// Duplicates counts records whose record key repeats an earlier one
+	// (in the rejects file, or kept with duplicates: keep); published
+	// under the disclosure rule (NaN when withheld).
+	Duplicates float64
+	// OutsidePopulation counts records whose LSOA is in the IMD lookup but
+	// not in the population source (published); NaN when there is no
+	// population source. Matches says how the records' LSOAs matched the
+	// IMD lookup with an LSOA 2011 → 2021 lookup (nil without one).
+	OutsidePopulation float64
+	Matches           []MatchCount
+}
+
+// MatchCount is the records of a source whose LSOA matched the IMD lookup
+// one way (refdata's labels: direct, lsoa2011, lsoa2011_split ...),
+// published under the disclosure rule.
+type MatchCount struct {
+	Label   string
+	Records float64
 }
 
 // PopulationRow is one cell of the population context (people by group),

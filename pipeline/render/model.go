@@ -898,18 +898,20 @@ func (b *builder) quality() *section {
 				share = formatPct(float64(src.Rejected) / float64(src.Rows) * 100)
 			}
 			rows = append(rows, tableRow{cells: []string{
-				src.Name, src.Kind, src.File, fixed(float64(src.Rows), 0), fixed(float64(src.Rejected), 0), share,
+				src.Name, src.Kind, src.File, fixed(float64(src.Rows), 0), fixed(float64(src.Rejected), 0), share, publishedCount(src.Duplicates),
 			}})
 		}
 		s.blocks = append(s.blocks, &tableBlock{caption: b.line("quality", "sources-heading", nil), captionLevel: 2,
 			keepRows: 1, cols: []column{
-				{"Source", 34, "L"},
-				{"Kind", 26, "L"},
-				{"File", 54, "L"},
-				{"Rows read", 24, "R"},
-				{"Rejected", 22, "R"},
-				{"% rejected", 20, "R"},
+				{"Source", 32, "L"},
+				{"Kind", 24, "L"},
+				{"File", 44, "L"},
+				{"Rows read", 22, "R"},
+				{"Rejected", 20, "R"},
+				{"% rejected", 18, "R"},
+				{"Duplicates", 20, "R"},
 			}, rows: rows, note: b.line("quality", "sources-note", nil)})
+		s.blocks = append(s.blocks, b.residence()...)
 	}
 	if len(in.DataQuality) > 0 {
 		s.blocks = append(s.blocks, b.fieldsTable()...)
@@ -1053,4 +1055,48 @@ func (b *builder) annex() *section {
 		{"Description", 84, "L"},
 	}, rows: rows})
 	return s
+}
+
+// publishedCount prints a published count: * when withheld.
+func publishedCount(v float64) string {
+	if math.IsNaN(v) {
+		return "*"
+	}
+	return fixed(v, 0)
+}
+
+// residence is the sentences on where records live: those of areas outside
+// the population source (counted in their quintile's numerator, unless the
+// run counts residents only), and how LSOAs matched the IMD lookup through
+// an LSOA 2011 → 2021 lookup.
+func (b *builder) residence() []block {
+	type count struct{ Source, Records string }
+	type matched struct {
+		Source string
+		Ways   []count
+	}
+	var outside []count
+	var matches []matched
+	for _, src := range b.in.Sources {
+		if v := src.OutsidePopulation; math.IsNaN(v) || v > 0 {
+			if !math.IsNaN(v) || src.Kind != "population" {
+				outside = append(outside, count{mdEscape(src.Name), publishedCount(v)})
+			}
+		}
+		if len(src.Matches) > 0 {
+			m := matched{Source: mdEscape(src.Name)}
+			for _, w := range src.Matches {
+				m.Ways = append(m.Ways, count{w.Label, publishedCount(w.Records)})
+			}
+			matches = append(matches, m)
+		}
+	}
+	var blocks []block
+	if len(outside) > 0 {
+		blocks = append(blocks, b.blocks("quality", "outside-population", map[string]any{"Sources": outside}, nil)...)
+	}
+	if len(matches) > 0 {
+		blocks = append(blocks, b.blocks("quality", "lsoa-matches", map[string]any{"Sources": matches}, nil)...)
+	}
+	return blocks
 }

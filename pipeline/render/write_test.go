@@ -94,10 +94,10 @@ func TestDataQualityCSV(t *testing.T) {
 	got := strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(dir, "data-quality.csv")))), "\n")
 	want := []string{
 		dataQualityHeader,
-		"sus_apc,,248102,6120,9342,96,2301,2.47,3.77,0.04,0.93,,,,,,,,,",
-		"sus_apc,ER-2b,61230,1400,2210,15,612,2.29,3.61,0.02,1,,,,,,,,,",
-		"wlmds,,18450,1100,420,80,150,5.96,2.28,0.43,0.81,,,,,,,,,",
-		"wlmds,ER-1a,18450,1100,420,80,150,5.96,2.28,0.43,0.81,,,,,,,,,",
+		"sus_apc,,248102,6120,9342,96,2301,2.47,3.77,0.04,0.93,,,,,,,,,,0,0,,,,,,",
+		"sus_apc,ER-2b,61230,1400,2210,15,612,2.29,3.61,0.02,1,,,,,,,,,,0,0,,,,,,",
+		"wlmds,,18450,1100,420,80,150,5.96,2.28,0.43,0.81,,,,,,,,,,0,0,,,,,,",
+		"wlmds,ER-1a,18450,1100,420,80,150,5.96,2.28,0.43,0.81,,,,,,,,,,0,0,,,,,,",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("data-quality.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -107,7 +107,32 @@ func TestDataQualityCSV(t *testing.T) {
 const dataQualityHeader = "source,indicator,records,ethnic_not_stated,ethnic_not_known,ethnic_blank_or_invalid,no_valid_lsoa," +
 	"pct_ethnic_not_stated,pct_ethnic_not_known,pct_ethnic_blank_or_invalid,pct_no_valid_lsoa," +
 	"prev_records,prev_pct_ethnic_not_stated,prev_pct_ethnic_not_known,prev_pct_ethnic_blank_or_invalid,prev_pct_no_valid_lsoa," +
-	"change_pct_ethnic_not_stated,change_pct_ethnic_not_known,change_pct_ethnic_blank_or_invalid,change_pct_no_valid_lsoa"
+	"change_pct_ethnic_not_stated,change_pct_ethnic_not_known,change_pct_ethnic_blank_or_invalid,change_pct_no_valid_lsoa," +
+	"duplicates,outside_population,lsoa_direct,lsoa_lsoa2011,lsoa_lsoa2011_split,lsoa_lsoa2021,lsoa_lsoa2021_merged,lsoa_unmatched"
+
+// Duplicates, records outside the population and how LSOAs matched reach
+// data-quality.csv, and the statement says them.
+func TestDataQualityDuplicatesAndMatches(t *testing.T) {
+	in := sampleInput()
+	matches := []MatchCount{{"direct", 240000}, {"lsoa2011", 8000}, {"unmatched", 100}}
+	for i, q := range in.DataQuality {
+		if q.Source == "sus_apc" && q.Indicator == "" {
+			in.DataQuality[i].Duplicates, in.DataQuality[i].OutsidePopulation, in.DataQuality[i].Matches = 500, 12, matches
+		}
+	}
+	in.Sources[0].Duplicates, in.Sources[0].OutsidePopulation, in.Sources[0].Matches = 500, 12, matches
+	dir := mustWrite(t, in)
+	got := strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(dir, "data-quality.csv")))), "\n")
+	if want := "sus_apc,,248102,6120,9342,96,2301,2.47,3.77,0.04,0.93,,,,,,,,,,500,12,240000,8000,,,,100"; got[1] != want {
+		t.Errorf("data-quality.csv row:\n%s\nwant\n%s", got[1], want)
+	}
+	html := string(mustRead(t, filepath.Join(dir, "statement.html")))
+	for _, want := range []string{">Duplicates<", ">500<", "12 from " + in.Sources[0].Name, "240,000 direct", "8,000 lsoa2011"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("statement.html lacks %q", want)
+		}
+	}
+}
 
 // With last year's counts, data-quality.csv and the data pack give them and
 // the change in percentage points (this year's printed share minus last
@@ -118,10 +143,10 @@ func TestDataQualityPrevious(t *testing.T) {
 	got := strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(dir, "data-quality.csv")))), "\n")
 	want := []string{
 		dataQualityHeader,
-		"sus_apc,,248102,6120,9342,96,2301,2.47,3.77,0.04,0.93,0,,,,,,,,",
-		"sus_apc,ER-2b,61230,1400,2210,15,612,2.29,3.61,0.02,1,,,,,,,,,",
-		"wlmds,,18450,1100,420,80,150,5.96,2.28,0.43,0.81,17200,5.99,2.62,0.35,0.99,-0.03,-0.34,0.08,-0.18",
-		"wlmds,ER-1a,18450,1100,420,80,150,5.96,2.28,0.43,0.81,17200,5.99,2.62,0.35,0.99,-0.03,-0.34,0.08,-0.18",
+		"sus_apc,,248102,6120,9342,96,2301,2.47,3.77,0.04,0.93,0,,,,,,,,,0,0,,,,,,",
+		"sus_apc,ER-2b,61230,1400,2210,15,612,2.29,3.61,0.02,1,,,,,,,,,,0,0,,,,,,",
+		"wlmds,,18450,1100,420,80,150,5.96,2.28,0.43,0.81,17200,5.99,2.62,0.35,0.99,-0.03,-0.34,0.08,-0.18,0,0,,,,,,",
+		"wlmds,ER-1a,18450,1100,420,80,150,5.96,2.28,0.43,0.81,17200,5.99,2.62,0.35,0.99,-0.03,-0.34,0.08,-0.18,0,0,,,,,,",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("data-quality.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -165,8 +190,10 @@ func TestDataQualityNoPreviousInDataPack(t *testing.T) {
 	if h := strings.Join(rows[0], ","); h != dataQualityHeader {
 		t.Errorf("Data quality sheet header %q, want %q", h, dataQualityHeader)
 	}
-	if n := len(rows[1]); n != 11 {
-		t.Errorf("Data quality sheet row 2 has %d cells (%q), want 11: no previous year's", n, rows[1])
+	for i := 11; i < 20 && i < len(rows[1]); i++ {
+		if rows[1][i] != "" {
+			t.Errorf("Data quality sheet row 2 has %q in column %d, want no previous year's figures", rows[1][i], i+1)
+		}
 	}
 }
 
@@ -370,8 +397,8 @@ func TestDataQualityWithheld(t *testing.T) {
 	dir := mustWrite(t, in)
 	csvRows := strings.Split(strings.TrimSpace(string(mustRead(t, filepath.Join(dir, "data-quality.csv")))), "\n")
 	wantCSV := []string{
-		"cvdprevent,,100,5,,0,10,4.86,,0,9.5,90,3.5,2,,9.25,1.36,,,0.25",
-		"cvdprevent,CVD-1,,,,,,,,,,,,,,,,,,",
+		"cvdprevent,,100,5,,0,10,4.86,,0,9.5,90,3.5,2,,9.25,1.36,,,0.25,0,0,,,,,,",
+		"cvdprevent,CVD-1,,,,,,,,,,,,,,,,,,,0,0,,,,,,",
 	}
 	if len(csvRows) < 3 || !slices.Equal(csvRows[1:3], wantCSV) {
 		t.Errorf("data-quality.csv:\n%s\nwant rows 2 and 3:\n%s", strings.Join(csvRows, "\n"), strings.Join(wantCSV, "\n"))
@@ -387,8 +414,8 @@ func TestDataQualityWithheld(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, w := range []string{
-		"cvdprevent,,100,5,*,0,10,4.86,*,0,9.5,90,3.5,2,*,9.25,1.36,*,*,0.25",
-		"cvdprevent,CVD-1,*,*,*,*,*,*,*,*,*",
+		"cvdprevent,,100,5,*,0,10,4.86,*,0,9.5,90,3.5,2,*,9.25,1.36,*,*,0.25,0,0",
+		"cvdprevent,CVD-1,*,*,*,*,*,*,*,*,*,,,,,,,,,,0,0",
 	} {
 		if g := strings.Join(rows[i+1], ","); g != w {
 			t.Errorf("Data quality sheet row %d: %q, want %q", i+2, g, w)

@@ -904,6 +904,18 @@ func (p *xlsxPack) dataQuality() error {
 					vals = append(vals, xlsxPublished(v))
 				}
 			}
+		} else {
+			vals = append(vals, make([]any, 9)...)
+		}
+		vals = append(vals, xlsxCount(q.Duplicates), xlsxCount(q.OutsidePopulation))
+		for _, l := range matchColumns {
+			var v any
+			for _, m := range q.Matches {
+				if m.Label == l {
+					v = xlsxPublished(m.Records)
+				}
+			}
+			vals = append(vals, v)
 		}
 		if err := p.row(s, r, vals...); err != nil {
 			return err
@@ -1005,4 +1017,12 @@ func sortedPopulation(pop []PopulationRow) []PopulationRow {
 			metrics.Row{Breakdown: out[j].Breakdown, Group: out[j].Group})
 	})
 	return out
+}
+
+// xlsxCount is a published count that may not apply: blank when NaN.
+func xlsxCount(v float64) any {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return xlsxPublished(v)
 }

@@ -398,3 +398,24 @@ func deref(s *string, def string) string {
 	}
 	return *s
 }
+
+// LSOACounts returns a record-level source's records per LSOA code (upper
+// case, trimmed; "" for none), so that the caller can say how each code
+// matched the IMD lookup.
+func (e *Engine) LSOACounts(ctx context.Context, src string) (map[string]int64, error) {
+	rows, err := e.db.QueryContext(ctx, fmt.Sprintf("SELECT coalesce(upper(trim(lsoa)), ''), count(*) FROM %s GROUP BY ALL", ident(src)))
+	if err != nil {
+		return nil, fmt.Errorf("transform: LSOAs of %s: %s", src, sqlMessage(err))
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var code string
+		var n int64
+		if err := rows.Scan(&code, &n); err != nil {
+			return nil, err
+		}
+		out[code] = n
+	}
+	return out, rows.Err()
+}
