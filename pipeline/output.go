@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"hiis/pipeline/diag"
 	"hiis/pipeline/disclose"
 	"hiis/pipeline/manifest"
 	"hiis/pipeline/metrics"
@@ -39,7 +40,9 @@ func (r *run) finish(runErr error) error {
 		if errors.As(runErr, &se) {
 			stage = se.Stage
 		}
-		r.man.Failure = &manifest.Failure{Stage: stage, Error: runErr.Error()}
+		// The error may quote records: the manifest (outside restricted/)
+		// gets a redacted line, restricted/failure.txt the full text.
+		r.man.Failure = &manifest.Failure{Stage: stage, Error: diag.Redact(runErr.Error())}
 		// Keep nothing rendered: remove everything but restricted/.
 		entries, err := os.ReadDir(r.tmp)
 		if err != nil {
@@ -53,6 +56,9 @@ func (r *run) finish(runErr error) error {
 			}
 		}
 		r.man.Outputs = nil
+		if err := writeFailure(r.tmp, stage, runErr); err != nil {
+			runErr = errors.Join(runErr, err)
+		}
 		if err := r.copyRejects(); err != nil {
 			runErr = errors.Join(runErr, fmt.Errorf("copying the rejects files: %w", err))
 		}
@@ -60,9 +66,9 @@ func (r *run) finish(runErr error) error {
 		r.man.Status = "ok"
 	}
 	r.man.Tool.DuckDB = r.duckdb
-	if err := r.man.Write(r.tmp); err != nil {
+	if err := writeManifest(&r.man, r.tmp); err != nil {
 		os.RemoveAll(r.tmp)
-		return errors.Join(runErr, fmt.Errorf("writing %s: %w", manifest.Name, err))
+		return errors.Join(runErr, fmt.Errorf("writing the run folder %s: %w", target, err))
 	}
 	if err := replaceDir(r.tmp, target, runErr != nil); err != nil {
 		os.RemoveAll(r.tmp)
@@ -82,6 +88,18 @@ func (r *run) finish(runErr error) error {
 		}
 	}
 	return runErr
+}
+
+// FailureFile is where a failed run folder keeps the full error text,
+// which may quote records: inside restricted/, never published.
+const FailureFile = "restricted/failure.txt"
+
+func writeFailure(dir, stage string, runErr error) error {
+	p := filepath.Join(dir, filepath.FromSlash(FailureFile))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, []byte("stage: "+stage+"\n"+runErr.Error()+"\n"), 0o600)
 }
 
 // FailedDir is where a failed run's manifest goes, beside the run folder.
@@ -386,6 +404,10 @@ func replaceDir(tmp, out string, failed bool) error {
 	}
 	return os.RemoveAll(aside)
 }
+
+// writeManifest writes a run's manifest.json into dir; a seam for tests
+// that fill the disk.
+var writeManifest = (*manifest.Manifest).Write
 
 // rename is os.Rename, a seam for tests that make the final step fail.
 var rename = os.Rename
