@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"hiis/pipeline"
 	"hiis/pipeline/cli"
 	"hiis/pipeline/manifest"
+	"hiis/pipeline/tempdir"
 )
 
 // cliRun runs the hiis command line on cfgPath into out and returns its
@@ -318,5 +320,44 @@ func TestSIGTERMCleansUp(t *testing.T) {
 				t.Error("an interrupted run left a run folder")
 			}
 		})
+	}
+}
+
+// TestRunRemovesStaleTemporaries: a run removes the temporaries of earlier
+// runs whose process has ended (beside the run folder and in the work
+// folder) and keeps those of a live process and those it cannot prove dead.
+func TestRunRemovesStaleTemporaries(t *testing.T) {
+	cfgPath := miniProject(t, miniConfig, wlmdsHeader+goodRows(20))
+	dir := filepath.Dir(cfgPath)
+	out := filepath.Join(dir, "out")
+	done := exec.Command("true")
+	if err := done.Run(); err != nil {
+		t.Skip(err)
+	}
+	deadOwner := fmt.Sprintf("hiis %d 1\n", done.Process.Pid)
+	liveDir, err := tempdir.Make(filepath.Join(dir, "work"), "transform-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{filepath.Join(dir, ".out.tmp-111"), filepath.Join(dir, ".out.old-222"),
+		filepath.Join(dir, "work", "transform-333"), filepath.Join(dir, "work", "partitions-444")}
+	for _, p := range stale {
+		writeFile(t, filepath.Join(p, tempdir.OwnerFile), deadOwner)
+		writeFile(t, filepath.Join(p, "records.parquet"), "records")
+	}
+	unowned := filepath.Join(dir, "work", "transform-555")
+	writeFile(t, filepath.Join(unowned, "x"), "kept")
+	if code, stderr := cliRun(t, cfgPath, out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, p := range stale {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("stale %s kept", p)
+		}
+	}
+	for _, p := range []string{liveDir, unowned} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: %v", p, err)
+		}
 	}
 }
