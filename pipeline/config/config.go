@@ -428,6 +428,18 @@ func (r *Run) roots() []string {
 	return roots
 }
 
+// DataRootDir is the data root as an absolute path: none, or one.
+func (r *Run) DataRootDir() []string {
+	if r.DataRoot == "" {
+		return nil
+	}
+	dr := r.DataRoot
+	if !filepath.IsAbs(dr) {
+		dr = filepath.Join(r.Dir, dr)
+	}
+	return []string{filepath.Clean(dr)}
+}
+
 // Load reads and validates a run configuration. Every problem found is
 // returned at once as a *diag.Error.
 func Load(path string) (*Run, error) {
