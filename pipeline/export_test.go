@@ -9,3 +9,7 @@ func SetWriteManifest(f func(m *manifest.Manifest, dir string) error) (restore f
 	writeManifest = f
 	return func() { writeManifest = old }
 }
+
+// CheckOutput is checkOutput: the refusal of an output folder hiis did
+// not make.
+var CheckOutput = checkOutput

@@ -445,3 +445,7 @@ func (r *run) provenance() render.Provenance {
 // WorkTempPrefixes are the temporary folders a run makes in the work
 // folder (tempdir.Make); each run removes those whose owner is dead.
 var WorkTempPrefixes = []string{"transform-", "partitions-"}
+
+// SnapshotTempPrefixes are the temporary folders extract may make (with
+// tempdir.Make) in work/snapshots, such as DuckDB's spill folder.
+var SnapshotTempPrefixes = []string{".duckdb-tmp-"}

@@ -2,7 +2,9 @@ package pipeline_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -359,5 +361,83 @@ func TestRunRemovesStaleTemporaries(t *testing.T) {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s removed: %v", p, err)
 		}
+	}
+}
+
+// TestOutputOwnership: which folders hiis may write a run into, decided by
+// the manifest's own fields, not its name.
+func TestOutputOwnership(t *testing.T) {
+	run := `{"tool": {"name": "hiis", "version": "0.1.0"}, "status": "ok"}`
+	failed := `{"tool": {"name": "hiis"}, "status": "failed"}`
+	many := `{"tool": {"name": "hiis"}, "status": "ok", "kind": "organisations"}`
+	for _, tc := range []struct {
+		name       string
+		out, fails string // manifest.json of out and out.failed; "" none, "-" folder absent, "file" a file
+		ok         bool
+	}{
+		{"absent", "-", "-", true},
+		{"empty folder", "", "-", true},
+		{"run folder", run, "-", true},
+		{"multi-organisation folder", many, "-", true},
+		{"with its failure report", run, failed, true},
+		{"foreign manifest", `{"name": "web-app"}`, "-", false},
+		{"other tool", `{"tool": {"name": "other"}, "status": "ok"}`, "-", false},
+		{"running", `{"tool": {"name": "hiis"}, "status": "running"}`, "-", false},
+		{"not json", "manifest", "-", false},
+		{"a file", "file", "-", false},
+		{"failure report as out", failed, "-", false},
+		{"run folder as out.failed", run, run, false},
+		{"foreign out.failed", run, `{"x": 1}`, false},
+		{"out.failed a file", "-", "file", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			for dir, m := range map[string]string{out: tc.out, out + ".failed": tc.fails} {
+				switch m {
+				case "-":
+				case "file":
+					writeFile(t, dir, "x")
+				case "":
+					os.MkdirAll(dir, 0o755)
+				default:
+					writeFile(t, filepath.Join(dir, manifest.Name), m)
+				}
+			}
+			err := pipeline.CheckOutput(out)
+			var refused *pipeline.RefusedError
+			if tc.ok && err != nil {
+				t.Errorf("refused: %v", err)
+			}
+			if !tc.ok && !errors.As(err, &refused) {
+				t.Errorf("accepted (%v)", err)
+			}
+		})
+	}
+	t.Run("symlink to a run folder", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "real", manifest.Name), run)
+		os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "out"))
+		if err := pipeline.CheckOutput(filepath.Join(dir, "out")); err == nil {
+			t.Error("a symbolic link was accepted as the output folder")
+		}
+	})
+}
+
+// TestRunManyRefusesBeforeWork: a multi-organisation run into a folder hiis
+// did not make is refused before anything is extracted.
+func TestRunManyRefusesBeforeWork(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	work := t.TempDir()
+	writeFile(t, filepath.Join(out, manifest.Name), `{"name": "web-app"}`)
+	_, err := pipeline.RunMany(context.Background(), mustLoad(t, orgsConfig), pipeline.Options{Out: out, Work: work})
+	var refused *pipeline.RefusedError
+	if !errors.As(err, &refused) || refused.Path != out {
+		t.Fatalf("error %v, want a refusal naming %s", err, out)
+	}
+	if m, _ := filepath.Glob(filepath.Join(work, "*", "*")); len(m) > 0 {
+		t.Errorf("work done before the refusal: %v", m)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, manifest.Name)); string(b) != `{"name": "web-app"}` {
+		t.Error("the foreign manifest changed")
 	}
 }

@@ -66,6 +66,9 @@ func newRun(cfg *config.Run, opt Options) (*run, error) {
 	if _, err := tempdir.CleanStale(work, WorkTempPrefixes...); err != nil {
 		return nil, err
 	}
+	if _, err := tempdir.CleanStale(filepath.Join(work, "snapshots"), SnapshotTempPrefixes...); err != nil {
+		return nil, err
+	}
 	r := &run{cfg: cfg, opt: opt, out: out, work: work, progress: progress{w: opt.Progress, tty: opt.TTY}}
 	r.man = manifest.Manifest{
 		Tool: manifest.Tool{Name: "hiis", Version: version.Version, Revision: version.Revision, Go: runtime.Version(),
