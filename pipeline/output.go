@@ -308,8 +308,11 @@ func ownFolder(p string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if st.Mode()&os.ModeSymlink != 0 {
+		return 0, &RefusedError{p, "it is a symbolic link; name the folder it points to"}
+	}
 	if !st.IsDir() {
-		return 0, &RefusedError{p, "it is not a folder"}
+		return 0, &RefusedError{p, "it is a file, not a folder"}
 	}
 	entries, err := os.ReadDir(p)
 	if err != nil {

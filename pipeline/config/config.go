@@ -418,14 +418,7 @@ func realPath(p string) string {
 // folder and the data root.
 func (r *Run) roots() []string {
 	roots := append([]string{r.Dir}, r.ExtraRoots...)
-	if r.DataRoot != "" {
-		dr := r.DataRoot
-		if !filepath.IsAbs(dr) {
-			dr = filepath.Join(r.Dir, dr)
-		}
-		roots = append(roots, filepath.Clean(dr))
-	}
-	return roots
+	return append(roots, r.DataRootDir()...)
 }
 
 // DataRootDir is the data root as an absolute path: none, or one.

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"hiis/pipeline/config"
 	"hiis/pipeline/diag"
 )
 
@@ -281,7 +282,7 @@ func inside(p string, roots []string) bool {
 	}
 	for _, root := range roots {
 		if r, err := filepath.EvalSymlinks(root); err == nil {
-			if rel, err := filepath.Rel(r, real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			if config.Within(r, real) {
 				return true
 			}
 		}
