@@ -284,8 +284,17 @@ func TestSIGTERMCleansUp(t *testing.T) {
 	if os.Getenv("HIIS_SIGTERM_CHILD") != "" {
 		os.Exit(cli.Main([]string{"run", "--config", fixtureConfig, "--out", os.Getenv("HIIS_SIGTERM_CHILD"), "--force"}, os.Stdout, os.Stderr))
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
-		t.Run(sig.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		when string // the temporary whose appearance marks mid-run
+		name string
+	}{
+		{syscall.SIGTERM, filepath.Join("work", "snapshots", "*"), "during extract"},
+		{syscall.SIGHUP, filepath.Join("work", "transform-*"), "during transform"}, // DuckDB scratch holds records
+		{syscall.SIGTERM, filepath.Join("work", "transform-*"), "during transform"},
+	} {
+		sig := tc.sig
+		t.Run(sig.String()+" "+tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestSIGTERMCleansUp$")
 			cmd.Env = append(os.Environ(), "HIIS_SIGTERM_CHILD="+out)
@@ -299,7 +308,7 @@ func TestSIGTERMCleansUp(t *testing.T) {
 			deadline := time.Now().Add(60 * time.Second)
 			for {
 				m, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".out.tmp-*"))
-				s, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "work", "snapshots", "*"))
+				s, _ := filepath.Glob(filepath.Join(filepath.Dir(out), tc.when))
 				if len(m) > 0 && len(s) > 0 {
 					break
 				}
@@ -307,7 +316,7 @@ func TestSIGTERMCleansUp(t *testing.T) {
 					cmd.Process.Kill()
 					t.Fatalf("the run did not start: %s", stderr.String())
 				}
-				time.Sleep(20 * time.Millisecond)
+				time.Sleep(5 * time.Millisecond)
 			}
 			cmd.Process.Signal(sig)
 			err := cmd.Wait()
