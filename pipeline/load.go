@@ -297,7 +297,7 @@ func LoadIndicators(cfg *config.Run) ([]*indicator.Indicator, error) {
 	if err != nil {
 		return nil, diagError(at, "indicators.dir: %v", err)
 	}
-	all, err := indicator.Load(dir)
+	all, err := indicator.Load(dir, cfg.DataRootDir()...)
 	var de *diag.Error
 	if err != nil && !errors.As(err, &de) {
 		return nil, diagError(at, "indicators.dir: %v", err)

@@ -16,6 +16,7 @@ import (
 	"hiis/pipeline/manifest"
 	"hiis/pipeline/refdata"
 	"hiis/pipeline/source"
+	"hiis/pipeline/tempdir"
 	"hiis/pipeline/transform"
 )
 
@@ -80,6 +81,9 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	if err := checkTarget(cfg, out, work); err != nil {
 		return sum, &InvalidError{err}
 	}
+	if err := checkOutput(out); err != nil {
+		return sum, err
+	}
 	sum.Out = out
 	var lookup *refdata.OrgLookup
 	var lookupFile *manifest.File
@@ -137,7 +141,10 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	}
 
 	// 2. Split each snapshot by organisation.
-	parts := filepath.Join(work, "partitions-"+filepath.Base(top))
+	parts, err := tempdir.Make(work, "partitions-")
+	if err != nil {
+		return sum, err
+	}
 	defer os.RemoveAll(parts)
 	var srcs []transform.PartitionSource
 	kinds := map[string]source.Kind{}
@@ -250,7 +257,7 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	if err := writeJSON(filepath.Join(top, manifest.Name), mm); err != nil {
 		return sum, err
 	}
-	if err := replaceDir(top, out); err != nil {
+	if err := replaceDir(top, out, false); err != nil {
 		return sum, err
 	}
 	// The folders now live under out.

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -10,11 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"hiis/pipeline/diag"
 	"hiis/pipeline/disclose"
 	"hiis/pipeline/manifest"
 	"hiis/pipeline/metrics"
 	"hiis/pipeline/refdata"
 	"hiis/pipeline/render"
+	"hiis/pipeline/tempdir"
 	"hiis/pipeline/version"
 )
 
@@ -38,20 +41,25 @@ func (r *run) finish(runErr error) error {
 		if errors.As(runErr, &se) {
 			stage = se.Stage
 		}
-		r.man.Failure = &manifest.Failure{Stage: stage, Error: runErr.Error()}
+		// The error may quote records: the manifest (outside restricted/)
+		// gets a redacted line, restricted/failure.txt the full text.
+		r.man.Failure = &manifest.Failure{Stage: stage, Error: diag.Redact(runErr.Error())}
 		// Keep nothing rendered: remove everything but restricted/.
 		entries, err := os.ReadDir(r.tmp)
 		if err != nil {
 			return errors.Join(runErr, err)
 		}
 		for _, e := range entries {
-			if e.Name() != "restricted" {
+			if e.Name() != "restricted" && e.Name() != tempdir.OwnerFile {
 				if err := os.RemoveAll(filepath.Join(r.tmp, e.Name())); err != nil {
 					return errors.Join(runErr, err)
 				}
 			}
 		}
 		r.man.Outputs = nil
+		if err := writeFailure(r.tmp, stage, runErr); err != nil {
+			runErr = errors.Join(runErr, err)
+		}
 		if err := r.copyRejects(); err != nil {
 			runErr = errors.Join(runErr, fmt.Errorf("copying the rejects files: %w", err))
 		}
@@ -59,11 +67,11 @@ func (r *run) finish(runErr error) error {
 		r.man.Status = "ok"
 	}
 	r.man.Tool.DuckDB = r.duckdb
-	if err := r.man.Write(r.tmp); err != nil {
+	if err := writeManifest(&r.man, r.tmp); err != nil {
 		os.RemoveAll(r.tmp)
-		return errors.Join(runErr, fmt.Errorf("writing %s: %w", manifest.Name, err))
+		return errors.Join(runErr, fmt.Errorf("writing the run folder %s: %w", target, err))
 	}
-	if err := replaceDir(r.tmp, target); err != nil {
+	if err := replaceDir(r.tmp, target, runErr != nil); err != nil {
 		os.RemoveAll(r.tmp)
 		return errors.Join(runErr, err)
 	}
@@ -72,12 +80,27 @@ func (r *run) finish(runErr error) error {
 		se.Manifest = filepath.Join(target, manifest.Name)
 	}
 	if runErr == nil {
-		// An earlier failure report is stale once a run succeeds.
-		if err := os.RemoveAll(FailedDir(r.out)); err != nil {
-			return err
+		// An earlier failure report is stale once a run succeeds; remove
+		// it only if it is hiis's own.
+		if kind, err := ownFolder(FailedDir(r.out)); err == nil && kind == folderFailed {
+			if err := os.RemoveAll(FailedDir(r.out)); err != nil {
+				return err
+			}
 		}
 	}
 	return runErr
+}
+
+// FailureFile is where a failed run folder keeps the full error text,
+// which may quote records: inside restricted/, never published.
+const FailureFile = "restricted/failure.txt"
+
+func writeFailure(dir, stage string, runErr error) error {
+	p := filepath.Join(dir, filepath.FromSlash(FailureFile))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, []byte("stage: "+stage+"\n"+runErr.Error()+"\n"), 0o600)
 }
 
 // FailedDir is where a failed run's manifest goes, beside the run folder.
@@ -270,45 +293,164 @@ func (r *run) render() error {
 	return nil
 }
 
-// outputTemp makes the temporary folder a run writes into, beside out.
+// outputTemp makes the temporary folder a run writes into, beside out,
+// owned by this process (tempdir), after removing the temporaries that
+// earlier runs into out left when they were killed.
 func outputTemp(out string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
-	if err != nil {
+	if _, err := tempdir.CleanStale(filepath.Dir(out), tempPrefixes(out)...); err != nil {
 		return "", err
 	}
-	return tmp, os.Chmod(tmp, 0o755)
+	return tempdir.Make(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
 }
 
-// replaceDir renames tmp to out, replacing an earlier run folder. It
-// refuses to replace a folder that is not empty and not a hiis run folder
-// (one with a manifest.json), so a mistyped --out cannot delete someone's
-// files.
-func replaceDir(tmp, out string) error {
-	old := ""
-	if _, err := os.Stat(out); err == nil {
-		entries, _ := os.ReadDir(out)
-		if _, err := os.Stat(filepath.Join(out, manifest.Name)); err != nil && len(entries) > 0 {
-			return fmt.Errorf("%s exists and is not a hiis run folder (it has no %s); choose another output folder or remove it", out, manifest.Name)
-		}
-		old = out + ".old"
-		if err := os.RemoveAll(old); err != nil {
-			return err
-		}
-		if err := os.Rename(out, old); err != nil {
-			return fmt.Errorf("moving the previous run folder aside: %w", err)
-		}
+// tempPrefixes are the names of the temporaries a run into out makes
+// beside it: the folder it writes, and the previous run moved aside.
+func tempPrefixes(out string) []string {
+	b := "." + filepath.Base(out)
+	return []string{b + ".tmp-", b + ".old-"}
+}
+
+// RefusedError is an output folder hiis will not write: something there is
+// not a hiis run folder, so replacing it could lose someone's files.
+type RefusedError struct {
+	Path   string
+	Reason string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("refusing to write %s: %s; choose another output folder, or move it away", e.Path, e.Reason)
+}
+
+// Folder kinds checkOutput recognises.
+const (
+	folderAbsent = iota
+	folderEmpty
+	folderRun    // a single run folder (status ok or failed)
+	folderFailed // a failed run's folder (status failed)
+	folderMany   // a multi-organisation run folder
+)
+
+// ownFolder says what p is, or a RefusedError when it is something hiis
+// did not make: a file, a symbolic link, a folder with other files, or a
+// manifest.json that hiis did not write (its own fields decide, not its
+// name).
+func ownFolder(p string) (int, error) {
+	st, err := os.Lstat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return folderAbsent, nil
 	}
-	if err := os.Rename(tmp, out); err != nil {
+	if err != nil {
+		return 0, err
+	}
+	if st.Mode()&os.ModeSymlink != 0 {
+		return 0, &RefusedError{p, "it is a symbolic link; name the folder it points to"}
+	}
+	if !st.IsDir() {
+		return 0, &RefusedError{p, "it is a file, not a folder"}
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return 0, err
+	}
+	if len(entries) == 0 {
+		return folderEmpty, nil
+	}
+	b, err := os.ReadFile(filepath.Join(p, manifest.Name))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, &RefusedError{p, "it is not empty and not a hiis run folder (it has no " + manifest.Name + ")"}
+	}
+	if err != nil {
+		return 0, err
+	}
+	var m struct {
+		Tool struct {
+			Name string `json:"name"`
+		} `json:"tool"`
+		Status string `json:"status"`
+		Kind   string `json:"kind"`
+	}
+	if json.Unmarshal(b, &m) != nil || m.Tool.Name != "hiis" {
+		return 0, &RefusedError{p, "its " + manifest.Name + " was not written by hiis"}
+	}
+	switch {
+	case m.Kind == "organisations" && m.Status == "ok":
+		return folderMany, nil
+	case m.Kind == "" && m.Status == "ok":
+		return folderRun, nil
+	case m.Kind == "" && m.Status == "failed":
+		return folderFailed, nil
+	}
+	return 0, &RefusedError{p, "its " + manifest.Name + " is not that of a finished hiis run"}
+}
+
+// checkOutput refuses, before any work, an output folder hiis may not
+// replace, and a <out>.failed that is not a hiis failed-run folder (a
+// failed run would replace it).
+func checkOutput(out string) error {
+	kind, err := ownFolder(out)
+	if err != nil {
 		return err
 	}
-	if old != "" {
-		return os.RemoveAll(old)
+	if kind == folderFailed {
+		return &RefusedError{out, "it holds a failed run's report, not a run folder"}
+	}
+	kind, err = ownFolder(FailedDir(out))
+	if err != nil {
+		return err
+	}
+	if kind == folderRun || kind == folderMany {
+		return &RefusedError{FailedDir(out), "it is a run folder, not a failed run's report"}
 	}
 	return nil
 }
+
+// replaceDir renames tmp to out, replacing what was there only when it is
+// hiis's own (see ownFolder: an empty folder, a run folder, or, for a
+// failed run's report, an earlier report). The previous folder is moved
+// aside into a temporary folder of this run's own, removed once tmp is in
+// place, and moved back if that fails.
+func replaceDir(tmp, out string, failed bool) error {
+	kind, err := ownFolder(out)
+	if err != nil {
+		return err
+	}
+	if failed != (kind == folderFailed) && kind != folderAbsent && kind != folderEmpty {
+		return &RefusedError{out, "it is not a folder of the kind this run writes"}
+	}
+	if err := tempdir.Release(tmp); err != nil {
+		return err
+	}
+	if kind == folderAbsent {
+		return rename(tmp, out)
+	}
+	aside, err := tempdir.Make(filepath.Dir(out), tempPrefixes(out)[1])
+	if err != nil {
+		return fmt.Errorf("moving the previous run folder aside: %w", err)
+	}
+	prev := filepath.Join(aside, "previous")
+	if err := os.Rename(out, prev); err != nil {
+		os.RemoveAll(aside)
+		return fmt.Errorf("moving the previous run folder aside: %w", err)
+	}
+	if err := rename(tmp, out); err != nil {
+		if back := os.Rename(prev, out); back != nil {
+			return errors.Join(err, fmt.Errorf("the previous run folder is kept in %s: %w", prev, back))
+		}
+		os.RemoveAll(aside)
+		return err
+	}
+	return os.RemoveAll(aside)
+}
+
+// writeManifest writes a run's manifest.json into dir; a seam for tests
+// that fill the disk.
+var writeManifest = (*manifest.Manifest).Write
+
+// rename is os.Rename, a seam for tests that make the final step fail.
+var rename = os.Rename
 
 // provenance lists the sha256 of the config and inputs for the data pack,
 // by file name only, so that a re-run from the bundle lists the same.
@@ -355,3 +497,11 @@ func (r *run) matchCounts(src string, publish func(int64) float64) []render.Matc
 	}
 	return out
 }
+
+// WorkTempPrefixes are the temporary folders a run makes in the work
+// folder (tempdir.Make); each run removes those whose owner is dead.
+var WorkTempPrefixes = []string{"transform-", "partitions-"}
+
+// SnapshotTempPrefixes are the temporary folders extract may make (with
+// tempdir.Make) in work/snapshots, such as DuckDB's spill folder.
+var SnapshotTempPrefixes = []string{".duckdb-tmp-"}

@@ -18,6 +18,7 @@ import (
 	"hiis/pipeline/refdata"
 	"hiis/pipeline/render"
 	"hiis/pipeline/source"
+	"hiis/pipeline/tempdir"
 	"hiis/pipeline/transform"
 	"hiis/pipeline/trend"
 	"hiis/pipeline/version"
@@ -63,6 +64,16 @@ func newRun(cfg *config.Run, opt Options) (*run, error) {
 	}
 	if err := checkTarget(cfg, out, work); err != nil {
 		return nil, &InvalidError{err}
+	}
+	if err := checkOutput(out); err != nil {
+		return nil, err
+	}
+	// Scratch of earlier runs killed before they could clean up.
+	if _, err := tempdir.CleanStale(work, WorkTempPrefixes...); err != nil {
+		return nil, err
+	}
+	if _, err := tempdir.CleanStale(filepath.Join(work, "snapshots"), SnapshotTempPrefixes...); err != nil {
+		return nil, err
 	}
 	r := &run{cfg: cfg, opt: opt, out: out, work: work, progress: newProgress(opt.Progress, opt.TTY)}
 	r.man = manifest.Manifest{
@@ -262,7 +273,7 @@ func (r *run) transform(ctx context.Context) error {
 	if err := os.MkdirAll(r.work, 0o755); err != nil {
 		return err
 	}
-	scratch, err := os.MkdirTemp(r.work, "transform-")
+	scratch, err := tempdir.Make(r.work, "transform-")
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -41,13 +43,21 @@ func (e *ExitError) Unwrap() error { return e.Err }
 
 // Main runs the command line with args and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C, a scheduler's or docker's SIGTERM and a closed terminal's
+	// SIGHUP all cancel the run, which then removes its temporaries; a
+	// second signal kills at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
+		// What a cancelled stage returned may not say so (DuckDB's
+		// "interrupted"): the run was interrupted, not broken.
+		err = fmt.Errorf("%w (%w)", context.Canceled, err)
 	}
 	code := ExitCode(err)
 	fmt.Fprintln(stderr, message(err))
@@ -62,6 +72,7 @@ func ExitCode(err error) int {
 	var rse *extract.RejectShareError
 	var input *extract.InputError
 	var ue *usageError
+	var refused *pipeline.RefusedError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -69,10 +80,29 @@ func ExitCode(err error) int {
 		return ee.Code
 	case errors.As(err, &de), errors.As(err, &ie), errors.As(err, &ue):
 		return ExitInvalid
-	case errors.As(err, &rse), errors.As(err, &input):
+	case errors.As(err, &rse), errors.As(err, &input), errors.As(err, &refused):
+		return ExitChecks
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return ExitChecks // interrupted
+	case environmental(err):
 		return ExitChecks
 	}
 	return ExitInternal
+}
+
+// environmental reports whether err is the machine's or the files', not
+// hiis's: a full, read-only or forbidden disk, a missing or unreadable
+// file, an I/O error.
+func environmental(err error) bool {
+	for _, e := range []error{syscall.ENOSPC, syscall.EROFS, syscall.EACCES, syscall.EPERM, syscall.EDQUOT,
+		syscall.EIO, syscall.ENOENT, syscall.ENOTDIR, syscall.EISDIR, syscall.EMFILE, syscall.ENFILE, syscall.EFBIG, syscall.ENAMETOOLONG} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var pe *os.PathError
+	var le *os.LinkError
+	return errors.As(err, &pe) || errors.As(err, &le) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 func message(err error) string {
@@ -85,15 +115,22 @@ func message(err error) string {
 		}
 		return s
 	}
+	// Anything else may quote records: one value at most, cut short (the
+	// full text is in the failed run's restricted/failure.txt).
 	var se *pipeline.StageError
 	if errors.As(err, &se) {
-		msg := fmt.Sprintf("hiis: %s failed: %v", se.Stage, se.Err)
+		msg := fmt.Sprintf("hiis: %s failed: %s", se.Stage, diag.Redact(se.Err.Error()))
 		if se.Manifest != "" {
-			msg += "\nhiis: the previous run folder is unchanged; this run's manifest is " + se.Manifest
+			dir := filepath.Dir(se.Manifest)
+			msg += "\nhiis: the previous run folder is unchanged; this run's manifest is " + se.Manifest +
+				"\nhiis: the full error (restricted, may quote records) is in " + filepath.Join(dir, filepath.FromSlash(pipeline.FailureFile))
 		}
 		return msg
 	}
-	return "hiis: " + err.Error()
+	if errors.Is(err, context.Canceled) && ExitCode(err) == ExitChecks {
+		return "hiis: interrupted: " + diag.Redact(err.Error())
+	}
+	return "hiis: " + diag.Redact(err.Error())
 }
 
 // usageError is a command line that cannot run.

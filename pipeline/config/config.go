@@ -503,14 +503,19 @@ func realPath(p string) string {
 // folder and the data root.
 func (r *Run) roots() []string {
 	roots := append([]string{r.Dir}, r.ExtraRoots...)
-	if r.DataRoot != "" {
-		dr := r.DataRoot
-		if !filepath.IsAbs(dr) {
-			dr = filepath.Join(r.Dir, dr)
-		}
-		roots = append(roots, filepath.Clean(dr))
+	return append(roots, r.DataRootDir()...)
+}
+
+// DataRootDir is the data root as an absolute path: none, or one.
+func (r *Run) DataRootDir() []string {
+	if r.DataRoot == "" {
+		return nil
 	}
-	return roots
+	dr := r.DataRoot
+	if !filepath.IsAbs(dr) {
+		dr = filepath.Join(r.Dir, dr)
+	}
+	return []string{filepath.Clean(dr)}
 }
 
 // Load reads and validates a run configuration. Every problem found is

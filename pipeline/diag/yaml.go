@@ -25,7 +25,10 @@ func Parse(file string, data []byte, l *List) *yaml.Node {
 			msg = strings.TrimPrefix(msg, "yaml: ")
 		}
 		if msg == "EOF" {
-			msg = "file is empty"
+			msg, line = "file is empty", 1
+		}
+		if line == 0 {
+			line = errorLine(data, err.Error())
 		}
 		l.Add(Pos{File: file, Line: line}, "%s", msg)
 		return nil
@@ -35,6 +38,32 @@ func Parse(file string, data []byte, l *List) *yaml.Node {
 		return nil
 	}
 	return doc.Content[0]
+}
+
+// errorLine finds the line of a YAML error that yaml.v3 reports without
+// one (some scanner errors, such as a tab where indentation is expected):
+// the first line at which a prefix of data fails with the same message,
+// found by bisection; 1 if none does.
+func errorLine(data []byte, msg string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	fails := func(n int) bool {
+		var doc yaml.Node
+		err := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:n], nil))).Decode(&doc)
+		return err != nil && err.Error() == msg
+	}
+	lo, hi := 1, len(lines)
+	if hi == 0 || !fails(hi) {
+		return 1
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // At returns the position of a node in file.

@@ -1,5 +1,5 @@
 // Package indicator loads the declarative indicator definitions
-// (indicators/*.yaml), validates each against the catalogue's rules and
+// (indicators/*.yaml or *.yml), validates each against the catalogue's rules and
 // selects the ones a run switches on.
 package indicator
 
@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"hiis/pipeline/config"
 	"hiis/pipeline/diag"
 )
 
@@ -82,27 +83,43 @@ type Population struct {
 
 var idPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$`)
 
-// Load reads every *.yaml file in dir. All problems in all files are
-// returned at once as a *diag.Error.
-func Load(dir string) ([]*Indicator, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if err != nil {
-		return nil, err
+// Load reads every *.yaml and *.yml file in dir. A definition, and the
+// SQL file it names, must lie inside dir or one of roots (the data root)
+// once symbolic links are followed; one that does not is refused without
+// being read. All problems in all files are returned at once as a
+// *diag.Error.
+func Load(dir string, roots ...string) ([]*Indicator, error) {
+	var paths []string
+	for _, ext := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, ext))
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, m...)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("%s: no indicator definitions (*.yaml) found", dir)
+		return nil, fmt.Errorf("%s: no indicator definitions (*.yaml, *.yml) found", dir)
 	}
 	sort.Strings(paths)
+	allowed := append([]string{dir}, roots...)
 	var l diag.List
 	var all []*Indicator
 	seen := map[string]string{}
 	for _, p := range paths {
+		if !inside(p, allowed) {
+			l.Add(diag.Pos{File: p, Line: 1, Col: 1}, "the definition is not a regular file inside the indicators folder or the data root (links followed); it was not read")
+			continue
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return nil, err
 		}
 		ind := Parse(p, data, &l)
 		if ind == nil {
+			continue
+		}
+		if ind.SQL != "" && !strings.ContainsAny(ind.SQL, `/\`) && !inside(ind.SQLPath(), allowed) {
+			l.Add(ind.Pos.Of("sql"), "sql file %s lies outside the indicators folder and the data root (after following links); it was not read", ind.SQL)
 			continue
 		}
 		if ind.ID != "" {
@@ -142,7 +159,7 @@ func (ind *Indicator) check(l *diag.List) {
 	if ind.ID != "" {
 		base := strings.TrimSuffix(filepath.Base(ind.File), filepath.Ext(ind.File))
 		if base != ind.ID {
-			l.Add(at("id"), "id %q does not match the file name %q; name the file %s.yaml", ind.ID, filepath.Base(ind.File), ind.ID)
+			l.Add(at("id"), "id %q does not match the file name %q; name the file %s%s", ind.ID, filepath.Base(ind.File), ind.ID, filepath.Ext(ind.File))
 		}
 	}
 	switch ind.Evidence {
@@ -248,6 +265,26 @@ func (ind *Indicator) Standardised() bool {
 	for _, b := range append([]string{"overall"}, ind.Breakdowns...) {
 		if ind.MeasureFor(b) == DSR {
 			return true
+		}
+	}
+	return false
+}
+
+// inside reports whether p, with symbolic links followed, is a regular
+// file inside one of roots (their links followed too).
+func inside(p string, roots []string) bool {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return true // missing: Parse reports it without reading anything
+	}
+	if st, err := os.Stat(real); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	for _, root := range roots {
+		if r, err := filepath.EvalSymlinks(root); err == nil {
+			if config.Within(r, real) {
+				return true
+			}
 		}
 	}
 	return false
