@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -126,7 +128,11 @@ func runBaseline(ctx context.Context, cfgPath string) (baselineResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("baseline: source %s: %w", name, err)
 		}
-		if err := exec(sourceView(name, k, s, path)); err != nil {
+		header, err := csvHeader(path)
+		if err != nil {
+			return res, fmt.Errorf("baseline: source %s: %w", name, err)
+		}
+		if err := exec(sourceView(name, k, s, path, header)); err != nil {
 			return res, err
 		}
 	}
@@ -184,13 +190,17 @@ func runBaseline(ctx context.Context, cfgPath string) (baselineResult, error) {
 // (dates read as text and parsed in either accepted form), rows that do not
 // parse skipped (ignore_errors), joined to the IMD lookup, with the
 // normalised columns computed in SQL.
-func sourceView(name string, k source.Kind, s *config.Source, path string) string {
+func sourceView(name string, k source.Kind, s *config.Source, path string, present map[string]bool) string {
 	types := []string{}
 	var cols []string
 	for _, c := range k.Columns {
 		header := c.Name
 		if h := s.Columns[c.Name]; h != "" {
 			header = h
+		}
+		if c.Optional && !present[strings.ToLower(header)] {
+			cols = append(cols, "NULL AS "+ident(c.Name)) // an optional column the extract leaves out
+			continue
 		}
 		t := "VARCHAR"
 		expr := "s." + ident(header)
@@ -339,4 +349,23 @@ func configIn(data string) (string, error) {
 		return "", fmt.Errorf("%s: no run config (write the tree with hiis-fixtures --scale N --out %s): %w", data, data, err)
 	}
 	return p, nil
+}
+
+// csvHeader returns the lower-cased column names of a CSV's first line.
+func csvHeader(path string) (map[string]bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the header: %w", path, err)
+	}
+	out := map[string]bool{}
+	for _, h := range head {
+		out[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = true
+	}
+	return out, nil
 }
