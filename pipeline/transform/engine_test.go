@@ -24,7 +24,7 @@ import (
 
 // fixture extracts the fixture's apc and population into snapshots and
 // returns them with the indicators that read apc.
-func fixture(t *testing.T) ([]transform.Snapshot, []*indicator.Indicator, transform.Period, string) {
+func fixture(t testing.TB) ([]transform.Snapshot, []*indicator.Indicator, transform.Period, string) {
 	t.Helper()
 	cfg, err := config.Load(filepath.Join("..", "..", "config", "fixture.yaml"))
 	if err != nil {

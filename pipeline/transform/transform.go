@@ -144,6 +144,13 @@ GROUP BY GROUPING SETS (%[7]s)%[8]s`,
 // to their kinds; residents restricts events to LSOAs of the population
 // (or unknown ones).
 func Query(ind *indicator.Indicator, kinds map[string]source.Kind, residents bool) (string, error) {
+	return query(ind, kinds, residents, "")
+}
+
+// query is Query, with quality (aggregates named q_*, see
+// qualityAggregates) computed in the same scan of the events when it is
+// not "": the overall row carries the indicator's data-quality counts.
+func query(ind *indicator.Indicator, kinds map[string]source.Kind, residents bool, quality string) (string, error) {
 	if ind.SQL != "" {
 		b, err := os.ReadFile(ind.SQLPath())
 		if err != nil {
@@ -179,19 +186,24 @@ FROM %s WHERE %s AND breakdown IN (%s) GROUP BY breakdown, "group"`,
 	var b strings.Builder
 	fmt.Fprintf(&b, "WITH base AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, ident(ind.Source), filter)
 	pop := ind.Population
+	extra, outer := "", ""
+	if quality != "" {
+		extra = ", " + quality
+		outer = ", " + strings.Join(qualityColumns, ", ")
+	}
 	if pop == nil {
 		b.WriteString("\n")
-		b.WriteString(groupingQuery(ps, "base", fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator, CAST(%s AS DOUBLE) AS denominator", num, orNull(den))))
+		b.WriteString(groupingQuery(ps, "base", fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator, CAST(%s AS DOUBLE) AS denominator%s", num, orNull(den), extra)))
 		return b.String(), nil
 	}
 	// Events and population grouped alike, joined so that groups with
 	// people but no events (and events but no people) both appear.
 	fmt.Fprintf(&b, ",\npop AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, ident(pop.Source), condition(pop.Filter))
-	fmt.Fprintf(&b, ",\ne AS (%s)", groupingQuery(ps, "base", fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator", num)))
+	fmt.Fprintf(&b, ",\ne AS (%s)", groupingQuery(ps, "base", fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator%s", num, extra)))
 	fmt.Fprintf(&b, ",\np AS (%s)", groupingQuery(ps, "pop", "CAST(sum(people) AS DOUBLE) AS denominator"))
 	b.WriteString(`
 SELECT coalesce(e.breakdown, p.breakdown) AS breakdown, coalesce(e.grp, p.grp) AS grp, coalesce(e.stratum, p.stratum) AS stratum,
-  coalesce(e.numerator, 0) AS numerator, p.denominator
+  coalesce(e.numerator, 0) AS numerator, p.denominator` + outer + `
 FROM e FULL OUTER JOIN p
 ON e.breakdown = p.breakdown AND e.grp IS NOT DISTINCT FROM p.grp AND e.stratum = p.stratum`)
 	return b.String(), nil
@@ -245,24 +257,23 @@ func (e *Engine) Run(ctx context.Context, inds []*indicator.Indicator, snaps []S
 	}
 	residents := e.opt.ResidentsOnly && e.residents != ""
 	for i, ind := range inds {
-		q, err := Query(ind, kinds, residents)
+		// A record-level indicator's data-quality counts come from the
+		// same scan as its cells (one more scan each doubled the time).
+		quality := ""
+		if k := kinds[ind.Source]; k.Level == source.Record && ind.SQL == "" {
+			quality = e.qualityAggregates()
+		}
+		q, err := query(ind, kinds, residents, quality)
 		if err != nil {
 			return out, err
 		}
-		cells, err := e.cells(ctx, ind, q)
+		cells, qual, err := e.cells(ctx, ind, q, quality != "")
 		if err != nil {
 			return out, err
 		}
 		out.Cells = append(out.Cells, cells...)
-		if k := kinds[ind.Source]; k.Level == source.Record && ind.SQL == "" {
-			filter := condition(ind.Filter)
-			if residents {
-				filter += " AND " + residentFilter
-			}
-			qual, err := e.quality(ctx, ind.Source, ind.ID, filter)
-			if err != nil {
-				return out, fmt.Errorf("transform %s: data quality: %w", ind.ID, err)
-			}
+		if quality != "" {
+			qual.Source, qual.Indicator = ind.Source, ind.ID
 			out.Quality = append(out.Quality, qual)
 		}
 		if e.opt.Progress != nil {
@@ -300,7 +311,9 @@ func (e *TimeoutError) Error() string {
 		e.Indicator, e.File, e.Limit)
 }
 
-func (e *Engine) cells(ctx context.Context, ind *indicator.Indicator, q string) (cells []Cell, err error) {
+// cells runs an indicator's query; with quality, its q_* columns on the
+// overall row are the indicator's data-quality counts.
+func (e *Engine) cells(ctx context.Context, ind *indicator.Indicator, q string, quality bool) (cells []Cell, qual Quality, err error) {
 	id, parent := ind.ID, ctx
 	if e.opt.QueryTimeout > 0 {
 		var cancel context.CancelFunc
@@ -318,18 +331,33 @@ func (e *Engine) cells(ctx context.Context, ind *indicator.Indicator, q string) 
 			err = fmt.Errorf("transform %s (%s): %s", id, ind.File, sqlMessage(err))
 		}
 	}()
-	rows, err := e.db.QueryContext(ctx, "SELECT breakdown, grp, stratum, numerator, denominator FROM ("+q+") ORDER BY ALL")
+	cols := "breakdown, grp, stratum, numerator, denominator"
+	if quality {
+		cols += ", " + strings.Join(qualityColumns, ", ")
+	}
+	rows, err := e.db.QueryContext(ctx, "SELECT "+cols+" FROM ("+q+") ORDER BY ALL")
 	if err != nil {
-		return nil, err
+		return nil, qual, err
 	}
 	defer rows.Close()
 	var out []Cell
+	var counts [6]*int64
 	for rows.Next() {
 		var c Cell
 		var grp, stratum *string
 		var num, den *float64
-		if err := rows.Scan(&c.Breakdown, &grp, &stratum, &num, &den); err != nil {
-			return nil, err
+		dest := []any{&c.Breakdown, &grp, &stratum, &num, &den}
+		var row [6]*int64
+		if quality {
+			for i := range row {
+				dest = append(dest, &row[i])
+			}
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, qual, err
+		}
+		if c.Breakdown == metrics.Overall && deref(stratum, "") == "" {
+			counts = row
 		}
 		c.Indicator = id
 		c.Group = deref(grp, "Unknown")
@@ -344,22 +372,45 @@ func (e *Engine) cells(ctx context.Context, ind *indicator.Indicator, q string) 
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, qual, err
+	}
+	for i, p := range []*int64{&qual.Records, &qual.NotStated, &qual.NotKnown, &qual.Blank, &qual.NoLSOA, &qual.NotResident} {
+		if counts[i] != nil {
+			*p = *counts[i]
+		}
+	}
+	return out, qual, nil
 }
 
-func (e *Engine) quality(ctx context.Context, src, id, filter string) (Quality, error) {
-	q := Quality{Source: src, Indicator: id}
+// qualityColumns name the data-quality aggregates, in Quality's order.
+var qualityColumns = []string{"q_records", "q_not_stated", "q_not_known", "q_blank", "q_no_lsoa", "q_not_resident"}
+
+// qualityAggregates are the data-quality counts as aggregates over a
+// record-level source's rows, named by qualityColumns.
+func (e *Engine) qualityAggregates() string {
 	notResident := "0"
 	if e.residents != "" {
 		notResident = "count(*) FILTER (WHERE imd_quintile <> 'Unknown' AND upper(trim(lsoa)) NOT IN (SELECT lsoa FROM hiis_resident_lsoas))"
 	}
-	err := e.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*),
-  count(*) FILTER (WHERE ethnic_code = 'Z'),
-  count(*) FILTER (WHERE ethnic_code = '99'),
-  count(*) FILTER (WHERE ethnic_code = '' OR ethnic_code IS NULL),
-  count(*) FILTER (WHERE imd_quintile = 'Unknown'),
-  %s
-FROM %s WHERE %s`, notResident, ident(src), filter)).Scan(&q.Records, &q.NotStated, &q.NotKnown, &q.Blank, &q.NoLSOA, &q.NotResident)
+	exprs := []string{
+		"count(*)",
+		"count(*) FILTER (WHERE ethnic_code = 'Z')",
+		"count(*) FILTER (WHERE ethnic_code = '99')",
+		"count(*) FILTER (WHERE ethnic_code = '' OR ethnic_code IS NULL)",
+		"count(*) FILTER (WHERE imd_quintile = 'Unknown')",
+		notResident,
+	}
+	for i := range exprs {
+		exprs[i] = "CAST(" + exprs[i] + " AS BIGINT) AS " + qualityColumns[i]
+	}
+	return strings.Join(exprs, ", ")
+}
+
+func (e *Engine) quality(ctx context.Context, src, id, filter string) (Quality, error) {
+	q := Quality{Source: src, Indicator: id}
+	err := e.db.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s", e.qualityAggregates(), ident(src), filter)).
+		Scan(&q.Records, &q.NotStated, &q.NotKnown, &q.Blank, &q.NoLSOA, &q.NotResident)
 	return q, err
 }
 
