@@ -12,6 +12,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,8 +47,8 @@ type Options struct {
 	// TempDir is where DuckDB spills when a query outgrows MemoryLimit: a
 	// folder under the work folder. "" spills nowhere.
 	TempDir string
-	// MemoryLimit is DuckDB's memory limit, e.g. "3GB"; "" for DuckDB's
-	// default (80% of RAM).
+	// MemoryLimit is DuckDB's memory limit, e.g. "3GB"; "" for the
+	// default, DefaultMemoryShare of RAM but at most DefaultMemoryCap.
 	MemoryLimit string
 	// Threads is DuckDB's thread count; 0 for every core.
 	Threads int
@@ -85,6 +86,8 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, o
 	}
 	if opt.MemoryLimit != "" {
 		setup = append(setup, "SET memory_limit = "+literal(opt.MemoryLimit))
+	} else if limit, ok := defaultMemoryLimit(ctx, db); ok {
+		setup = append(setup, fmt.Sprintf("SET memory_limit = '%dMiB'", limit>>20))
 	}
 	if opt.Threads > 0 {
 		setup = append(setup, fmt.Sprintf("SET threads = %d", opt.Threads))
@@ -153,6 +156,45 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, o
 		return nil, err
 	}
 	return e, nil
+}
+
+// The default memory limit: a share of RAM, capped so that a national run
+// stays within 4 GiB (DuckDB spills to TempDir beyond it).
+const (
+	DefaultMemoryShare = 0.70
+	DefaultMemoryCap   = 3 << 30 // bytes
+)
+
+// defaultMemoryLimit is DefaultMemoryShare of RAM, at most
+// DefaultMemoryCap, in bytes, worked out from DuckDB's own default (80% of
+// the RAM it detects); false when that cannot be read.
+func defaultMemoryLimit(ctx context.Context, db *sql.DB) (int64, bool) {
+	var s string
+	if err := db.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&s); err != nil {
+		return 0, false
+	}
+	ram, ok := parseSize(s)
+	if !ok || ram <= 0 {
+		return 0, false
+	}
+	limit := int64(float64(ram) / 0.8 * DefaultMemoryShare)
+	return min(limit, DefaultMemoryCap), true
+}
+
+// parseSize reads a size as DuckDB prints it ("18.6 GiB", "512.0 MiB",
+// "1000 bytes").
+func parseSize(s string) (int64, bool) {
+	num, unit, _ := strings.Cut(strings.TrimSpace(s), " ")
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, false
+	}
+	mult := map[string]float64{"bytes": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+		"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[strings.TrimSpace(unit)]
+	if mult == 0 {
+		return 0, false
+	}
+	return int64(v * mult), true
 }
 
 // firstLine is the first line of a statement, for messages.
