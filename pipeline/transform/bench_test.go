@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -64,6 +65,27 @@ func BenchmarkEngineRun(b *testing.B) {
 			e.Close()
 		}
 		b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+	// The same records grouped as a warehouse may send them: one row per
+	// combination of the columns the indicators read, with record_count.
+	grouped := append([]transform.Snapshot(nil), snaps...)
+	grouped[0].Path = filepath.Join(filepath.Dir(big), "apc-grouped.parquet")
+	if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT parquet)`,
+		strings.ReplaceAll(groupApc, "SNAPSHOT", fmt.Sprintf("read_parquet('%s')", filepath.ToSlash(big))), filepath.ToSlash(grouped[0].Path))); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("hiis-grouped", func(b *testing.B) {
+		for b.Loop() {
+			e, err := transform.Open(context.Background(), grouped, p, macros, transform.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := e.Run(context.Background(), inds, grouped, "population"); err != nil {
+				b.Fatal(err)
+			}
+			e.Close()
+		}
+		b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	})
 	b.Run("bare", func(b *testing.B) {
 		db := plainDB(b)

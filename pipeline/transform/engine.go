@@ -40,6 +40,9 @@ type Engine struct {
 	// residents is true when a population snapshot is loaded, so events
 	// can be checked against the population's LSOAs.
 	residents string
+	// rows maps a grouped source (rows with record_count above 1) to its
+	// view of one row per snapshot row, for expressions that only count.
+	rows map[string]string
 }
 
 // Options tune the engine for large inputs. The zero value suits small runs.
@@ -76,7 +79,7 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, o
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1) // one connection: settings and views stay with it
-	e := &Engine{db: db, opt: opt}
+	e := &Engine{db: db, opt: opt, rows: map[string]string{}}
 	setup := []string{
 		"SET autoinstall_known_extensions = false",
 		"SET autoload_known_extensions = false",
@@ -129,15 +132,19 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, o
 		expand := ""
 		if s.Kind.Level == source.Record {
 			// A row of a grouped extract (a count column) stands for
-			// record_count records: the view repeats it that many times, so
-			// every expression counts records, whatever its aggregates.
+			// record_count records: the source's view repeats it that many
+			// times, so every expression counts records, whatever its
+			// aggregates; expressions that only count (weightedCount) read
+			// hiis_rows_<source> instead and sum record_count.
 			var grouped bool
 			if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT coalesce(max(%s), 1) > 1 FROM %s", source.RecordCount, file)).Scan(&grouped); err != nil {
 				db.Close()
 				return nil, fmt.Errorf("transform setup: %s: %s", s.Name, sqlMessage(err))
 			}
 			if grouped {
-				expand = ", unnest(range(" + source.RecordCount + ")) AS hiis_copy"
+				expand = ", unnest(range(CAST(" + source.RecordCount + " AS BIGINT))) AS hiis_copy"
+				e.rows[s.Name] = ident("hiis_rows_" + s.Name)
+				setup = append(setup, fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM %s", e.rows[s.Name], selectList(s.Kind), file))
 			}
 		}
 		setup = append(setup, fmt.Sprintf("CREATE VIEW %s AS SELECT %s%s FROM %s", ident(s.Name), selectList(s.Kind), expand, file))

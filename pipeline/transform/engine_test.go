@@ -99,16 +99,10 @@ func copySnapshot(t *testing.T, from, query, name string) string {
 	return to
 }
 
-// TestGroupedExtractGivesTheSameCells: the fixture's admitted care grouped
-// by every column the indicators use, with a count of the records each row
-// stands for (as a warehouse may send it), gives exactly the same cells and
-// data-quality counts as the record-level extract.
-func TestGroupedExtractGivesTheSameCells(t *testing.T) {
-	snaps, inds, p, macros := fixture(t)
-	want := run(t, snaps, inds, p, macros, transform.Options{})
-	grouped := append([]transform.Snapshot(nil), snaps...)
-	grouped[0].Path = copySnapshot(t, snaps[0].Path,
-		`SELECT * EXCLUDE (spell_id, source_line, record_count) REPLACE (
+// groupApc groups an apc snapshot (SNAPSHOT) by every column the fixture's
+// indicators read, with the count of the records each row stands for, as a
+// warehouse may send it.
+const groupApc = `SELECT * EXCLUDE (spell_id, source_line, record_count) REPLACE (
 		   CASE WHEN admission_date BETWEEN DATE '2025-04-01' AND DATE '2026-03-31' THEN DATE '2025-04-01'
 		        WHEN admission_date BETWEEN DATE '2019-03-01' AND DATE '2020-02-29' THEN DATE '2019-03-01'
 		        ELSE DATE '1900-01-01' END AS admission_date,
@@ -118,8 +112,23 @@ func TestGroupedExtractGivesTheSameCells(t *testing.T) {
 		   'decile ' || coalesce(CAST(imd_decile AS VARCHAR), 'unknown') AS lsoa,
 		   CASE WHEN trim(admission_method) IN ('21', '22', '23', '24', '25', '2A', '2B', '2C', '2D', '28') THEN '21'
 		        WHEN trim(admission_method) IN ('11', '12', '13') THEN '11' ELSE admission_method END AS admission_method),
-		   'grouped' AS spell_id, min(source_line) AS source_line, count(*) AS record_count
-		 FROM SNAPSHOT GROUP BY ALL`, "apc-grouped.parquet")
+		   'grouped' AS spell_id, min(source_line) AS source_line, sum(record_count) AS record_count
+		 FROM SNAPSHOT GROUP BY ALL`
+
+// TestGroupedExtractGivesTheSameCells: the fixture's admitted care grouped
+// by every column the indicators use, with a count of the records each row
+// stands for (as a warehouse may send it), gives exactly the same cells and
+// data-quality counts as the record-level extract.
+func TestGroupedExtractGivesTheSameCells(t *testing.T) {
+	snaps, inds, p, macros := fixture(t)
+	// Expressions that only count read the grouped rows and sum
+	// record_count; any other expression sees one row per record.
+	general := *inds[0]
+	general.ID, general.Numerator = "X-general", "sum(1) + 0 * max(age)"
+	inds = append(inds, &general)
+	want := run(t, snaps, inds, p, macros, transform.Options{})
+	grouped := append([]transform.Snapshot(nil), snaps...)
+	grouped[0].Path = copySnapshot(t, snaps[0].Path, groupApc, "apc-grouped.parquet")
 	var rows, records int64
 	c, _ := duckdb.NewConnector("", nil)
 	db := sql.OpenDB(c)

@@ -144,13 +144,25 @@ GROUP BY GROUPING SETS (%[7]s)%[8]s`,
 // to their kinds; residents restricts events to LSOAs of the population
 // (or unknown ones).
 func Query(ind *indicator.Indicator, kinds map[string]source.Kind, residents bool) (string, error) {
-	return query(ind, kinds, residents, "")
+	return query(ind, kinds, queryOptions{residents: residents})
 }
 
-// query is Query, with quality (aggregates named q_*, see
-// qualityAggregates) computed in the same scan of the events when it is
-// not "": the overall row carries the indicator's data-quality counts.
-func query(ind *indicator.Indicator, kinds map[string]source.Kind, residents bool, quality string) (string, error) {
+// queryOptions are what the engine adds to an indicator's query.
+type queryOptions struct {
+	residents bool // leave out events of LSOAs outside the population
+	// quality adds the data-quality counts (qualityColumns) to the
+	// overall row, computed in the same scan of the events.
+	quality bool
+	// population says hiis_resident_lsoas exists, for the quality count
+	// of events outside the population.
+	population bool
+	// rows is the one-row-per-snapshot-row view of a grouped source ("" for
+	// none): read, summing record_count, when the expressions only count.
+	rows string
+}
+
+// query is Query with the engine's options.
+func query(ind *indicator.Indicator, kinds map[string]source.Kind, qo queryOptions) (string, error) {
 	if ind.SQL != "" {
 		b, err := os.ReadFile(ind.SQLPath())
 		if err != nil {
@@ -174,7 +186,15 @@ FROM %s WHERE %s AND breakdown IN (%s) GROUP BY breakdown, "group"`,
 			ind.Numerator, orNull(ind.Denominator), ident(ind.Source), filter, strings.Join(in, ", ")), nil
 	}
 	num, den := ind.Numerator, ind.Denominator
-	if k.Level == source.Record && residents {
+	from, weighted := ident(ind.Source), false
+	if qo.rows != "" {
+		n, okNum := weightedCount(num)
+		d, okDen := weightedCount(den)
+		if okNum && okDen {
+			from, num, den, weighted = qo.rows, n, d, true
+		}
+	}
+	if k.Level == source.Record && qo.residents {
 		filter += " AND " + residentFilter
 	}
 
@@ -184,11 +204,11 @@ FROM %s WHERE %s AND breakdown IN (%s) GROUP BY breakdown, "group"`,
 	}
 	ps := parts(ind)
 	var b strings.Builder
-	fmt.Fprintf(&b, "WITH base AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, ident(ind.Source), filter)
+	fmt.Fprintf(&b, "WITH base AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, from, filter)
 	pop := ind.Population
 	extra, outer := "", ""
-	if quality != "" {
-		extra = ", " + quality
+	if qo.quality {
+		extra = ", " + qualityAggregates(qo.population, weighted)
 		outer = ", " + strings.Join(qualityColumns, ", ")
 	}
 	if pop == nil {
@@ -259,20 +279,17 @@ func (e *Engine) Run(ctx context.Context, inds []*indicator.Indicator, snaps []S
 	for i, ind := range inds {
 		// A record-level indicator's data-quality counts come from the
 		// same scan as its cells (one more scan each doubled the time).
-		quality := ""
-		if k := kinds[ind.Source]; k.Level == source.Record && ind.SQL == "" {
-			quality = e.qualityAggregates()
-		}
-		q, err := query(ind, kinds, residents, quality)
+		quality := kinds[ind.Source].Level == source.Record && ind.SQL == ""
+		q, err := query(ind, kinds, queryOptions{residents: residents, quality: quality, population: e.residents != "", rows: e.rows[ind.Source]})
 		if err != nil {
 			return out, err
 		}
-		cells, qual, err := e.cells(ctx, ind, q, quality != "")
+		cells, qual, err := e.cells(ctx, ind, q, quality)
 		if err != nil {
 			return out, err
 		}
 		out.Cells = append(out.Cells, cells...)
-		if quality != "" {
+		if quality {
 			qual.Source, qual.Indicator = ind.Source, ind.ID
 			out.Quality = append(out.Quality, qual)
 		}
@@ -387,18 +404,26 @@ func (e *Engine) cells(ctx context.Context, ind *indicator.Indicator, q string, 
 var qualityColumns = []string{"q_records", "q_not_stated", "q_not_known", "q_blank", "q_no_lsoa", "q_not_resident"}
 
 // qualityAggregates are the data-quality counts as aggregates over a
-// record-level source's rows, named by qualityColumns.
-func (e *Engine) qualityAggregates() string {
+// record-level source's rows, named by qualityColumns: counts of rows, or
+// with weighted sums of record_count. Records outside the population are
+// counted when population is true (hiis_resident_lsoas exists), else 0.
+func qualityAggregates(population, weighted bool) string {
+	count := func(cond string) string {
+		if weighted {
+			return "coalesce(sum(record_count) FILTER (WHERE " + cond + "), 0)"
+		}
+		return "count(*) FILTER (WHERE " + cond + ")"
+	}
 	notResident := "0"
-	if e.residents != "" {
-		notResident = "count(*) FILTER (WHERE imd_quintile <> 'Unknown' AND upper(trim(lsoa)) NOT IN (SELECT lsoa FROM hiis_resident_lsoas))"
+	if population {
+		notResident = count("imd_quintile <> 'Unknown' AND upper(trim(lsoa)) NOT IN (SELECT lsoa FROM hiis_resident_lsoas)")
 	}
 	exprs := []string{
-		"count(*)",
-		"count(*) FILTER (WHERE ethnic_code = 'Z')",
-		"count(*) FILTER (WHERE ethnic_code = '99')",
-		"count(*) FILTER (WHERE ethnic_code = '' OR ethnic_code IS NULL)",
-		"count(*) FILTER (WHERE imd_quintile = 'Unknown')",
+		count("TRUE"),
+		count("ethnic_code = 'Z'"),
+		count("ethnic_code = '99'"),
+		count("ethnic_code = '' OR ethnic_code IS NULL"),
+		count("imd_quintile = 'Unknown'"),
 		notResident,
 	}
 	for i := range exprs {
@@ -409,7 +434,11 @@ func (e *Engine) qualityAggregates() string {
 
 func (e *Engine) quality(ctx context.Context, src, id, filter string) (Quality, error) {
 	q := Quality{Source: src, Indicator: id}
-	err := e.db.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s", e.qualityAggregates(), ident(src), filter)).
+	from, weighted := ident(src), false
+	if rows, ok := e.rows[src]; ok {
+		from, weighted = rows, true
+	}
+	err := e.db.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s", qualityAggregates(e.residents != "", weighted), from, filter)).
 		Scan(&q.Records, &q.NotStated, &q.NotKnown, &q.Blank, &q.NoLSOA, &q.NotResident)
 	return q, err
 }
