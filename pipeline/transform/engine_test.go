@@ -233,3 +233,44 @@ func TestResidents(t *testing.T) {
 		t.Error("counting residents only changed no indicator")
 	}
 }
+
+// TestSandbox: indicator expressions and the macros file read the
+// snapshots and nothing else: not a file elsewhere, not one reached from
+// the snapshots' folder through "..", and they cannot widen the sandbox.
+func TestSandbox(t *testing.T) {
+	snaps, inds, p, macros := fixture(t)
+	dir := filepath.ToSlash(filepath.Dir(snaps[0].Path))
+	for _, c := range []struct{ name, numerator, macros string }{
+		{"absolute path", "count(*) + (SELECT count(*) FROM read_csv('/etc/passwd'))", ""},
+		{"dot dot", fmt.Sprintf("count(*) + (SELECT count(*) FROM read_csv('%s/../../../../../../etc/passwd'))", dir), ""},
+		{"text", "count(*) + (SELECT count(*) FROM read_text('/etc/passwd'))", ""},
+		{"widened in macros", "count(*) + (SELECT count(*) FROM read_csv('/etc/passwd'))", "SET allowed_directories = ['/'];"},
+		{"access back on in macros", "count(*) + (SELECT count(*) FROM read_csv('/etc/passwd'))", "SET enable_external_access = true;"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			evil := *inds[0]
+			evil.Numerator = c.numerator
+			e, err := transform.Open(context.Background(), snaps, p, macros+"\n"+c.macros, transform.Options{})
+			if err != nil {
+				if c.macros == "" {
+					t.Fatal(err)
+				}
+				if !strings.Contains(err.Error(), "Cannot") {
+					t.Fatalf("setup failed, but not by refusing the change: %v", err)
+				}
+				return // the macros file itself was refused
+			}
+			defer e.Close()
+			_, err = e.Run(context.Background(), []*indicator.Indicator{&evil}, snaps, "population")
+			if err == nil {
+				t.Fatal("the expression read /etc/passwd")
+			}
+			if !strings.Contains(err.Error(), "disabled by configuration") {
+				t.Errorf("failed, but not by the sandbox: %v", err)
+			}
+			if strings.Contains(err.Error(), "root:") {
+				t.Errorf("the error quotes the file: %v", err)
+			}
+		})
+	}
+}
