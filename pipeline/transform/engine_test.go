@@ -176,8 +176,11 @@ func TestQueryTimeout(t *testing.T) {
 	defer e.Close()
 	_, err = e.Run(context.Background(), []*indicator.Indicator{&slow}, snaps, "population")
 	var te *transform.TimeoutError
-	if !errors.As(err, &te) || te.Indicator != slow.ID || !strings.Contains(err.Error(), "query_timeout") {
-		t.Fatalf("error %v, want a timeout naming %s", err, slow.ID)
+	if !errors.As(err, &te) || te.Indicator != slow.ID || !strings.Contains(err.Error(), "query_timeout") || !strings.Contains(err.Error(), slow.File) {
+		t.Fatalf("error %v, want a timeout naming %s and its file", err, slow.ID)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || te.ExitCode() != 1 {
+		t.Errorf("a timeout is not an input error (exit 1): %v", err)
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("the runaway query took %s to stop", d)

@@ -323,6 +323,13 @@ type TimeoutError struct {
 	Limit           time.Duration
 }
 
+// ExitCode is 1: the run stopped on what the input asked for, not a bug
+// in hiis (the command line's Coded errors).
+func (e *TimeoutError) ExitCode() int { return 1 }
+
+// Unwrap is context.DeadlineExceeded, the time limit that stopped it.
+func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("transform %s (%s): stopped after %s (statistics.query_timeout): the expression may never finish, for example a join in a numerator; simplify it or raise the limit",
 		e.Indicator, e.File, e.Limit)
