@@ -62,7 +62,8 @@ var groupColumn = map[string]string{
 // sex or age cannot be standardised.
 const stratumExpr = "CASE WHEN sex_group IN ('Male', 'Female') AND esp_band <> 'Unknown' THEN sex_group || '|' || esp_band END"
 
-// groupingCols are the columns a grouping set may use, in GROUPING() order.
+// groupingCols are the columns a grouping set may use, in GROUPING() order;
+// together, the finest grouping that counts are rolled up from.
 var groupingCols = []string{"imd_quintile", "ethnic_group", "hiis_age_band", "sex_group", "hiis_stratum"}
 
 // part is one breakdown's grouping, optionally by age–sex stratum too.
@@ -186,12 +187,20 @@ FROM %s WHERE %s AND breakdown IN (%s) GROUP BY breakdown, "group"`,
 			ind.Numerator, orNull(ind.Denominator), ident(ind.Source), filter, strings.Join(in, ", ")), nil
 	}
 	num, den := ind.Numerator, ind.Denominator
+	// Expressions that only count are counted once per finest group
+	// (quintile, ethnic group, age band, sex, stratum) and the counts
+	// rolled up to every grouping set: one hash of the rows, not one per
+	// set. On a grouped source they sum record_count over its rows; any
+	// other expression sees one row per record and is grouped per set.
+	cs := counts{weighted: qo.rows != ""}
+	n, okNum := cs.split(num)
+	d, okDen := cs.split(den)
+	fine := okNum && okDen
 	from, weighted := ident(ind.Source), false
-	if qo.rows != "" {
-		n, okNum := weightedCount(num)
-		d, okDen := weightedCount(den)
-		if okNum && okDen {
-			from, num, den, weighted = qo.rows, n, d, true
+	if fine {
+		num, den = n, d
+		if qo.rows != "" {
+			from, weighted = qo.rows, true
 		}
 	}
 	if k.Level == source.Record && qo.residents {
@@ -206,20 +215,43 @@ FROM %s WHERE %s AND breakdown IN (%s) GROUP BY breakdown, "group"`,
 	var b strings.Builder
 	fmt.Fprintf(&b, "WITH base AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, from, filter)
 	pop := ind.Population
-	extra, outer := "", ""
+	events, extra, outer := "base", "", ""
+	qual := ""
 	if qo.quality {
-		extra = ", " + qualityAggregates(qo.population, weighted)
+		qual = qualityAggregates(qo.population, weighted)
 		outer = ", " + strings.Join(qualityColumns, ", ")
+	}
+	if fine {
+		cols := []string{}
+		if len(cs.terms) > 0 {
+			cols = append(cols, cs.fine())
+		}
+		if qual != "" {
+			cols = append(cols, qual)
+			var rolled []string
+			for _, c := range qualityColumns {
+				rolled = append(rolled, fmt.Sprintf("CAST(sum(%s) AS BIGINT) AS %s", c, c))
+			}
+			qual = strings.Join(rolled, ", ")
+		}
+		if len(cols) == 0 {
+			cols = append(cols, "count(*) AS hiis_n")
+		}
+		fmt.Fprintf(&b, ",\nfine AS (SELECT %s, %s FROM base GROUP BY ALL)", strings.Join(groupingCols, ", "), strings.Join(cols, ", "))
+		events = "fine"
+	}
+	if qual != "" {
+		extra = ", " + qual
 	}
 	if pop == nil {
 		b.WriteString("\n")
-		b.WriteString(groupingQuery(ps, "base", fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator, CAST(%s AS DOUBLE) AS denominator%s", num, orNull(den), extra)))
+		b.WriteString(groupingQuery(ps, events, fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator, CAST(%s AS DOUBLE) AS denominator%s", num, orNull(den), extra)))
 		return b.String(), nil
 	}
 	// Events and population grouped alike, joined so that groups with
 	// people but no events (and events but no people) both appear.
 	fmt.Fprintf(&b, ",\npop AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, ident(pop.Source), condition(pop.Filter))
-	fmt.Fprintf(&b, ",\ne AS (%s)", groupingQuery(ps, "base", fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator%s", num, extra)))
+	fmt.Fprintf(&b, ",\ne AS (%s)", groupingQuery(ps, events, fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator%s", num, extra)))
 	fmt.Fprintf(&b, ",\np AS (%s)", groupingQuery(ps, "pop", "CAST(sum(people) AS DOUBLE) AS denominator"))
 	b.WriteString(`
 SELECT coalesce(e.breakdown, p.breakdown) AS breakdown, coalesce(e.grp, p.grp) AS grp, coalesce(e.stratum, p.stratum) AS stratum,

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -22,6 +23,15 @@ var arithmetic = regexp.MustCompile(`^[\s0-9.+\-*/()]*$`)
 // (other aggregates, functions, columns outside a FILTER), which must then
 // see one row per record. An empty expression is returned as it is.
 func weightedCount(expr string) (string, bool) {
+	return rewriteCounts(expr, func(filter string) string {
+		return "coalesce(sum(record_count)" + filter + ", 0)"
+	})
+}
+
+// rewriteCounts replaces each count(*) of a count-only expression, with
+// its FILTER clause (" FILTER (…)", or ""), by what with returns; ok is
+// false when the expression is not count-only.
+func rewriteCounts(expr string, with func(filter string) string) (string, bool) {
 	var out, rest strings.Builder
 	for {
 		loc := countStar.FindStringIndex(expr)
@@ -42,7 +52,7 @@ func weightedCount(expr string) (string, bool) {
 			filter = " " + strings.TrimSpace(expr[:end+1])
 			expr = expr[end+1:]
 		}
-		out.WriteString("coalesce(sum(record_count)" + filter + ", 0)")
+		out.WriteString(with(filter))
 	}
 	if !arithmetic.MatchString(rest.String()) {
 		return "", false
@@ -72,4 +82,36 @@ func closing(s string, open int) int {
 		}
 	}
 	return -1
+}
+
+// counts splits count-only expressions (see weightedCount) into their
+// count terms, so that rows can be counted once at the finest grouping and
+// the counts rolled up: each term becomes a column hiis_t<i> of the fine
+// grouping, and the expression a sum of those columns.
+type counts struct {
+	weighted bool     // sum record_count instead of counting rows
+	terms    []string // the aggregate of each hiis_t<i>
+}
+
+// split returns expr with each count term replaced by the sum of its
+// column; ok is false when expr is not count-only. "" stays "".
+func (c *counts) split(expr string) (string, bool) {
+	rolled, ok := rewriteCounts(expr, func(filter string) string {
+		agg := "count(*)" + filter
+		if c.weighted {
+			agg = "sum(record_count)" + filter
+		}
+		c.terms = append(c.terms, agg)
+		return fmt.Sprintf("coalesce(sum(hiis_t%d), 0)", len(c.terms)-1)
+	})
+	return rolled, ok
+}
+
+// fine lists the term columns for the fine grouping.
+func (c *counts) fine() string {
+	var cols []string
+	for i, t := range c.terms {
+		cols = append(cols, fmt.Sprintf("%s AS hiis_t%d", t, i))
+	}
+	return strings.Join(cols, ", ")
 }
