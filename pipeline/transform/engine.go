@@ -129,8 +129,17 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, o
 			continue
 		}
 		file := "read_parquet(" + literal(filepath.ToSlash(s.Path)) + ")"
-		expand := ""
+		expand, counted := "", false
 		if s.Kind.Level == source.Record {
+			// Snapshots written before record_count existed (a bundle of an
+			// earlier hiis) have a row per record.
+			if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) > 0 FROM parquet_schema(%s) WHERE name = %s",
+				literal(filepath.ToSlash(s.Path)), literal(source.RecordCount))).Scan(&counted); err != nil {
+				db.Close()
+				return nil, fmt.Errorf("transform setup: %s: %s", s.Name, sqlMessage(err))
+			}
+		}
+		if counted {
 			// A row of a grouped extract (a count column) stands for
 			// record_count records: the source's view repeats it that many
 			// times, so every expression counts records, whatever its
@@ -144,10 +153,10 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, o
 			if grouped {
 				expand = ", unnest(range(CAST(" + source.RecordCount + " AS BIGINT))) AS hiis_copy"
 				e.rows[s.Name] = ident("hiis_rows_" + s.Name)
-				setup = append(setup, fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM %s", e.rows[s.Name], selectList(s.Kind), file))
+				setup = append(setup, fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM %s", e.rows[s.Name], selectList(s.Kind, true), file))
 			}
 		}
-		setup = append(setup, fmt.Sprintf("CREATE VIEW %s AS SELECT %s%s FROM %s", ident(s.Name), selectList(s.Kind), expand, file))
+		setup = append(setup, fmt.Sprintf("CREATE VIEW %s AS SELECT %s%s FROM %s", ident(s.Name), selectList(s.Kind, counted), expand, file))
 		if s.Kind.Level == source.Population && e.residents == "" {
 			e.residents = s.Name
 		}
@@ -246,9 +255,15 @@ func columns(k source.Kind) [][2]string {
 	return cols
 }
 
-func selectList(k source.Kind) string {
+// selectList casts a snapshot's columns to their types; without counted,
+// record_count is 1 on every row.
+func selectList(k source.Kind, counted bool) string {
 	var parts []string
 	for _, c := range columns(k) {
+		if c[0] == source.RecordCount && !counted {
+			parts = append(parts, "CAST(1 AS BIGINT) AS "+ident(c[0]))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("CAST(%s AS %s) AS %s", ident(c[0]), c[1], ident(c[0])))
 	}
 	return strings.Join(parts, ", ")
