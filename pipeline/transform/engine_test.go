@@ -164,6 +164,17 @@ func TestSnapshotWithoutRecordCount(t *testing.T) {
 	}
 }
 
+// TestThreadCountsAgree: the cells are the same at one thread and at four
+// (sums are of integers and decimals, exact in any order).
+func TestThreadCountsAgree(t *testing.T) {
+	snaps, inds, p, macros := fixture(t)
+	one := run(t, snaps, inds, p, macros, transform.Options{Threads: 1})
+	four := run(t, snaps, inds, p, macros, transform.Options{Threads: 4})
+	if !reflect.DeepEqual(strip(one.Cells), strip(four.Cells)) || !reflect.DeepEqual(one.Quality, four.Quality) {
+		t.Error("one thread and four give different cells")
+	}
+}
+
 // strip replaces NaN denominators, which never compare equal, by -1.
 func strip(cells []transform.Cell) []transform.Cell {
 	out := append([]transform.Cell(nil), cells...)
