@@ -356,8 +356,8 @@ type Statistics struct {
 	// (the default); "0" for no limit.
 	Timeout string `yaml:"query_timeout"`
 	// MemoryLimit is DuckDB's memory limit for the transform, e.g. "4GB";
-	// beyond it DuckDB spills to the work folder. Default: DuckDB's own
-	// (80% of RAM).
+	// beyond it DuckDB spills to the work folder. Default: 70% of RAM, at
+	// most 3 GiB (transform.DefaultMemoryShare, DefaultMemoryCap).
 	MemoryLimit string `yaml:"memory_limit"`
 	// Threads is DuckDB's thread count; default every core.
 	Threads int `yaml:"threads"`

@@ -12,6 +12,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,9 @@ type Engine struct {
 	// residents is true when a population snapshot is loaded, so events
 	// can be checked against the population's LSOAs.
 	residents string
+	// rows maps a grouped source (rows with record_count above 1) to its
+	// view of one row per snapshot row, for expressions that only count.
+	rows map[string]string
 }
 
 // Options tune the engine for large inputs. The zero value suits small runs.
@@ -46,8 +50,8 @@ type Options struct {
 	// TempDir is where DuckDB spills when a query outgrows MemoryLimit: a
 	// folder under the work folder. "" spills nowhere.
 	TempDir string
-	// MemoryLimit is DuckDB's memory limit, e.g. "3GB"; "" for DuckDB's
-	// default (80% of RAM).
+	// MemoryLimit is DuckDB's memory limit, e.g. "3GB"; "" for the
+	// default, DefaultMemoryShare of RAM but at most DefaultMemoryCap.
 	MemoryLimit string
 	// Threads is DuckDB's thread count; 0 for every core.
 	Threads int
@@ -75,7 +79,7 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, o
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1) // one connection: settings and views stay with it
-	e := &Engine{db: db, opt: opt}
+	e := &Engine{db: db, opt: opt, rows: map[string]string{}}
 	setup := []string{
 		"SET autoinstall_known_extensions = false",
 		"SET autoload_known_extensions = false",
@@ -85,6 +89,8 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, o
 	}
 	if opt.MemoryLimit != "" {
 		setup = append(setup, "SET memory_limit = "+literal(opt.MemoryLimit))
+	} else if limit, ok := defaultMemoryLimit(ctx, db); ok {
+		setup = append(setup, fmt.Sprintf("SET memory_limit = '%dMiB'", limit>>20))
 	}
 	if opt.Threads > 0 {
 		setup = append(setup, fmt.Sprintf("SET threads = %d", opt.Threads))
@@ -123,21 +129,34 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, o
 			continue
 		}
 		file := "read_parquet(" + literal(filepath.ToSlash(s.Path)) + ")"
-		expand := ""
+		expand, counted := "", false
 		if s.Kind.Level == source.Record {
+			// Snapshots written before record_count existed (a bundle of an
+			// earlier hiis) have a row per record.
+			if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) > 0 FROM parquet_schema(%s) WHERE name = %s",
+				literal(filepath.ToSlash(s.Path)), literal(source.RecordCount))).Scan(&counted); err != nil {
+				db.Close()
+				return nil, fmt.Errorf("transform setup: %s: %s", s.Name, sqlMessage(err))
+			}
+		}
+		if counted {
 			// A row of a grouped extract (a count column) stands for
-			// record_count records: the view repeats it that many times, so
-			// every expression counts records, whatever its aggregates.
+			// record_count records: the source's view repeats it that many
+			// times, so every expression counts records, whatever its
+			// aggregates; expressions that only count (weightedCount) read
+			// hiis_rows_<source> instead and sum record_count.
 			var grouped bool
 			if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT coalesce(max(%s), 1) > 1 FROM %s", source.RecordCount, file)).Scan(&grouped); err != nil {
 				db.Close()
 				return nil, fmt.Errorf("transform setup: %s: %s", s.Name, sqlMessage(err))
 			}
 			if grouped {
-				expand = ", unnest(range(" + source.RecordCount + ")) AS hiis_copy"
+				expand = ", unnest(range(CAST(" + source.RecordCount + " AS BIGINT))) AS hiis_copy"
+				e.rows[s.Name] = ident("hiis_rows_" + s.Name)
+				setup = append(setup, fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM %s", e.rows[s.Name], selectList(s.Kind, true), file))
 			}
 		}
-		setup = append(setup, fmt.Sprintf("CREATE VIEW %s AS SELECT %s%s FROM %s", ident(s.Name), selectList(s.Kind), expand, file))
+		setup = append(setup, fmt.Sprintf("CREATE VIEW %s AS SELECT %s%s FROM %s", ident(s.Name), selectList(s.Kind, counted), expand, file))
 		if s.Kind.Level == source.Population && e.residents == "" {
 			e.residents = s.Name
 		}
@@ -153,6 +172,45 @@ func Open(ctx context.Context, snaps []Snapshot, period Period, macros string, o
 		return nil, err
 	}
 	return e, nil
+}
+
+// The default memory limit: a share of RAM, capped so that a national run
+// stays within 4 GiB (DuckDB spills to TempDir beyond it).
+const (
+	DefaultMemoryShare = 0.70
+	DefaultMemoryCap   = 3 << 30 // bytes
+)
+
+// defaultMemoryLimit is DefaultMemoryShare of RAM, at most
+// DefaultMemoryCap, in bytes, worked out from DuckDB's own default (80% of
+// the RAM it detects); false when that cannot be read.
+func defaultMemoryLimit(ctx context.Context, db *sql.DB) (int64, bool) {
+	var s string
+	if err := db.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&s); err != nil {
+		return 0, false
+	}
+	ram, ok := parseSize(s)
+	if !ok || ram <= 0 {
+		return 0, false
+	}
+	limit := int64(float64(ram) / 0.8 * DefaultMemoryShare)
+	return min(limit, DefaultMemoryCap), true
+}
+
+// parseSize reads a size as DuckDB prints it ("18.6 GiB", "512.0 MiB",
+// "1000 bytes").
+func parseSize(s string) (int64, bool) {
+	num, unit, _ := strings.Cut(strings.TrimSpace(s), " ")
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, false
+	}
+	mult := map[string]float64{"bytes": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+		"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[strings.TrimSpace(unit)]
+	if mult == 0 {
+		return 0, false
+	}
+	return int64(v * mult), true
 }
 
 // firstLine is the first line of a statement, for messages.
@@ -197,9 +255,15 @@ func columns(k source.Kind) [][2]string {
 	return cols
 }
 
-func selectList(k source.Kind) string {
+// selectList casts a snapshot's columns to their types; without counted,
+// record_count is 1 on every row.
+func selectList(k source.Kind, counted bool) string {
 	var parts []string
 	for _, c := range columns(k) {
+		if c[0] == source.RecordCount && !counted {
+			parts = append(parts, "CAST(1 AS BIGINT) AS "+ident(c[0]))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("CAST(%s AS %s) AS %s", ident(c[0]), c[1], ident(c[0])))
 	}
 	return strings.Join(parts, ", ")

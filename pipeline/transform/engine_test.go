@@ -24,7 +24,7 @@ import (
 
 // fixture extracts the fixture's apc and population into snapshots and
 // returns them with the indicators that read apc.
-func fixture(t *testing.T) ([]transform.Snapshot, []*indicator.Indicator, transform.Period, string) {
+func fixture(t testing.TB) ([]transform.Snapshot, []*indicator.Indicator, transform.Period, string) {
 	t.Helper()
 	cfg, err := config.Load(filepath.Join("..", "..", "config", "fixture.yaml"))
 	if err != nil {
@@ -99,16 +99,10 @@ func copySnapshot(t *testing.T, from, query, name string) string {
 	return to
 }
 
-// TestGroupedExtractGivesTheSameCells: the fixture's admitted care grouped
-// by every column the indicators use, with a count of the records each row
-// stands for (as a warehouse may send it), gives exactly the same cells and
-// data-quality counts as the record-level extract.
-func TestGroupedExtractGivesTheSameCells(t *testing.T) {
-	snaps, inds, p, macros := fixture(t)
-	want := run(t, snaps, inds, p, macros, transform.Options{})
-	grouped := append([]transform.Snapshot(nil), snaps...)
-	grouped[0].Path = copySnapshot(t, snaps[0].Path,
-		`SELECT * EXCLUDE (spell_id, source_line, record_count) REPLACE (
+// groupApc groups an apc snapshot (SNAPSHOT) by every column the fixture's
+// indicators read, with the count of the records each row stands for, as a
+// warehouse may send it.
+const groupApc = `SELECT * EXCLUDE (spell_id, source_line, record_count) REPLACE (
 		   CASE WHEN admission_date BETWEEN DATE '2025-04-01' AND DATE '2026-03-31' THEN DATE '2025-04-01'
 		        WHEN admission_date BETWEEN DATE '2019-03-01' AND DATE '2020-02-29' THEN DATE '2019-03-01'
 		        ELSE DATE '1900-01-01' END AS admission_date,
@@ -118,8 +112,23 @@ func TestGroupedExtractGivesTheSameCells(t *testing.T) {
 		   'decile ' || coalesce(CAST(imd_decile AS VARCHAR), 'unknown') AS lsoa,
 		   CASE WHEN trim(admission_method) IN ('21', '22', '23', '24', '25', '2A', '2B', '2C', '2D', '28') THEN '21'
 		        WHEN trim(admission_method) IN ('11', '12', '13') THEN '11' ELSE admission_method END AS admission_method),
-		   'grouped' AS spell_id, min(source_line) AS source_line, count(*) AS record_count
-		 FROM SNAPSHOT GROUP BY ALL`, "apc-grouped.parquet")
+		   'grouped' AS spell_id, min(source_line) AS source_line, sum(record_count) AS record_count
+		 FROM SNAPSHOT GROUP BY ALL`
+
+// TestGroupedExtractGivesTheSameCells: the fixture's admitted care grouped
+// by every column the indicators use, with a count of the records each row
+// stands for (as a warehouse may send it), gives exactly the same cells and
+// data-quality counts as the record-level extract.
+func TestGroupedExtractGivesTheSameCells(t *testing.T) {
+	snaps, inds, p, macros := fixture(t)
+	// Expressions that only count read the grouped rows and sum
+	// record_count; any other expression sees one row per record.
+	general := *inds[0]
+	general.ID, general.Numerator = "X-general", "sum(1) + 0 * max(age)"
+	inds = append(inds, &general)
+	want := run(t, snaps, inds, p, macros, transform.Options{})
+	grouped := append([]transform.Snapshot(nil), snaps...)
+	grouped[0].Path = copySnapshot(t, snaps[0].Path, groupApc, "apc-grouped.parquet")
 	var rows, records int64
 	c, _ := duckdb.NewConnector("", nil)
 	db := sql.OpenDB(c)
@@ -139,6 +148,30 @@ func TestGroupedExtractGivesTheSameCells(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got.Quality, want.Quality) {
 		t.Errorf("data quality from the grouped extract:\n got %+v\nwant %+v", got.Quality, want.Quality)
+	}
+}
+
+// TestSnapshotWithoutRecordCount: a snapshot written before record_count
+// existed counts a record per row.
+func TestSnapshotWithoutRecordCount(t *testing.T) {
+	snaps, inds, p, macros := fixture(t)
+	want := run(t, snaps, inds, p, macros, transform.Options{})
+	old := append([]transform.Snapshot(nil), snaps...)
+	old[0].Path = copySnapshot(t, snaps[0].Path, "SELECT * EXCLUDE (record_count) FROM SNAPSHOT", "apc-old.parquet")
+	got := run(t, old, inds, p, macros, transform.Options{})
+	if !reflect.DeepEqual(strip(got.Cells), strip(want.Cells)) || !reflect.DeepEqual(got.Quality, want.Quality) {
+		t.Error("a snapshot without record_count gives other cells or data-quality counts")
+	}
+}
+
+// TestThreadCountsAgree: the cells are the same at one thread and at four
+// (sums are of integers and decimals, exact in any order).
+func TestThreadCountsAgree(t *testing.T) {
+	snaps, inds, p, macros := fixture(t)
+	one := run(t, snaps, inds, p, macros, transform.Options{Threads: 1})
+	four := run(t, snaps, inds, p, macros, transform.Options{Threads: 4})
+	if !reflect.DeepEqual(strip(one.Cells), strip(four.Cells)) || !reflect.DeepEqual(one.Quality, four.Quality) {
+		t.Error("one thread and four give different cells")
 	}
 }
 
@@ -167,8 +200,11 @@ func TestQueryTimeout(t *testing.T) {
 	defer e.Close()
 	_, err = e.Run(context.Background(), []*indicator.Indicator{&slow}, snaps, "population")
 	var te *transform.TimeoutError
-	if !errors.As(err, &te) || te.Indicator != slow.ID || !strings.Contains(err.Error(), "query_timeout") {
-		t.Fatalf("error %v, want a timeout naming %s", err, slow.ID)
+	if !errors.As(err, &te) || te.Indicator != slow.ID || !strings.Contains(err.Error(), "query_timeout") || !strings.Contains(err.Error(), slow.File) {
+		t.Fatalf("error %v, want a timeout naming %s and its file", err, slow.ID)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || te.ExitCode() != 1 {
+		t.Errorf("a timeout is not an input error (exit 1): %v", err)
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("the runaway query took %s to stop", d)
@@ -222,5 +258,46 @@ func TestResidents(t *testing.T) {
 	}
 	if fewer == 0 {
 		t.Error("counting residents only changed no indicator")
+	}
+}
+
+// TestSandbox: indicator expressions and the macros file read the
+// snapshots and nothing else: not a file elsewhere, not one reached from
+// the snapshots' folder through "..", and they cannot widen the sandbox.
+func TestSandbox(t *testing.T) {
+	snaps, inds, p, macros := fixture(t)
+	dir := filepath.ToSlash(filepath.Dir(snaps[0].Path))
+	for _, c := range []struct{ name, numerator, macros string }{
+		{"absolute path", "count(*) + (SELECT count(*) FROM read_csv('/etc/passwd'))", ""},
+		{"dot dot", fmt.Sprintf("count(*) + (SELECT count(*) FROM read_csv('%s/../../../../../../etc/passwd'))", dir), ""},
+		{"text", "count(*) + (SELECT count(*) FROM read_text('/etc/passwd'))", ""},
+		{"widened in macros", "count(*) + (SELECT count(*) FROM read_csv('/etc/passwd'))", "SET allowed_directories = ['/'];"},
+		{"access back on in macros", "count(*) + (SELECT count(*) FROM read_csv('/etc/passwd'))", "SET enable_external_access = true;"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			evil := *inds[0]
+			evil.Numerator = c.numerator
+			e, err := transform.Open(context.Background(), snaps, p, macros+"\n"+c.macros, transform.Options{})
+			if err != nil {
+				if c.macros == "" {
+					t.Fatal(err)
+				}
+				if !strings.Contains(err.Error(), "Cannot") {
+					t.Fatalf("setup failed, but not by refusing the change: %v", err)
+				}
+				return // the macros file itself was refused
+			}
+			defer e.Close()
+			_, err = e.Run(context.Background(), []*indicator.Indicator{&evil}, snaps, "population")
+			if err == nil {
+				t.Fatal("the expression read /etc/passwd")
+			}
+			if !strings.Contains(err.Error(), "disabled by configuration") {
+				t.Errorf("failed, but not by the sandbox: %v", err)
+			}
+			if strings.Contains(err.Error(), "root:") {
+				t.Errorf("the error quotes the file: %v", err)
+			}
+		})
 	}
 }

@@ -62,7 +62,8 @@ var groupColumn = map[string]string{
 // sex or age cannot be standardised.
 const stratumExpr = "CASE WHEN sex_group IN ('Male', 'Female') AND esp_band <> 'Unknown' THEN sex_group || '|' || esp_band END"
 
-// groupingCols are the columns a grouping set may use, in GROUPING() order.
+// groupingCols are the columns a grouping set may use, in GROUPING() order;
+// together, the finest grouping that counts are rolled up from.
 var groupingCols = []string{"imd_quintile", "ethnic_group", "hiis_age_band", "sex_group", "hiis_stratum"}
 
 // part is one breakdown's grouping, optionally by age–sex stratum too.
@@ -144,6 +145,25 @@ GROUP BY GROUPING SETS (%[7]s)%[8]s`,
 // to their kinds; residents restricts events to LSOAs of the population
 // (or unknown ones).
 func Query(ind *indicator.Indicator, kinds map[string]source.Kind, residents bool) (string, error) {
+	return query(ind, kinds, queryOptions{residents: residents})
+}
+
+// queryOptions are what the engine adds to an indicator's query.
+type queryOptions struct {
+	residents bool // leave out events of LSOAs outside the population
+	// quality adds the data-quality counts (qualityColumns) to the
+	// overall row, computed in the same scan of the events.
+	quality bool
+	// population says hiis_resident_lsoas exists, for the quality count
+	// of events outside the population.
+	population bool
+	// rows is the one-row-per-snapshot-row view of a grouped source ("" for
+	// none): read, summing record_count, when the expressions only count.
+	rows string
+}
+
+// query is Query with the engine's options.
+func query(ind *indicator.Indicator, kinds map[string]source.Kind, qo queryOptions) (string, error) {
 	if ind.SQL != "" {
 		b, err := os.ReadFile(ind.SQLPath())
 		if err != nil {
@@ -167,7 +187,23 @@ FROM %s WHERE %s AND breakdown IN (%s) GROUP BY breakdown, "group"`,
 			ind.Numerator, orNull(ind.Denominator), ident(ind.Source), filter, strings.Join(in, ", ")), nil
 	}
 	num, den := ind.Numerator, ind.Denominator
-	if k.Level == source.Record && residents {
+	// Expressions that only count are counted once per finest group
+	// (quintile, ethnic group, age band, sex, stratum) and the counts
+	// rolled up to every grouping set: one hash of the rows, not one per
+	// set. On a grouped source they sum record_count over its rows; any
+	// other expression sees one row per record and is grouped per set.
+	cs := counts{weighted: qo.rows != ""}
+	n, okNum := cs.split(num)
+	d, okDen := cs.split(den)
+	fine := okNum && okDen
+	from, weighted := ident(ind.Source), false
+	if fine {
+		num, den = n, d
+		if qo.rows != "" {
+			from, weighted = qo.rows, true
+		}
+	}
+	if k.Level == source.Record && qo.residents {
 		filter += " AND " + residentFilter
 	}
 
@@ -177,21 +213,49 @@ FROM %s WHERE %s AND breakdown IN (%s) GROUP BY breakdown, "group"`,
 	}
 	ps := parts(ind)
 	var b strings.Builder
-	fmt.Fprintf(&b, "WITH base AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, ident(ind.Source), filter)
+	fmt.Fprintf(&b, "WITH base AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, from, filter)
 	pop := ind.Population
+	events, extra, outer := "base", "", ""
+	qual := ""
+	if qo.quality {
+		qual = qualityAggregates(qo.population, weighted)
+		outer = ", " + strings.Join(qualityColumns, ", ")
+	}
+	if fine {
+		cols := []string{}
+		if len(cs.terms) > 0 {
+			cols = append(cols, cs.fine())
+		}
+		if qual != "" {
+			cols = append(cols, qual)
+			var rolled []string
+			for _, c := range qualityColumns {
+				rolled = append(rolled, fmt.Sprintf("CAST(sum(%s) AS BIGINT) AS %s", c, c))
+			}
+			qual = strings.Join(rolled, ", ")
+		}
+		if len(cols) == 0 {
+			cols = append(cols, "count(*) AS hiis_n")
+		}
+		fmt.Fprintf(&b, ",\nfine AS (SELECT %s, %s FROM base GROUP BY ALL)", strings.Join(groupingCols, ", "), strings.Join(cols, ", "))
+		events = "fine"
+	}
+	if qual != "" {
+		extra = ", " + qual
+	}
 	if pop == nil {
 		b.WriteString("\n")
-		b.WriteString(groupingQuery(ps, "base", fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator, CAST(%s AS DOUBLE) AS denominator", num, orNull(den))))
+		b.WriteString(groupingQuery(ps, events, fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator, CAST(%s AS DOUBLE) AS denominator%s", num, orNull(den), extra)))
 		return b.String(), nil
 	}
 	// Events and population grouped alike, joined so that groups with
 	// people but no events (and events but no people) both appear.
 	fmt.Fprintf(&b, ",\npop AS (SELECT *, %s AS hiis_age_band, %s AS hiis_stratum FROM %s WHERE %s)", ageBand, stratumExpr, ident(pop.Source), condition(pop.Filter))
-	fmt.Fprintf(&b, ",\ne AS (%s)", groupingQuery(ps, "base", fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator", num)))
+	fmt.Fprintf(&b, ",\ne AS (%s)", groupingQuery(ps, events, fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator%s", num, extra)))
 	fmt.Fprintf(&b, ",\np AS (%s)", groupingQuery(ps, "pop", "CAST(sum(people) AS DOUBLE) AS denominator"))
 	b.WriteString(`
 SELECT coalesce(e.breakdown, p.breakdown) AS breakdown, coalesce(e.grp, p.grp) AS grp, coalesce(e.stratum, p.stratum) AS stratum,
-  coalesce(e.numerator, 0) AS numerator, p.denominator
+  coalesce(e.numerator, 0) AS numerator, p.denominator` + outer + `
 FROM e FULL OUTER JOIN p
 ON e.breakdown = p.breakdown AND e.grp IS NOT DISTINCT FROM p.grp AND e.stratum = p.stratum`)
 	return b.String(), nil
@@ -245,24 +309,20 @@ func (e *Engine) Run(ctx context.Context, inds []*indicator.Indicator, snaps []S
 	}
 	residents := e.opt.ResidentsOnly && e.residents != ""
 	for i, ind := range inds {
-		q, err := Query(ind, kinds, residents)
+		// A record-level indicator's data-quality counts come from the
+		// same scan as its cells (one more scan each doubled the time).
+		quality := kinds[ind.Source].Level == source.Record && ind.SQL == ""
+		q, err := query(ind, kinds, queryOptions{residents: residents, quality: quality, population: e.residents != "", rows: e.rows[ind.Source]})
 		if err != nil {
 			return out, err
 		}
-		cells, err := e.cells(ctx, ind, q)
+		cells, qual, err := e.cells(ctx, ind, q, quality)
 		if err != nil {
 			return out, err
 		}
 		out.Cells = append(out.Cells, cells...)
-		if k := kinds[ind.Source]; k.Level == source.Record && ind.SQL == "" {
-			filter := condition(ind.Filter)
-			if residents {
-				filter += " AND " + residentFilter
-			}
-			qual, err := e.quality(ctx, ind.Source, ind.ID, filter)
-			if err != nil {
-				return out, fmt.Errorf("transform %s: data quality: %w", ind.ID, err)
-			}
+		if quality {
+			qual.Source, qual.Indicator = ind.Source, ind.ID
 			out.Quality = append(out.Quality, qual)
 		}
 		if e.opt.Progress != nil {
@@ -295,12 +355,21 @@ type TimeoutError struct {
 	Limit           time.Duration
 }
 
+// ExitCode is 1: the run stopped on what the input asked for, not a bug
+// in hiis (the command line's Coded errors).
+func (e *TimeoutError) ExitCode() int { return 1 }
+
+// Unwrap is context.DeadlineExceeded, the time limit that stopped it.
+func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("transform %s (%s): stopped after %s (statistics.query_timeout): the expression may never finish, for example a join in a numerator; simplify it or raise the limit",
 		e.Indicator, e.File, e.Limit)
 }
 
-func (e *Engine) cells(ctx context.Context, ind *indicator.Indicator, q string) (cells []Cell, err error) {
+// cells runs an indicator's query; with quality, its q_* columns on the
+// overall row are the indicator's data-quality counts.
+func (e *Engine) cells(ctx context.Context, ind *indicator.Indicator, q string, quality bool) (cells []Cell, qual Quality, err error) {
 	id, parent := ind.ID, ctx
 	if e.opt.QueryTimeout > 0 {
 		var cancel context.CancelFunc
@@ -318,18 +387,33 @@ func (e *Engine) cells(ctx context.Context, ind *indicator.Indicator, q string) 
 			err = fmt.Errorf("transform %s (%s): %s", id, ind.File, sqlMessage(err))
 		}
 	}()
-	rows, err := e.db.QueryContext(ctx, "SELECT breakdown, grp, stratum, numerator, denominator FROM ("+q+") ORDER BY ALL")
+	cols := "breakdown, grp, stratum, numerator, denominator"
+	if quality {
+		cols += ", " + strings.Join(qualityColumns, ", ")
+	}
+	rows, err := e.db.QueryContext(ctx, "SELECT "+cols+" FROM ("+q+") ORDER BY ALL")
 	if err != nil {
-		return nil, err
+		return nil, qual, err
 	}
 	defer rows.Close()
 	var out []Cell
+	var counts [6]*int64
 	for rows.Next() {
 		var c Cell
 		var grp, stratum *string
 		var num, den *float64
-		if err := rows.Scan(&c.Breakdown, &grp, &stratum, &num, &den); err != nil {
-			return nil, err
+		dest := []any{&c.Breakdown, &grp, &stratum, &num, &den}
+		var row [6]*int64
+		if quality {
+			for i := range row {
+				dest = append(dest, &row[i])
+			}
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, qual, err
+		}
+		if c.Breakdown == metrics.Overall && deref(stratum, "") == "" {
+			counts = row
 		}
 		c.Indicator = id
 		c.Group = deref(grp, "Unknown")
@@ -344,22 +428,57 @@ func (e *Engine) cells(ctx context.Context, ind *indicator.Indicator, q string) 
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, qual, err
+	}
+	for i, p := range []*int64{&qual.Records, &qual.NotStated, &qual.NotKnown, &qual.Blank, &qual.NoLSOA, &qual.NotResident} {
+		if counts[i] != nil {
+			*p = *counts[i]
+		}
+	}
+	return out, qual, nil
+}
+
+// qualityColumns name the data-quality aggregates, in Quality's order.
+var qualityColumns = []string{"q_records", "q_not_stated", "q_not_known", "q_blank", "q_no_lsoa", "q_not_resident"}
+
+// qualityAggregates are the data-quality counts as aggregates over a
+// record-level source's rows, named by qualityColumns: counts of rows, or
+// with weighted sums of record_count. Records outside the population are
+// counted when population is true (hiis_resident_lsoas exists), else 0.
+func qualityAggregates(population, weighted bool) string {
+	count := func(cond string) string {
+		if weighted {
+			return "coalesce(sum(record_count) FILTER (WHERE " + cond + "), 0)"
+		}
+		return "count(*) FILTER (WHERE " + cond + ")"
+	}
+	notResident := "0"
+	if population {
+		notResident = count("imd_quintile <> 'Unknown' AND upper(trim(lsoa)) NOT IN (SELECT lsoa FROM hiis_resident_lsoas)")
+	}
+	exprs := []string{
+		count("TRUE"),
+		count("ethnic_code = 'Z'"),
+		count("ethnic_code = '99'"),
+		count("ethnic_code = '' OR ethnic_code IS NULL"),
+		count("imd_quintile = 'Unknown'"),
+		notResident,
+	}
+	for i := range exprs {
+		exprs[i] = "CAST(" + exprs[i] + " AS BIGINT) AS " + qualityColumns[i]
+	}
+	return strings.Join(exprs, ", ")
 }
 
 func (e *Engine) quality(ctx context.Context, src, id, filter string) (Quality, error) {
 	q := Quality{Source: src, Indicator: id}
-	notResident := "0"
-	if e.residents != "" {
-		notResident = "count(*) FILTER (WHERE imd_quintile <> 'Unknown' AND upper(trim(lsoa)) NOT IN (SELECT lsoa FROM hiis_resident_lsoas))"
+	from, weighted := ident(src), false
+	if rows, ok := e.rows[src]; ok {
+		from, weighted = rows, true
 	}
-	err := e.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*),
-  count(*) FILTER (WHERE ethnic_code = 'Z'),
-  count(*) FILTER (WHERE ethnic_code = '99'),
-  count(*) FILTER (WHERE ethnic_code = '' OR ethnic_code IS NULL),
-  count(*) FILTER (WHERE imd_quintile = 'Unknown'),
-  %s
-FROM %s WHERE %s`, notResident, ident(src), filter)).Scan(&q.Records, &q.NotStated, &q.NotKnown, &q.Blank, &q.NoLSOA, &q.NotResident)
+	err := e.db.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s", qualityAggregates(e.residents != "", weighted), from, filter)).
+		Scan(&q.Records, &q.NotStated, &q.NotKnown, &q.Blank, &q.NoLSOA, &q.NotResident)
 	return q, err
 }
 
