@@ -60,8 +60,11 @@ type prose struct {
 	used map[string]bool               // "file/name" of each template run, when set (tests)
 }
 
-// loadProse parses every section template, from dir when it holds the file,
-// else the built-in copy. dir "" means built-ins only. Errors name the file.
+// loadProse parses every section template: the built-in copy, then the
+// file in dir when there is one, whose {{define}}s replace the built-in
+// ones of the same name. A folder made for an earlier hiis keeps working
+// when a section gains a sentence: what it does not define comes from hiis.
+// dir "" means built-ins only. Errors name the file.
 func loadProse(dir string) (*prose, error) {
 	p := &prose{sets: map[string]*template.Template{}, from: map[string]string{}}
 	funcs := template.FuncMap{
@@ -69,27 +72,26 @@ func loadProse(dir string) (*prose, error) {
 	}
 	for _, name := range statementTemplateFiles {
 		file := name + ".tmpl"
-		var src []byte
+		builtIn, err := builtin.Statement.ReadFile("statement/" + file)
+		if err != nil {
+			return nil, fmt.Errorf("built-in statement template %s: %w", file, err)
+		}
 		where := "built-in statement/" + file
+		t, err := template.New(file).Funcs(funcs).Option("missingkey=error").Parse(string(builtIn))
+		if err != nil {
+			return nil, &TemplateError{fmt.Errorf("statement template %s: %w", where, err)}
+		}
 		if dir != "" {
 			b, err := os.ReadFile(filepath.Join(dir, file))
 			switch {
 			case err == nil:
-				src, where = b, filepath.Join(dir, file)
+				where = filepath.Join(dir, file)
+				if _, err := t.Parse(string(b)); err != nil {
+					return nil, &TemplateError{fmt.Errorf("statement template %s: %w", where, err)}
+				}
 			case !errors.Is(err, fs.ErrNotExist):
 				return nil, &TemplateError{fmt.Errorf("statement template %s: %w", filepath.Join(dir, file), err)}
 			}
-		}
-		if src == nil {
-			b, err := builtin.Statement.ReadFile("statement/" + file)
-			if err != nil {
-				return nil, fmt.Errorf("built-in statement template %s: %w", file, err)
-			}
-			src = b
-		}
-		t, err := template.New(file).Funcs(funcs).Option("missingkey=error").Parse(string(src))
-		if err != nil {
-			return nil, &TemplateError{fmt.Errorf("statement template %s: %w", where, err)}
 		}
 		for _, def := range templateNames[name] {
 			if t.Lookup(def) == nil {
