@@ -232,7 +232,7 @@ func TestMetricsParquet(t *testing.T) {
 		}
 	}
 
-	rows, err := parquet.Read[parquetRow](bytes.NewReader(b), int64(len(b)))
+	rows, err := parquet.Read[metrics.ParquetRow](bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
