@@ -163,10 +163,15 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	if lookup != nil {
 		byLSOA = lookup.ByLSOA
 	}
+	splitStart := time.Now()
 	split, err := transform.Partition(ctx, srcs, byLSOA, codes, parts)
 	if err != nil {
 		return sum, err
 	}
+	if opt.Progress != nil {
+		fmt.Fprintf(opt.Progress, "hiis: split the snapshots by organisation in %.1fs\n", time.Since(splitStart).Seconds())
+	}
+	orgStart := time.Now()
 	sum.Unassigned = split.Unassigned
 	emptyRejects := filepath.Join(parts, "rejects.csv")
 	if err := os.WriteFile(emptyRejects, []byte("line,field,reason,record\n"), 0o644); err != nil {
@@ -227,6 +232,9 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return sum, err
+	}
+	if opt.Progress != nil {
+		fmt.Fprintf(opt.Progress, "hiis: %d organisations' statements in %.1fs\n", len(codes), time.Since(orgStart).Seconds())
 	}
 	if err := ctx.Err(); err != nil {
 		return sum, err

@@ -66,6 +66,11 @@ func Partition(ctx context.Context, srcs []PartitionSource, byLSOA map[string]st
 		"CREATE TEMP TABLE hiis_orgs (lsoa VARCHAR, org VARCHAR)",
 		"CREATE TEMP TABLE hiis_selected (org VARCHAR)",
 	}
+	// The same memory cap as the transform, so that sorting a national
+	// snapshot spills to tmp instead of growing the process.
+	if limit, ok := defaultMemoryLimit(ctx, db); ok {
+		setup = append(setup, fmt.Sprintf("SET memory_limit = '%dB'", limit))
+	}
 	for _, q := range setup {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return out, fmt.Errorf("partition setup: %w", err)
