@@ -428,6 +428,9 @@ func (r *run) loadComparator() error {
 		return &InvalidError{fmt.Errorf("comparator.metrics: %w", err)}
 	}
 	hf.Path = r.rel(path)
+	if c.Manifest != "" {
+		hf.Path = c.Manifest
+	}
 	label := c.Label
 	if label == "" {
 		label = "comparator"

@@ -183,7 +183,8 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	}
 
 	// 3. One run per organisation, over its own records, beside all/.
-	comparator := &config.Comparator{Metrics: filepath.Join(top, AllFolder, "metrics.csv"), Label: ComparatorLabel, Unassigned: split.Unassigned}
+	comparator := &config.Comparator{Metrics: filepath.Join(top, AllFolder, "metrics.csv"), Label: ComparatorLabel, Unassigned: split.Unassigned,
+		Manifest: "../" + AllFolder + "/metrics.csv"}
 	byOrg := map[string][]transform.Part{}
 	for _, p := range split.Parts {
 		byOrg[p.Org] = append(byOrg[p.Org], p)

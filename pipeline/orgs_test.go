@@ -3,8 +3,11 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,6 +101,19 @@ func TestOrganisations(t *testing.T) {
 	}
 	if top.Kind != "organisations" || len(top.Organisations) != 2 || top.All.Folder != "all" || top.Organisations[0].Manifest == "" {
 		t.Errorf("top manifest: %+v", top)
+	}
+	// Byte for byte the same when run again (elsewhere, sharing the work
+	// folder): no temporary path or clock reaches any file.
+	again := filepath.Join(t.TempDir(), "again")
+	if _, err := pipeline.RunMany(context.Background(), mustLoad(t, orgsConfig), pipeline.Options{Out: again, Work: work}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := treeHashes(t, out), treeHashes(t, again); !maps.Equal(a, b) {
+		for f := range a {
+			if a[f] != b[f] {
+				t.Errorf("%s differs between two runs", f)
+			}
+		}
 	}
 	if sum.Unassigned["apc"] == 0 {
 		t.Errorf("the fixture's apc has records with no or unknown LSOA, but none were unassigned: %v", sum.Unassigned)
@@ -322,6 +338,28 @@ func withOrganisation(t *testing.T, src, dst, lsoaCol string, lookup map[string]
 	if err := os.WriteFile(dst, out.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// treeHashes maps each file under dir (slash path) to its sha256.
+func treeHashes(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = fmt.Sprintf("%x", sha256.Sum256(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func sameNumbers(a, b metrics.Row) bool {

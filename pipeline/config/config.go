@@ -193,6 +193,10 @@ type Comparator struct {
 	// Unassigned counts, per source, the records of the comparator that no
 	// organisation took (no LSOA, or one not in the lookup).
 	Unassigned map[string]int64 `yaml:"unassigned,omitempty"`
+	// Manifest is how the manifest names the file when hiis set it for a
+	// run it derived (all/'s metrics, "../all/metrics.csv"): its real path
+	// is a temporary folder. Never read from YAML.
+	Manifest string `yaml:"-"`
 }
 
 // Period is the reporting period; Start and End are inclusive dates.
