@@ -286,6 +286,11 @@ func orgConfig(allCfg *config.Run, code, name string, all *run, parts []transfor
 	oc := *allCfg
 	oc.Organisation = config.Organisation{Code: code, Name: name, Kind: allCfg.Organisation.Kind}
 	oc.Comparator = comparator
+	if oc.Statistics.Threads == 0 {
+		// Organisations run one per core: one DuckDB thread each, rather
+		// than every run's DuckDB claiming every core.
+		oc.Statistics.Threads = 1
+	}
 	oc.ExtraRoots = append(append([]string(nil), allCfg.ExtraRoots...), roots...)
 	oc.Snapshots = map[string]*config.SnapshotPin{}
 	bySource := map[string]transform.Part{}

@@ -3,11 +3,14 @@ package transform
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -57,14 +60,17 @@ func Partition(ctx context.Context, srcs []PartitionSource, byLSOA map[string]st
 	}
 	db := sql.OpenDB(connector)
 	defer db.Close()
-	db.SetMaxOpenConns(1)
+	// Two connections write two organisations' files at once; the tables
+	// below live in the shared in-memory database, not in one session.
+	workers := min(2, runtime.NumCPU())
+	db.SetMaxOpenConns(workers)
 	setup := []string{
 		"SET autoinstall_known_extensions = false",
 		"SET autoload_known_extensions = false",
 		"SET preserve_insertion_order = true",
 		"SET temp_directory = " + literal(filepath.ToSlash(tmp)),
-		"CREATE TEMP TABLE hiis_orgs (lsoa VARCHAR, org VARCHAR)",
-		"CREATE TEMP TABLE hiis_selected (org VARCHAR)",
+		"CREATE TABLE hiis_orgs (lsoa VARCHAR, org VARCHAR)",
+		"CREATE TABLE hiis_selected (org VARCHAR)",
 	}
 	// The same memory cap as the transform, so that sorting a national
 	// snapshot spills to tmp instead of growing the process.
@@ -107,7 +113,7 @@ func Partition(ctx context.Context, srcs []PartitionSource, byLSOA map[string]st
 		// organisation's file is then a filtered scan of that table, in
 		// source_line order (no sort of the whole snapshot: measured 40%
 		// faster on national apc, the same bytes out).
-		q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE hiis_part AS
+		q := fmt.Sprintf(`CREATE OR REPLACE TABLE hiis_part AS
 SELECT CASE WHEN %[1]s IN (SELECT org FROM hiis_selected) THEN %[1]s END AS hiis_org, s.*
 FROM read_parquet(%[2]s) s %[3]s`, key, literal(filepath.ToSlash(s.Path)), join)
 		if _, err := db.ExecContext(ctx, q); err != nil {
@@ -132,17 +138,40 @@ FROM read_parquet(%[2]s) s %[3]s`, key, literal(filepath.ToSlash(s.Path)), join)
 			return out, err
 		}
 		out.Unassigned[s.Name] = counts[""]
+		errs := make([]error, len(codes))
+		jobs := make(chan int)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range jobs {
+					code := codes[i]
+					path := filepath.Join(dir, code, s.Name+".parquet")
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						errs[i] = err
+						continue
+					}
+					// Each file is written by one query in source_line
+					// order: the same bytes whichever connection runs it.
+					q := fmt.Sprintf("COPY (SELECT * EXCLUDE (hiis_org) FROM hiis_part WHERE hiis_org = %s ORDER BY source_line) TO %s (FORMAT parquet, COMPRESSION zstd)",
+						literal(code), literal(filepath.ToSlash(path)))
+					if _, err := db.ExecContext(ctx, q); err != nil {
+						errs[i] = fmt.Errorf("partition %s for %s: %w", s.Name, code, err)
+					}
+				}
+			}()
+		}
+		for i := range codes {
+			jobs <- i
+		}
+		close(jobs)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return out, err
+		}
 		for _, code := range codes {
-			path := filepath.Join(dir, code, s.Name+".parquet")
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return out, err
-			}
-			q := fmt.Sprintf("COPY (SELECT * EXCLUDE (hiis_org) FROM hiis_part WHERE hiis_org = %s ORDER BY source_line) TO %s (FORMAT parquet, COMPRESSION zstd)",
-				literal(code), literal(filepath.ToSlash(path)))
-			if _, err := db.ExecContext(ctx, q); err != nil {
-				return out, fmt.Errorf("partition %s for %s: %w", s.Name, code, err)
-			}
-			out.Parts = append(out.Parts, Part{Org: code, Source: s.Name, Path: path, Rows: counts[code]})
+			out.Parts = append(out.Parts, Part{Org: code, Source: s.Name, Path: filepath.Join(dir, code, s.Name+".parquet"), Rows: counts[code]})
 		}
 	}
 	sort.Slice(out.Parts, func(i, j int) bool {
