@@ -1,8 +1,6 @@
 package refdata
 
 import (
-	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
@@ -43,32 +41,19 @@ func (o *OrgLookup) Names() map[string]string {
 // ends in .gz). An LSOA listed twice with different organisations, or a
 // code with two names, is an error naming the line.
 func LoadOrgLookup(path string, cols OrgColumns) (*OrgLookup, error) {
-	if cols.LSOA == "" {
-		cols.LSOA = ColOrgLSOA
-	}
-	if cols.Code == "" {
-		cols.Code = ColOrgCode
-	}
-	if cols.Name == "" {
-		cols.Name = ColOrgName
-	}
+	cols = OrgColumns{LSOA: orDefault(cols.LSOA, ColOrgLSOA), Code: orDefault(cols.Code, ColOrgCode), Name: orDefault(cols.Name, ColOrgName)}
 	rc, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	cr := csv.NewReader(bufio.NewReader(rc))
-	cr.FieldsPerRecord = -1
-	head, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: file is empty: expected a header line", path)
-	}
+	cr, head, err := openCSV(rc, path, "a header line")
 	if err != nil {
-		return nil, fmt.Errorf("%s: line 1: %w", path, err)
+		return nil, err
 	}
-	idx, err := headerIndex(head, path, cols.LSOA, cols.Code, cols.Name)
+	idx, err := columnIndex(head, path, "ONS's LSOA21CD, ICB23CDH and ICB23NM are expected; map others with organisations.lookup.columns: {lsoa, code, name}", cols.LSOA, cols.Code, cols.Name)
 	if err != nil {
-		return nil, fmt.Errorf("%w (map them with organisations.lookup.columns: {lsoa, code, name})", err)
+		return nil, err
 	}
 	out := &OrgLookup{ByLSOA: map[string]string{}}
 	names := map[string]string{}
