@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"hiis/pipeline/config"
 	"hiis/pipeline/manifest"
@@ -190,48 +191,35 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 		byOrg[p.Org] = append(byOrg[p.Org], p)
 	}
 	results := make([]OrgSummary, len(codes))
-	errs := make([]error, len(codes))
-	workers := max(1, min(runtime.NumCPU(), len(codes)))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(runtime.NumCPU())
 	var progressMu sync.Mutex
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				code := codes[i]
-				oc, err := orgConfig(&allCfg, code, names[code], r, byOrg[code], emptyRejects, rejSum.SHA256, comparator, top, parts)
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				o := opt
-				o.Out, o.Work = filepath.Join(top, code), work
-				o.Progress, o.OnRows, o.done = nil, nil, nil // one line per organisation below
-				s, err := Run(ctx, oc, o)
-				if err != nil {
-					errs[i] = fmt.Errorf("organisation %s: %w", code, err)
-					continue
-				}
-				results[i] = OrgSummary{Code: code, Name: names[code], Summary: s}
-				if opt.Progress != nil {
-					progressMu.Lock()
-					fmt.Fprintf(opt.Progress, "organisation %s: %d metrics, %d withheld\n", code, s.Metrics, s.Suppressed)
-					progressMu.Unlock()
-				}
+	for i, code := range codes {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-		}()
+			oc, err := orgConfig(&allCfg, code, names[code], r, byOrg[code], emptyRejects, rejSum.SHA256, comparator, top, parts)
+			if err != nil {
+				return err
+			}
+			o := opt
+			o.Out, o.Work = filepath.Join(top, code), work
+			o.Progress, o.OnRows, o.done = nil, nil, nil // one line per organisation below
+			s, err := Run(ctx, oc, o)
+			if err != nil {
+				return fmt.Errorf("organisation %s: %w", code, err)
+			}
+			results[i] = OrgSummary{Code: code, Name: names[code], Summary: s}
+			if opt.Progress != nil {
+				progressMu.Lock()
+				fmt.Fprintf(opt.Progress, "organisation %s: %d metrics, %d withheld\n", code, s.Metrics, s.Suppressed)
+				progressMu.Unlock()
+			}
+			return nil
+		})
 	}
-	for i := range codes {
-		if ctx.Err() != nil {
-			break
-		}
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := g.Wait(); err != nil {
 		return sum, err
 	}
 	if opt.Progress != nil {

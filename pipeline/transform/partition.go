@@ -3,16 +3,15 @@ package transform
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"golang.org/x/sync/errgroup"
 )
 
 // PartitionSource is one snapshot to split by organisation.
@@ -87,18 +86,18 @@ func Partition(ctx context.Context, srcs []PartitionSource, byLSOA map[string]st
 		lsoas = append(lsoas, l)
 	}
 	sort.Strings(lsoas)
-	pairs := make([][2]string, len(lsoas))
+	pairs := make([][]string, len(lsoas))
 	for i, l := range lsoas {
-		pairs[i] = [2]string{l, byLSOA[l]}
+		pairs[i] = []string{l, byLSOA[l]}
 	}
-	if err := insertPairs(ctx, db, "hiis_orgs", pairs); err != nil {
+	if err := insertRows(ctx, db, "hiis_orgs", pairs); err != nil {
 		return out, err
 	}
-	sel := make([][2]string, len(codes))
+	sel := make([][]string, len(codes))
 	for i, c := range codes {
-		sel[i] = [2]string{c}
+		sel[i] = []string{c}
 	}
-	if err := insertPairs(ctx, db, "hiis_selected", sel); err != nil {
+	if err := insertRows(ctx, db, "hiis_selected", sel); err != nil {
 		return out, err
 	}
 	sorted := append([]PartitionSource(nil), srcs...)
@@ -138,36 +137,25 @@ FROM read_parquet(%[2]s) s %[3]s`, key, literal(filepath.ToSlash(s.Path)), join)
 			return out, err
 		}
 		out.Unassigned[s.Name] = counts[""]
-		errs := make([]error, len(codes))
-		jobs := make(chan int)
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range jobs {
-					code := codes[i]
-					path := filepath.Join(dir, code, s.Name+".parquet")
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						errs[i] = err
-						continue
-					}
-					// Each file is written by one query in source_line
-					// order: the same bytes whichever connection runs it.
-					q := fmt.Sprintf("COPY (SELECT * EXCLUDE (hiis_org) FROM hiis_part WHERE hiis_org = %s ORDER BY source_line) TO %s (FORMAT parquet, COMPRESSION zstd)",
-						literal(code), literal(filepath.ToSlash(path)))
-					if _, err := db.ExecContext(ctx, q); err != nil {
-						errs[i] = fmt.Errorf("partition %s for %s: %w", s.Name, code, err)
-					}
+		var g errgroup.Group
+		g.SetLimit(workers)
+		for _, code := range codes {
+			g.Go(func() error {
+				path := filepath.Join(dir, code, s.Name+".parquet")
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					return err
 				}
-			}()
+				// Each file is written by one query in source_line order:
+				// the same bytes whichever connection runs it.
+				q := fmt.Sprintf("COPY (SELECT * EXCLUDE (hiis_org) FROM hiis_part WHERE hiis_org = %s ORDER BY source_line) TO %s (FORMAT parquet, COMPRESSION zstd)",
+					literal(code), literal(filepath.ToSlash(path)))
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("partition %s for %s: %w", s.Name, code, err)
+				}
+				return nil
+			})
 		}
-		for i := range codes {
-			jobs <- i
-		}
-		close(jobs)
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+		if err := g.Wait(); err != nil {
 			return out, err
 		}
 		for _, code := range codes {
@@ -184,25 +172,19 @@ FROM read_parquet(%[2]s) s %[3]s`, key, literal(filepath.ToSlash(s.Path)), join)
 	return out, nil
 }
 
-// insertPairs loads rows of one or two text columns into a table.
-func insertPairs(ctx context.Context, db *sql.DB, table string, rows [][2]string) error {
+// insertRows loads rows of text values into a table.
+func insertRows(ctx context.Context, db *sql.DB, table string, rows [][]string) error {
 	const batch = 1000
 	for i := 0; i < len(rows); i += batch {
-		j := min(i+batch, len(rows))
-		var b strings.Builder
-		fmt.Fprintf(&b, "INSERT INTO %s VALUES ", table)
-		two := table == "hiis_orgs"
-		for k, r := range rows[i:j] {
-			if k > 0 {
-				b.WriteString(", ")
+		var values []string
+		for _, r := range rows[i:min(i+batch, len(rows))] {
+			lits := make([]string, len(r))
+			for k, v := range r {
+				lits[k] = literal(v)
 			}
-			if two {
-				fmt.Fprintf(&b, "(%s, %s)", literal(r[0]), literal(r[1]))
-			} else {
-				fmt.Fprintf(&b, "(%s)", literal(r[0]))
-			}
+			values = append(values, "("+strings.Join(lits, ", ")+")")
 		}
-		if _, err := db.ExecContext(ctx, b.String()); err != nil {
+		if _, err := db.ExecContext(ctx, "INSERT INTO "+table+" VALUES "+strings.Join(values, ", ")); err != nil {
 			return fmt.Errorf("partition: loading %s: %w", table, err)
 		}
 	}
