@@ -163,6 +163,7 @@ func (r *run) renderInput() render.Input {
 		hasPopulation = hasPopulation || res.Kind == "population"
 		duplicates[res.Source] = res.Duplicates
 	}
+	whole := map[string]render.DataQuality{} // each source's own row (indicator "")
 	for _, q := range r.cells.Quality {
 		dq := render.DataQuality{Source: q.Source, Indicator: q.Indicator, Records: publish(q.Records),
 			EthnicNotStated: publish(q.NotStated), EthnicNotKnown: publish(q.NotKnown), EthnicBlank: publish(q.Blank), NoValidLSOA: publish(q.NoLSOA),
@@ -177,22 +178,16 @@ func (r *run) renderInput() render.Input {
 		if q.Indicator == "" {
 			dq.Duplicates = publish(duplicates[q.Source])
 			dq.Matches = r.matchCounts(q.Source, publish)
+			whole[q.Source] = dq
 		}
 		in.DataQuality = append(in.DataQuality, dq)
-	}
-	outside := map[string]int64{}
-	for _, q := range r.cells.Quality {
-		if q.Indicator == "" {
-			outside[q.Source] = q.NotResident
-		}
 	}
 	for _, res := range r.extracts {
 		ss := render.SourceSummary{Name: res.Source, Kind: res.Kind, File: filepath.Base(res.Input), Rows: res.Rows, Rejected: res.Rejected,
 			Duplicates: publish(res.Duplicates), OutsidePopulation: math.NaN()}
-		if n, ok := outside[res.Source]; ok && hasPopulation {
-			ss.OutsidePopulation = publish(n)
+		if dq, ok := whole[res.Source]; ok { // a record-level source: its published counts as above
+			ss.Duplicates, ss.OutsidePopulation, ss.Matches = dq.Duplicates, dq.OutsidePopulation, dq.Matches
 		}
-		ss.Matches = r.matchCounts(res.Source, publish)
 		in.Sources = append(in.Sources, ss)
 	}
 	var total, q1 int64
