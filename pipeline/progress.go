@@ -124,10 +124,6 @@ func (p *progress) ingest(source string, rows, bytes, total int64) {
 	}
 }
 
-// count reports the rows a source's extract has read so far, when the
-// input's size is not known to the caller.
-func (p *progress) count(source string, rows int64) { p.ingest(source, rows, 0, 0) }
-
 // done reports a finished (or reused) source.
 func (p *progress) done(source string, res extract.Result) {
 	if p == nil || p.w == nil {
