@@ -54,6 +54,21 @@ func openDB(ctx context.Context, tmp string, threads int) (*sql.DB, *sql.Conn, e
 	return db, conn, nil
 }
 
+// createEnums makes the ENUM type of each closed column.
+func createEnums(ctx context.Context, conn *sql.Conn) error {
+	enums := closedColumns()
+	for _, col := range sortedKeys(enums) {
+		vals := make([]string, len(enums[col]))
+		for i, v := range enums[col] {
+			vals[i] = lit(v)
+		}
+		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TYPE "+enumType(col)+" AS ENUM ("+strings.Join(vals, ", ")+")"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // loadIMD fills the imd table (lsoa, decile) from the lookup.
 func loadIMD(ctx context.Context, conn *sql.Conn, opt Options) error {
 	if _, err := conn.ExecContext(ctx, "CREATE TABLE imd (lsoa VARCHAR, decile BIGINT)"); err != nil {
@@ -223,11 +238,13 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	if _, err := conn.ExecContext(ctx, "CREATE TEMP VIEW norm AS "+sp.selectSQL(rel)); err != nil {
 		return fmt.Errorf("extract %s: %w", src.Name, err)
 	}
-	names := snapshotNames(kind)
-	var quoted []string
-	for _, n := range names {
-		quoted = append(quoted, ident(n))
+	closed := kind.Level != source.Aggregate
+	if closed {
+		if err := createEnums(ctx, conn); err != nil {
+			return fmt.Errorf("extract %s: %w", src.Name, err)
+		}
 	}
+	projection := snapshotSelect(snapshotNames(kind), closed)
 	// Temporary files are dot-named in the snapshot folder, as the staging
 	// files are, and renamed into place only when complete.
 	pre := tempName(opt.Dir, ".snapshot-", ".parquet")
@@ -243,7 +260,7 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	if !sp.staged {
 		order = " ORDER BY source_line"
 	}
-	if err := copyTo(fmt.Sprintf("SELECT %s FROM norm WHERE __err IS NULL%s", strings.Join(quoted, ", "), order), pre); err != nil {
+	if err := copyTo(fmt.Sprintf("SELECT %s FROM norm WHERE __err IS NULL%s", projection, order), pre); err != nil {
 		if src.Format == "parquet" && ctx.Err() == nil {
 			// DuckDB reads the Parquet input itself: a failure here is the
 			// file's (invalid UTF-8, damaged pages), not hiis's.
@@ -283,7 +300,7 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	if len(dups) > 0 && src.Duplicates != "keep" {
 		final = tempName(opt.Dir, ".snapshot-", ".parquet")
 		defer os.Remove(final)
-		if err := copyTo(fmt.Sprintf("SELECT * FROM read_parquet(%s) WHERE source_line NOT IN (SELECT line FROM dups) ORDER BY source_line", lit(pre)), final); err != nil {
+		if err := copyTo(fmt.Sprintf("SELECT %s FROM read_parquet(%s) WHERE source_line NOT IN (SELECT line FROM dups) ORDER BY source_line", projection, lit(pre)), final); err != nil {
 			return dbErr(ctx, src.Name, err)
 		}
 		for _, d := range dups {

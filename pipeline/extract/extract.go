@@ -34,7 +34,7 @@ import (
 
 // FormatVersion changes whenever the snapshot layout or normalisation
 // changes, so old snapshots are not reused by mistake.
-const FormatVersion = "hiis-snapshot-3"
+const FormatVersion = "hiis-snapshot-4"
 
 // Result says what extract did with one source.
 type Result struct {

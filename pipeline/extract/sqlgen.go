@@ -41,6 +41,67 @@ var validEthnic = []struct{ code, group string }{
 var sexCodes = map[string]string{"1": "Male", "M": "Male", "MALE": "Male", "2": "Female", "F": "Female", "FEMALE": "Female",
 	"0": "", "9": "", "X": "", "I": "", "U": "", "N": ""}
 
+// closedColumns are the snapshot columns of record-level and population
+// kinds whose values come from a closed list that equality derives, each
+// with every value it can take (sorted). The snapshot is written with them
+// as DuckDB ENUMs: the Parquet file holds the same text, written about
+// twice as fast.
+func closedColumns() map[string][]string {
+	set := func(vals ...string) []string {
+		seen := map[string]bool{}
+		var out []string
+		for _, v := range vals {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	codes := []string{"", "99"}
+	groups := []string{"Not known"}
+	for _, c := range validEthnic {
+		codes = append(codes, c.code)
+		groups = append(groups, c.group)
+	}
+	sexes := []string{"Other or not known"}
+	for _, g := range sexCodes {
+		if g != "" {
+			sexes = append(sexes, g)
+		}
+	}
+	ages, esp := []string{"Unknown"}, []string{"Unknown"}
+	for a := 0; a <= ageTop; a++ {
+		ages, esp = append(ages, AgeBand(a)), append(esp, ESPBand(a))
+	}
+	return map[string][]string{
+		"ethnic_code":  set(codes...),
+		"ethnic_group": set(groups...),
+		"sex_group":    set(sexes...),
+		"age_band":     set(ages...),
+		"esp_band":     set(esp...),
+		"imd_quintile": set("1", "2", "3", "4", "5", "Unknown"),
+	}
+}
+
+// enumType names the DuckDB ENUM of a closed column.
+func enumType(column string) string { return ident("hiis_" + column) }
+
+// snapshotSelect is the projection that writes a snapshot's columns: the
+// closed columns as their ENUMs when closed is true.
+func snapshotSelect(names []string, closed bool) string {
+	enums := closedColumns()
+	cols := make([]string, len(names))
+	for i, n := range names {
+		cols[i] = ident(n)
+		if _, ok := enums[n]; ok && closed {
+			cols[i] = fmt.Sprintf("CAST(%s AS %s) AS %s", ident(n), enumType(n), ident(n))
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
 // ageTop is the oldest age accepted.
 const ageTop = 130
 
