@@ -3,17 +3,20 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"hiis/pipeline/config"
+	"hiis/pipeline/diag"
 	"hiis/pipeline/manifest"
 	"hiis/pipeline/refdata"
 	"hiis/pipeline/source"
@@ -55,6 +58,8 @@ type ManyManifest struct {
 	All           ManyFolder       `json:"all"`
 	Organisations []ManyFolder     `json:"organisations"`
 	Unassigned    map[string]int64 `json:"unassigned"`
+	// Failure says what failed, in a failed run's report.
+	Failure *manifest.Failure `json:"failure,omitempty"`
 }
 
 // ManyFolder is one run folder of a multi-organisation run.
@@ -127,7 +132,13 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	if err != nil {
 		return sum, fmt.Errorf("creating the run folder beside %s: %w", out, err)
 	}
-	defer os.RemoveAll(top)
+	stage := AllFolder // what is running, for the failure report
+	defer func() {
+		if err != nil {
+			err = failMany(top, out, cfg.Period.Label, stage, err)
+		}
+		os.RemoveAll(top)
+	}()
 
 	// 1. Every record together: the comparator, and the one extract.
 	allCfg := *cfg
@@ -142,6 +153,7 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	}
 
 	// 2. Split each snapshot by organisation.
+	stage = "split"
 	parts, err := tempdir.Make(work, "partitions-")
 	if err != nil {
 		return sum, err
@@ -173,6 +185,7 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 		fmt.Fprintf(opt.Progress, "hiis: split the snapshots by organisation in %.1fs\n", time.Since(splitStart).Seconds())
 	}
 	orgStart := time.Now()
+	stage = "organisations"
 	sum.Unassigned = split.Unassigned
 	emptyRejects := filepath.Join(parts, "rejects.csv")
 	if err := os.WriteFile(emptyRejects, []byte("line,field,reason,record\n"), 0o644); err != nil {
@@ -254,8 +267,15 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	if err := writeJSON(filepath.Join(top, manifest.Name), mm); err != nil {
 		return sum, err
 	}
+	stage = "manifest"
 	if err := replaceDir(top, out, false); err != nil {
 		return sum, err
+	}
+	// An earlier failure report is stale once a run succeeds.
+	if kind, err := ownFolder(FailedDir(out)); err == nil && kind == folderFailed {
+		if err := os.RemoveAll(FailedDir(out)); err != nil {
+			return sum, err
+		}
 	}
 	// The folders now live under out.
 	sum.All.Out = filepath.Join(out, AllFolder)
@@ -264,6 +284,57 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, nil
+}
+
+// failMany writes the report of a failed multi-organisation run to
+// <out>.failed, leaving out as it was: a manifest saying which step failed
+// (all/, the split, or the organisations) with the redacted error, the full
+// text in restricted/failure.txt, and, in a folder named by its code, the
+// report of each run that failed (its manifest, failure text and
+// rejects). Nothing rendered is kept. It returns runErr, joined with any
+// error writing the report. A configuration error leaves every folder as
+// it was, as for one organisation.
+func failMany(top, out, period, stage string, runErr error) error {
+	var invalid *InvalidError
+	var refused *RefusedError
+	if errors.As(runErr, &invalid) || errors.As(runErr, &refused) {
+		return runErr
+	}
+	rep, err := outputTemp(FailedDir(out))
+	if err != nil {
+		return errors.Join(runErr, err)
+	}
+	defer os.RemoveAll(rep)
+	entries, err := os.ReadDir(top)
+	if err != nil {
+		return errors.Join(runErr, err)
+	}
+	var se *StageError
+	errors.As(runErr, &se)
+	for _, e := range entries {
+		if code, ok := strings.CutSuffix(e.Name(), ".failed"); ok && e.IsDir() {
+			from := filepath.Join(top, e.Name())
+			if err := os.Rename(from, filepath.Join(rep, code)); err != nil {
+				return errors.Join(runErr, err)
+			}
+			if se != nil && se.Manifest == filepath.Join(from, manifest.Name) {
+				// Say where the failed run's report now is.
+				se.Manifest = filepath.Join(FailedDir(out), code, manifest.Name)
+			}
+		}
+	}
+	mm := ManyManifest{Tool: toolInfo(), Status: "failed", Kind: "organisations", Period: period,
+		Failure: &manifest.Failure{Stage: stage, Error: diag.Redact(runErr.Error())}}
+	if err := writeFailure(rep, stage, runErr); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := writeJSON(filepath.Join(rep, manifest.Name), mm); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := replaceDir(rep, FailedDir(out), true); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return runErr
 }
 
 // orgConfig is the run config of one organisation: the whole run's

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -370,4 +371,74 @@ func sameNumbers(a, b metrics.Row) bool {
 		}
 	}
 	return true
+}
+
+// TestOrganisationsFailure: a multi-organisation run that fails leaves the
+// previous run as it was and reports in <out>.failed what failed, with the
+// failed run's own report under its folder name and nothing rendered; the
+// next good run removes the report.
+func TestOrganisationsFailure(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	work := t.TempDir()
+	if _, err := pipeline.RunMany(context.Background(), mustLoad(t, orgsConfig), pipeline.Options{Out: out, Work: work}); err != nil {
+		t.Fatal(err)
+	}
+	before := treeHashes(t, out)
+
+	bad := mustLoad(t, orgsConfig)
+	empty := filepath.Join(t.TempDir(), "wlmds.csv")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad.ExtraRoots = append(bad.ExtraRoots, filepath.Dir(empty))
+	bad.Sources["wlmds"].Path = empty
+	_, err := pipeline.RunMany(context.Background(), bad, pipeline.Options{Out: out, Work: work})
+	var se *pipeline.StageError
+	if !errors.As(err, &se) {
+		t.Fatalf("a run with an empty extract gave %v, not a stage's error", err)
+	}
+	if want := filepath.Join(pipeline.FailedDir(out), pipeline.AllFolder, "manifest.json"); se.Manifest != want {
+		t.Errorf("the error names the failed run's manifest as %s, want %s", se.Manifest, want)
+	}
+	if !maps.Equal(treeHashes(t, out), before) {
+		t.Error("the failed run changed the previous run's folder")
+	}
+	failed := pipeline.FailedDir(out)
+	var top pipeline.ManyManifest
+	b, err := os.ReadFile(filepath.Join(failed, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &top); err != nil {
+		t.Fatal(err)
+	}
+	if top.Status != "failed" || top.Kind != "organisations" || top.Failure == nil || top.Failure.Stage != pipeline.AllFolder {
+		t.Errorf("failure report manifest: %s", b)
+	}
+	all, err := os.ReadFile(filepath.Join(failed, pipeline.AllFolder, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"status": "failed"`, `"stage": "extract"`, "file is empty"} {
+		if !strings.Contains(string(all), want) {
+			t.Errorf("all/'s failure report lacks %s:\n%s", want, all)
+		}
+	}
+	for _, f := range []string{pipeline.FailureFile, filepath.Join(pipeline.AllFolder, pipeline.FailureFile)} {
+		if _, err := os.Stat(filepath.Join(failed, f)); err != nil {
+			t.Errorf("no %s in the failure report: %v", f, err)
+		}
+	}
+	for name := range treeHashes(t, failed) {
+		if strings.HasSuffix(name, ".pdf") || strings.HasSuffix(name, ".html") || strings.HasSuffix(name, "metrics.csv") {
+			t.Errorf("the failure report holds %s", name)
+		}
+	}
+
+	if _, err := pipeline.RunMany(context.Background(), mustLoad(t, orgsConfig), pipeline.Options{Out: out, Work: work}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(failed); err == nil {
+		t.Error("a good run left the old failure report")
+	}
 }

@@ -375,7 +375,7 @@ func ownFolder(p string) (int, error) {
 		return folderMany, nil
 	case m.Kind == "" && m.Status == "ok":
 		return folderRun, nil
-	case m.Kind == "" && m.Status == "failed":
+	case (m.Kind == "" || m.Kind == "organisations") && m.Status == "failed":
 		return folderFailed, nil
 	}
 	return 0, &RefusedError{p, "its " + manifest.Name + " is not that of a finished hiis run"}

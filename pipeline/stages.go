@@ -77,8 +77,7 @@ func newRun(cfg *config.Run, opt Options) (*run, error) {
 	}
 	r := &run{cfg: cfg, opt: opt, out: out, work: work, progress: newProgress(opt.Progress, opt.TTY)}
 	r.man = manifest.Manifest{
-		Tool: manifest.Tool{Name: "hiis", Version: version.Version, Revision: version.Revision, Go: runtime.Version(),
-			Platform: runtime.GOOS + "/" + runtime.GOARCH},
+		Tool:   toolInfo(),
 		Status: "running",
 		Run: manifest.Run{Organisation: cfg.Organisation.Code, Period: cfg.Period.Label, PeriodStart: cfg.Period.Start, PeriodEnd: cfg.Period.End,
 			Seed: cfg.Statistics.Seed, Repetitions: cfg.Statistics.SIIRepetitions},
@@ -349,4 +348,10 @@ func (r *run) disclose() error {
 	r.addChanges() // from the published figures only
 	metrics.Sort(r.published)
 	return nil
+}
+
+// toolInfo is the manifest's description of this hiis.
+func toolInfo() manifest.Tool {
+	return manifest.Tool{Name: "hiis", Version: version.Version, Revision: version.Revision, Go: runtime.Version(),
+		Platform: runtime.GOOS + "/" + runtime.GOARCH}
 }
