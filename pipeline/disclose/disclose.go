@@ -296,6 +296,30 @@ func Describe(p Policy) string {
 	return b.String()
 }
 
+// Setting returns one sentence for the data pack's README stating the
+// configuration keys that chose p and what the other setting of
+// `disclosure.secondary` would do, so an analyst knows the option exists. An
+// unknown rule gives a sentence saying so.
+func Setting(p Policy) string {
+	pr, err := paramsFor(p.Rule)
+	if err != nil {
+		return fmt.Sprintf("Disclosure control named an unrecognised rule %q.", string(p.Rule))
+	}
+	keys := fmt.Sprintf("disclosure.rule %s, disclosure.secondary %v", pr.rule, p.Secondary)
+	if p.Secondary == !pr.round {
+		keys += " (the default)"
+	}
+	switch {
+	case pr.round && p.Secondary:
+		return keys + ": the recovery guard is on, beyond NHS Digital's rule; with secondary false no group would be withheld to protect another."
+	case pr.round:
+		return keys + ": no secondary suppression, as NHS Digital's rule allows; secondary true would add the recovery guard, withholding the next-smallest group wherever a withheld count could be worked out exactly from the total and the published counts, values and intervals."
+	case p.Secondary:
+		return keys + ": where one group in a breakdown is withheld the next-smallest is withheld too; with secondary false it would not be."
+	}
+	return keys + ": secondary suppression is switched off, so a lone withheld group may be worked out from the total by subtraction."
+}
+
 // Notes this package writes.
 const (
 	noteSecondary = "secondary, to protect another cell"

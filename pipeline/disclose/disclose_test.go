@@ -1076,3 +1076,29 @@ func ExampleDescribe() {
 	// Following NHS Digital's rule for hospital data, counts of 1 to 7 are suppressed (shown as *) and all other counts are rounded to the nearest 5, with 0 shown as 0; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed; and, going further than NHS Digital's rule, where the published counts, values and intervals would otherwise let a suppressed count be worked out exactly from the total, the next-smallest group is suppressed too.
 	// Counts of 1 to 9 are suppressed (shown as *) and other counts are shown unrounded; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed; and where a single group in a breakdown is suppressed, or the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too.
 }
+
+func TestSetting(t *testing.T) {
+	tests := []struct {
+		p    Policy
+		want []string
+	}{
+		{Policy{NHSDigital, false}, []string{"disclosure.rule nhs_digital, disclosure.secondary false (the default)", "secondary true would add the recovery guard"}},
+		{Policy{NHSDigital, true}, []string{"disclosure.rule nhs_digital, disclosure.secondary true:", "recovery guard is on"}},
+		{Policy{Below5, true}, []string{"disclosure.rule below5, disclosure.secondary true (the default)", "next-smallest"}},
+		{Policy{Below10, false}, []string{"disclosure.rule below10, disclosure.secondary false:", "switched off"}},
+		{Policy{Rule: "x"}, []string{"unrecognised"}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%v", tt.p.Rule, tt.p.Secondary), func(t *testing.T) {
+			got := Setting(tt.p)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Setting(%+v) = %q, want it to contain %q", tt.p, got, w)
+				}
+			}
+			if !strings.HasSuffix(got, ".") {
+				t.Errorf("Setting(%+v) = %q: want one sentence", tt.p, got)
+			}
+		})
+	}
+}
