@@ -79,16 +79,17 @@
 // So with secondary suppression on, under nhs_digital (where it is the only
 // secondary suppression) as under below5 and below10 (where several withheld
 // counts can still be pinned, say three withheld groups whose sum is 3),
-// Apply checks each indicator × breakdown
-// with a published total: reading each published count as exact when its row
-// publishes a value and limits (a DSR's population excepted) and otherwise as
-// the whole counts its rounding leaves, each primary-withheld count as 1 to
-// the rule's limit and a secondarily withheld one as what its choice says
-// (from the limit up to the smallest nonzero group still published, or 0
-// upwards when none is), when some
-// withheld count has a single possible value the next-smallest published
-// group is suppressed as above, until none has. This adds cells only where a
-// count would otherwise be recovered.
+// Apply checks each indicator × breakdown with a published total. It reads
+// each published count as exact when its row publishes a value and limits (a
+// DSR's population excepted) and otherwise as the whole counts its rounding
+// leaves, each primary-withheld count as 1 to the rule's limit, and a
+// secondarily withheld one as what its choice says (from the limit up to the
+// smallest nonzero group still published, or 0 upwards when none is); when
+// some withheld count has a single possible value, the next-smallest
+// published group is suppressed as above, until none has. This adds cells
+// only where a count would otherwise be recovered. Under the nhs_digital
+// default none of this is done, as NHS Digital's rule publishes, so such a
+// count may be worked out (on the fixture run, 25 of the 117 withheld).
 //
 // # Summary rows
 //
