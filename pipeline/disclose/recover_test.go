@@ -503,7 +503,7 @@ func (a *attacker) fromSII(id string, value func(id, bd, g string) (int, float64
 func TestWithheldCountsCannotBeRecovered(t *testing.T) {
 	for _, p := range []Policy{{NHSDigital, true}, {Below5, true}, {Below10, true}, {NHSDigital, false}} {
 		for _, seed := range []uint64{1, 2, 3} {
-			t.Run(fmt.Sprintf("%s/seed%d", p.Rule, seed), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/secondary=%v/seed%d", p.Rule, p.Secondary, seed), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, 0xd15c))
 				in, measureOf := attackTable(t, rng, 300)
 				out, _, err := Apply(in, p, measureOf)
