@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"hiis/pipeline"
+	"hiis/pipeline/cli"
 	"hiis/pipeline/config"
 	"hiis/pipeline/diag"
 	"hiis/pipeline/extract"
@@ -410,43 +412,58 @@ func TestPinnedInput(t *testing.T) {
 	}
 }
 
-// TestSecondaryRefusedUnderNHSDigital: `secondary: true` has no meaning under
-// the default rule (rounding replaces it), so it is a configuration error
-// naming the key, not silently ignored; below10 accepts it.
-func TestSecondaryRefusedUnderNHSDigital(t *testing.T) {
+// TestDisclosureSecondaryOption: `disclosure.secondary` is off by default
+// under nhs_digital (NHS Digital's rule adds no secondary suppression) and
+// `secondary: true` there switches on the recovery guard; below5 and below10
+// default to it; the manifest states the policy the run used. An unknown
+// rule or a secondary that is not a boolean is an invalid config naming its
+// key, and no run folder is made.
+func TestDisclosureSecondaryOption(t *testing.T) {
 	tests := []struct {
 		name, disclosure string
-		wantErr          bool
+		want             string // in the manifest's disclosure sentence
+		notWant          string
+		wantErr          string // in the error; "" means the run succeeds
 	}{
-		{"nhs digital with secondary", "disclosure: {rule: nhs_digital, secondary: true}\n", true},
-		{"default rule with secondary", "disclosure: {secondary: true}\n", true},
-		{"nhs digital without secondary", "disclosure: {rule: nhs_digital, secondary: false}\n", false},
-		{"below10 with secondary", "disclosure: {rule: below10, secondary: true}\n", false},
+		{name: "default", disclosure: "", want: "no secondary suppression", notWant: "next-smallest"},
+		{name: "nhs digital without secondary", disclosure: "disclosure: {rule: nhs_digital, secondary: false}\n", want: "no secondary suppression", notWant: "next-smallest"},
+		{name: "nhs digital with the recovery guard", disclosure: "disclosure: {rule: nhs_digital, secondary: true}\n", want: "going further than NHS Digital's rule", notWant: "no secondary suppression"},
+		{name: "default rule with the recovery guard", disclosure: "disclosure: {secondary: true}\n", want: "going further than NHS Digital's rule", notWant: "no secondary suppression"},
+		{name: "below10 defaults to secondary", disclosure: "disclosure: {rule: below10}\n", want: "where a single group in a breakdown is suppressed", notWant: "nearest 5"},
+		{name: "below10 without secondary", disclosure: "disclosure: {rule: below10, secondary: false}\n", want: "secondary suppression is switched off", notWant: "next-smallest"},
+		{name: "unknown rule", disclosure: "disclosure: {rule: below7, secondary: true}\n", wantErr: `disclosure.rule: unknown disclosure rule "below7"`},
+		{name: "secondary not a boolean", disclosure: "disclosure: {rule: nhs_digital, secondary: sometimes}\n", wantErr: `disclosure.secondary: expected true or false, found "sometimes"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := runMini(t, miniProject(t, miniConfig+tt.disclosure, wlmdsHeader+goodRows(40)))
-			var inv *pipeline.InvalidError
-			if !tt.wantErr {
+			cfgPath := miniProject(t, miniConfig+tt.disclosure, wlmdsHeader+goodRows(40))
+			out, err := runMini(t, cfgPath)
+			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("run: %v", err)
 				}
+				b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var man struct {
+					Run struct {
+						Disclosure string `json:"disclosure"`
+					} `json:"run"`
+				}
+				if err := json.Unmarshal(b, &man); err != nil {
+					t.Fatal(err)
+				}
+				if got := man.Run.Disclosure; !strings.Contains(got, tt.want) || strings.Contains(got, tt.notWant) {
+					t.Errorf("manifest disclosure %q: want %q and not %q", got, tt.want, tt.notWant)
+				}
 				return
 			}
-			if !errors.As(err, &inv) || !strings.Contains(err.Error(), "config.yaml:") || !strings.Contains(err.Error(), "disclosure.secondary: secondary suppression applies only to the below5 and below10 rules") {
-				t.Fatalf("error %v, want an invalid-config error naming the file and disclosure.secondary", err)
+			if err == nil || !strings.Contains(err.Error(), "config.yaml:") || !strings.Contains(err.Error(), tt.wantErr) || cli.ExitCode(err) != cli.ExitInvalid {
+				t.Fatalf("error %v (exit %d), want an invalid-config error (exit %d) naming the file and %q", err, cli.ExitCode(err), cli.ExitInvalid, tt.wantErr)
 			}
 			if _, err := os.Stat(out); err == nil {
 				t.Error("the refused run created its run folder")
-			}
-			cfg, err := config.Load(filepath.Join(filepath.Dir(out), "config.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = pipeline.Validate(context.Background(), cfg)
-			var de *diag.Error
-			if !errors.As(err, &de) || !strings.Contains(err.Error(), "config.yaml:") || !strings.Contains(err.Error(), "disclosure.secondary: secondary suppression applies only") {
-				t.Errorf("validate: %v, want a problem at disclosure.secondary", err)
 			}
 		})
 	}

@@ -118,16 +118,17 @@ func (r *run) rel(p string) string {
 func (r *run) renderInput() render.Input {
 	cfg := r.cfg
 	in := render.Input{
-		Organisation:   render.Organisation{Code: cfg.Organisation.Code, Name: cfg.Organisation.Name, Kind: cfg.Organisation.Kind},
-		Period:         cfg.Period.Label,
-		Version:        version.Version,
-		IMDEdition:     cfg.Reference.IMD.Edition,
-		DisclosureRule: disclose.Describe(r.policy),
-		Metrics:        r.published,
-		Unsuppressed:   r.unsuppressed,
-		Core20Share:    math.NaN(),
-		Comparator:     r.comparator,
-		Provenance:     r.provenance(),
+		Organisation:      render.Organisation{Code: cfg.Organisation.Code, Name: cfg.Organisation.Name, Kind: cfg.Organisation.Kind},
+		Period:            cfg.Period.Label,
+		Version:           version.Version,
+		IMDEdition:        cfg.Reference.IMD.Edition,
+		DisclosureRule:    disclose.Describe(r.policy),
+		DisclosureSetting: disclose.Setting(r.policy),
+		Metrics:           r.published,
+		Unsuppressed:      r.unsuppressed,
+		Core20Share:       math.NaN(),
+		Comparator:        r.comparator,
+		Provenance:        r.provenance(),
 	}
 	if c := cfg.Comparator; c != nil {
 		in.ComparatorLabel = c.Label

@@ -330,7 +330,7 @@ type IndicatorSelection struct {
 // Disclosure is the disclosure-control policy.
 type Disclosure struct {
 	Rule      string   `yaml:"rule"`      // nhs_digital (default), below5, below10
-	Secondary *bool    `yaml:"secondary"` // below5/below10 only (default true there); true is an error under nhs_digital
+	Secondary *bool    `yaml:"secondary"` // default true for below5/below10, false for nhs_digital (true there adds the recovery guard)
 	Pos       diag.Pos `yaml:"-"`
 }
 

@@ -1,7 +1,8 @@
 // Package disclose applies disclosure control to the tidy metrics table
 // before it is published: small counts are suppressed, other counts rounded
 // (under the default rule), the statistics that would reveal a suppressed count
-// are withheld, and, under the rules that do not round, a second group is
+// are withheld, and, with secondary suppression (the default of the rules that
+// do not round, an opt-in under the default rule), a second group is
 // suppressed where one hidden count could otherwise be recovered by
 // subtraction from the total (METHODS.md, "Disclosure control").
 //
@@ -44,11 +45,16 @@
 //
 // # Secondary suppression
 //
-// Only the below5 and below10 rules, which do not round, use blanket secondary
-// suppression (Policy.Secondary; PolicyFor turns it on by default for them
-// and refuses it for nhs_digital, whose rounding to 5 already stops a hidden
-// 1–7 being recovered by subtraction). Within one indicator × breakdown (for
-// each count column separately) where the total is known and exactly one
+// Policy.Secondary switches it on. PolicyFor turns it on by default for the
+// below5 and below10 rules, which do not round, and off for nhs_digital:
+// NHS Digital's rule publishes every value and interval computed from the
+// unrounded counts and adds no secondary suppression, its rounding to 5
+// taking the place of it, so under the default rule no complement is ever
+// withheld. A body may switch it on under nhs_digital too (the recovery
+// guard, below).
+//
+// Under below5 and below10 it is blanket: within one indicator × breakdown
+// (for each count column separately) where the total is known and exactly one
 // group's count was suppressed by this package, the published group with the
 // smallest unrounded nonzero count is suppressed too (ties by group label); a
 // group with a published 0 is chosen only when no nonzero group is left. The
@@ -60,7 +66,7 @@
 // Secondary suppression of a count has the same consequences for the value as
 // primary suppression.
 //
-// # Counts pinned by subtraction
+// # Counts pinned by subtraction (the recovery guard)
 //
 // Rounding alone does not stop recovery by subtraction. Values and limits are
 // computed from the unrounded counts and published in full, and a value with
@@ -70,18 +76,20 @@
 // count); then the total minus the other groups gives a lone withheld group.
 // Even rounded counts alone pin a count at the edges: 200 stands for 198–202,
 // 90 for 88–92 and 115 for 113–117, leaving at most 1 for a withheld group.
-// So under nhs_digital (and under below5 and below10 with secondary
-// suppression, where several withheld counts can still be pinned, say three
-// withheld groups whose sum is 3), Apply checks each indicator × breakdown
-// with a published total: reading each published count as exact when its row
-// publishes a value and limits (a DSR's population excepted) and otherwise as
-// the whole counts its rounding leaves, each primary-withheld count as 1 to
-// the rule's limit and a secondarily withheld one as what its choice says
-// (from the limit up to the smallest nonzero group still published, or 0
-// upwards when none is), when some
-// withheld count has a single possible value the next-smallest published
-// group is suppressed as above, until none has. This adds cells only where a
-// count would otherwise be recovered.
+// So with secondary suppression on, under nhs_digital (where it is the only
+// secondary suppression) as under below5 and below10 (where several withheld
+// counts can still be pinned, say three withheld groups whose sum is 3),
+// Apply checks each indicator × breakdown with a published total. It reads
+// each published count as exact when its row publishes a value and limits (a
+// DSR's population excepted) and otherwise as the whole counts its rounding
+// leaves, each primary-withheld count as 1 to the rule's limit, and a
+// secondarily withheld one as what its choice says (from the limit up to the
+// smallest nonzero group still published, or 0 upwards when none is); when
+// some withheld count has a single possible value, the next-smallest
+// published group is suppressed as above, until none has. This adds cells
+// only where a count would otherwise be recovered. Under the nhs_digital
+// default none of this is done, as NHS Digital's rule publishes, so such a
+// count may be worked out (on the fixture run, 25 of the 117 withheld).
 //
 // # Summary rows
 //
@@ -150,21 +158,22 @@ func ParseRule(s string) (Rule, error) {
 }
 
 // Policy is the configured disclosure control. The zero Policy is the
-// NHSDigital rule, which has no secondary suppression. Secondary may be true
-// only with Below5 or Below10 (Apply refuses it with NHSDigital); PolicyFor
-// builds a Policy from a config's keys with the defaults.
+// NHSDigital rule without secondary suppression, as NHS Digital publishes it.
+// Secondary with NHSDigital adds the recovery guard only (complements where a
+// withheld count could be solved back exactly); with Below5 or Below10 it
+// also protects every lone withheld group. PolicyFor builds a Policy from a
+// config's keys with the defaults.
 type Policy struct {
 	Rule      Rule // "" means NHSDigital
-	Secondary bool // secondary suppression (below5 and below10 only)
+	Secondary bool // secondary suppression (see the package documentation)
 }
 
 // PolicyFor returns the policy a config names: rule as ParseRule reads it,
 // and secondary the config's `secondary:` key (nil when absent). Secondary
-// suppression defaults to on for Below5 and Below10 and may be switched off;
-// NHSDigital rounds every count to 5 instead, so secondary suppression is off
-// and an explicit `secondary: true` with it is an error rather than being
-// silently ignored (`secondary: false` is accepted). Errors: an unknown rule
-// (as ParseRule), secondary true with NHSDigital.
+// suppression defaults to on for Below5 and Below10, which do not round, and
+// to off for NHSDigital, whose rounding to 5 takes its place; either default
+// may be overridden (`secondary: true` under NHSDigital adds the recovery
+// guard). Errors: an unknown rule (as ParseRule).
 func PolicyFor(rule string, secondary *bool) (Policy, error) {
 	r, err := ParseRule(rule)
 	if err != nil {
@@ -174,13 +183,8 @@ func PolicyFor(rule string, secondary *bool) (Policy, error) {
 	if secondary != nil {
 		p.Secondary = *secondary
 	}
-	if p.Secondary && r == NHSDigital {
-		return Policy{}, errSecondaryNHS
-	}
 	return p, nil
 }
-
-var errSecondaryNHS = fmt.Errorf("secondary suppression applies only to the %s and %s rules, which do not round: %s rounds every count to 5 instead", Below5, Below10, NHSDigital)
 
 // Measure kinds decide what a suppressed count hides.
 type Measure string
@@ -280,13 +284,41 @@ func Describe(p Policy) string {
 	}
 	b.WriteString("; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed")
 	switch {
+	case p.Secondary && pr.round:
+		b.WriteString("; and, going further than NHS Digital's rule, where the published counts, values and intervals would otherwise let a suppressed count be worked out exactly from the total, the next-smallest group is suppressed too")
 	case p.Secondary:
 		b.WriteString("; and where a single group in a breakdown is suppressed, or the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too")
 	case pr.round:
-		b.WriteString("; and where the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too")
+		b.WriteString("; no other group is suppressed to protect a suppressed count (no secondary suppression), as NHS Digital's rule allows, because rounding every count to 5 takes its place")
+	default:
+		b.WriteString("; no other group is suppressed to protect a suppressed count (secondary suppression is switched off)")
 	}
 	b.WriteString(".")
 	return b.String()
+}
+
+// Setting returns one sentence for the data pack's README stating the
+// configuration keys that chose p and what the other setting of
+// `disclosure.secondary` would do, so an analyst knows the option exists. An
+// unknown rule gives a sentence saying so.
+func Setting(p Policy) string {
+	pr, err := paramsFor(p.Rule)
+	if err != nil {
+		return fmt.Sprintf("Disclosure control named an unrecognised rule %q.", string(p.Rule))
+	}
+	keys := fmt.Sprintf("disclosure.rule %s, disclosure.secondary %v", pr.rule, p.Secondary)
+	if p.Secondary == !pr.round {
+		keys += " (the default)"
+	}
+	switch {
+	case pr.round && p.Secondary:
+		return keys + ": the recovery guard is on, beyond NHS Digital's rule; with secondary false no group would be withheld to protect another."
+	case pr.round:
+		return keys + ": no secondary suppression, as NHS Digital's rule allows; secondary true would add the recovery guard, withholding the next-smallest group wherever a withheld count could be worked out exactly from the total and the published counts, values and intervals."
+	case p.Secondary:
+		return keys + ": where one group in a breakdown is withheld the next-smallest is withheld too; with secondary false it would not be."
+	}
+	return keys + ": secondary suppression is switched off, so a lone withheld group may be worked out from the total by subtraction."
 }
 
 // Notes this package writes.
@@ -466,9 +498,6 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 	if err != nil {
 		return nil, 0, err
 	}
-	if p.Secondary && pr.rule == NHSDigital {
-		return nil, 0, errSecondaryNHS
-	}
 	t, err := index(rows, measureOf)
 	if err != nil {
 		return nil, 0, err
@@ -494,7 +523,7 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 	// Secondary suppression, and the check that no withheld count is
 	// pinned by the total and the other groups.
 	for b, k := range t.keys {
-		if k.bd == metrics.Overall || isSummary(k.bd) {
+		if !p.Secondary || k.bd == metrics.Overall || isSummary(k.bd) {
 			continue
 		}
 		idx := t.members[t.start[b]:t.start[b+1]]
@@ -511,11 +540,13 @@ func Apply(rows []metrics.Row, p Policy, measureOf func(indicatorID, breakdown s
 						n++
 					}
 				}
-				// Below5 and below10 with secondary off leave subtraction
-				// to the user's judgement; rounding and secondary
-				// suppression each promise it recovers nothing.
-				check := (pr.round || p.Secondary) && len(total) > 0
-				lone := p.Secondary && n == 1
+				// Secondary suppression promises that subtraction recovers
+				// nothing: every rule checks for pinned counts, and the
+				// rules that do not round also protect any lone withheld
+				// group. Without it (the nhs_digital default) nothing is
+				// added.
+				check := len(total) > 0
+				lone := !pr.round && n == 1
 				if n == 0 || (!lone && !(check && pr.pinned(total[0], t.measureOf(k.indKey, metrics.Overall), t.measure[b], idx, rows, out, st, col))) {
 					break
 				}

@@ -97,6 +97,44 @@ func TestParseRule(t *testing.T) {
 	}
 }
 
+func TestPolicyFor(t *testing.T) {
+	yes, no := true, false
+	tests := []struct {
+		name      string
+		rule      string
+		secondary *bool
+		want      Policy
+		wantErr   string
+	}{
+		{"default rule, no secondary suppression", "", nil, Policy{NHSDigital, false}, ""},
+		{"nhs digital, no secondary suppression", "nhs_digital", nil, Policy{NHSDigital, false}, ""},
+		{"nhs digital with the recovery guard", "nhs_digital", &yes, Policy{NHSDigital, true}, ""},
+		{"default rule with the recovery guard", "", &yes, Policy{NHSDigital, true}, ""},
+		{"nhs digital, secondary false", "nhs_digital", &no, Policy{NHSDigital, false}, ""},
+		{"below5 defaults to secondary", "below5", nil, Policy{Below5, true}, ""},
+		{"below10 defaults to secondary", "below10", nil, Policy{Below10, true}, ""},
+		{"below10 without secondary", "below10", &no, Policy{Below10, false}, ""},
+		{"unknown rule", "below7", &yes, Policy{}, `unknown disclosure rule "below7"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := PolicyFor(tt.rule, tt.secondary)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("PolicyFor(%q) error = %v, want %q", tt.rule, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("PolicyFor(%q, %v) = %+v, %v; want %+v", tt.rule, tt.secondary, got, err, tt.want)
+			}
+			if _, _, err := Apply([]metrics.Row{row(metrics.Sex, "Male", 3, 10, 0.3)}, got, byIndicator(map[string]Measure{"i1": Proportion})); err != nil {
+				t.Errorf("Apply refused the policy PolicyFor gave: %v", err)
+			}
+		})
+	}
+}
+
 func TestDescribe(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -105,13 +143,17 @@ func TestDescribe(t *testing.T) {
 		notWant []string
 	}{
 		{"nhs digital", Policy{NHSDigital, false},
-			[]string{"1 to 7", "nearest 5", "0 shown as 0", "NHS Digital", "fewer than 10 events", "group value it uses", "worked out from the total"}, []string{"single group"}},
+			[]string{"1 to 7", "nearest 5", "0 shown as 0", "NHS Digital", "fewer than 10 events", "group value it uses", "no secondary suppression", "rounding every count to 5 takes its place"},
+			[]string{"single group", "next-smallest", "worked out"}},
 		{"zero policy is nhs digital", Policy{},
-			[]string{"1 to 7", "nearest 5"}, []string{"single group"}},
+			[]string{"1 to 7", "nearest 5", "no secondary suppression"}, []string{"single group", "next-smallest"}},
+		{"nhs digital with the recovery guard", Policy{NHSDigital, true},
+			[]string{"1 to 7", "nearest 5", "going further than NHS Digital's rule", "worked out exactly from the total", "next-smallest"},
+			[]string{"single group", "no secondary suppression"}},
 		{"below5", Policy{Below5, true},
-			[]string{"1 to 4", "unrounded", "next-smallest"}, []string{"nearest 5", "1 to 7"}},
+			[]string{"1 to 4", "unrounded", "single group", "next-smallest"}, []string{"nearest 5", "1 to 7", "NHS Digital"}},
 		{"below10 without secondary", Policy{Below10, false},
-			[]string{"1 to 9", "unrounded"}, []string{"nearest 5", "next-smallest"}},
+			[]string{"1 to 9", "unrounded", "secondary suppression is switched off"}, []string{"nearest 5", "next-smallest"}},
 		{"unknown rule", Policy{Rule: "x"}, []string{"unrecognised", `"x"`}, nil},
 	}
 	for _, tt := range tests {
@@ -271,11 +313,12 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			// METHODS.md: rounding to 5 replaces secondary suppression
-			// where only rounded counts are published: 245 − 200 − 30 − 10,
-			// each ±2, leaves the withheld group anywhere in 1–7.
-			name:   "nhs digital leaves a lone suppressed group alone",
-			policy: Policy{NHSDigital, false}, measures: byIndicator(map[string]Measure{"i1": CountMeasure}),
+			// With the recovery guard, rounding to 5 still replaces
+			// blanket secondary suppression where only rounded counts are
+			// published: 245 − 200 − 30 − 10, each ±2, leaves the withheld
+			// group anywhere in 1–7.
+			name:   "recovery guard leaves a lone suppressed group it cannot be worked out from",
+			policy: Policy{NHSDigital, true}, measures: byIndicator(map[string]Measure{"i1": CountMeasure}),
 			rows: []metrics.Row{
 				row(o, "All", 247, nan, 247),
 				row(eth, "White", 200, nan, 200), row(eth, "Mixed", 30, nan, 30),
@@ -291,8 +334,8 @@ func TestApply(t *testing.T) {
 			// At the edge of the rounding: 200 stands for 198–202, 90 for
 			// 88–92, 115 for 113–117, so the withheld Male count can only
 			// be 1.
-			name:   "nhs digital protects a count pinned by the rounding",
-			policy: Policy{NHSDigital, false}, measures: byIndicator(map[string]Measure{"i1": CountMeasure}),
+			name:   "recovery guard protects a count pinned by the rounding",
+			policy: Policy{NHSDigital, true}, measures: byIndicator(map[string]Measure{"i1": CountMeasure}),
 			rows: []metrics.Row{
 				row(o, "All", 202, nan, 202),
 				row(sx, "Male", 1, nan, 1), row(sx, "Female", 88, nan, 88), row(sx, "Other or not known", 113, nan, 113),
@@ -307,8 +350,8 @@ func TestApply(t *testing.T) {
 			// A proportion and its limits, computed from unrounded counts
 			// and published in full, give those counts back: 247 − 200 −
 			// 30 − 12 would reveal the withheld 5.
-			name:   "nhs digital protects a count pinned by published values",
-			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
+			name:   "recovery guard protects a count pinned by published values",
+			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
 			rows: []metrics.Row{
 				row(o, "All", 247, 2000, 0.1235),
 				row(eth, "White", 200, 1500, 0.133), row(eth, "Mixed", 30, 200, 0.15),
@@ -319,6 +362,42 @@ func TestApply(t *testing.T) {
 				{200, 1500, 0.133, false, ""}, {30, 200, 0.15, false, ""},
 				{nan, 200, nan, true, second}, {nan, 100, nan, true, primary},
 			},
+		},
+		{
+			// METHODS.md: no secondary suppression under NHS Digital's
+			// rule, even where published values give the counts back (the
+			// same table as the case above).
+			name:   "nhs digital default withholds no complement",
+			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
+			rows: []metrics.Row{
+				row(o, "All", 247, 2000, 0.1235),
+				row(eth, "White", 200, 1500, 0.133), row(eth, "Mixed", 30, 200, 0.15),
+				row(eth, "Asian or Asian British", 12, 200, 0.06), row(eth, "Not known", 5, 100, 0.05),
+			},
+			want: []want{
+				{245, 2000, 0.1235, false, ""},
+				{200, 1500, 0.133, false, ""}, {30, 200, 0.15, false, ""},
+				{10, 200, 0.06, false, ""}, {nan, 100, nan, true, primary},
+			},
+			// the withheld numerator, value and four limits only
+			wantN: 6,
+		},
+		{
+			// The same table as "recovery guard protects a count pinned by
+			// the rounding": the default adds nothing.
+			name:   "nhs digital default leaves a count pinned by the rounding",
+			policy: Policy{NHSDigital, false}, measures: byIndicator(map[string]Measure{"i1": CountMeasure}),
+			rows: []metrics.Row{
+				row(o, "All", 202, nan, 202),
+				row(sx, "Male", 1, nan, 1), row(sx, "Female", 88, nan, 88), row(sx, "Other or not known", 113, nan, 113),
+			},
+			want: []want{
+				{200, nan, 200, false, ""},
+				{nan, nan, nan, true, "suppressed: numerator and value 1–7 (nhs_digital rule)"},
+				{90, nan, 90, false, ""}, {115, nan, 115, false, ""},
+			},
+			// the withheld count, its value and four limits only
+			wantN: 6,
 		},
 		{
 			name:   "two suppressed groups need no secondary",
@@ -804,7 +883,7 @@ func randomTable(rng *rand.Rand, n int) ([]metrics.Row, func(indicatorID, breakd
 }
 
 func TestApplyProperties(t *testing.T) {
-	policies := []Policy{{NHSDigital, false}, {Below5, true}, {Below10, true}, {Below10, false}}
+	policies := []Policy{{NHSDigital, false}, {NHSDigital, true}, {Below5, true}, {Below10, true}, {Below10, false}}
 	for _, seed := range []uint64{1, 2, 3} {
 		for _, p := range policies {
 			t.Run(fmt.Sprintf("seed%d/%s/secondary=%v", seed, p.Rule, p.Secondary), func(t *testing.T) {
@@ -871,6 +950,16 @@ func checkProperties(t *testing.T, p Policy, in, out []metrics.Row, measureOf fu
 			continue
 		}
 		countHidden := (!math.IsNaN(in[i].Numerator) && math.IsNaN(r.Numerator)) || (!math.IsNaN(in[i].Denominator) && math.IsNaN(r.Denominator))
+		if !p.Secondary && strings.Contains(r.Note, noteSecondary) {
+			t.Errorf("row %d (%s %s): secondary suppression with it off: %q", i, r.Breakdown, r.Group, r.Note)
+		}
+		// Without secondary suppression only counts in the rule's range
+		// are withheld.
+		for col, c := range []float64{in[i].Numerator, in[i].Denominator} {
+			if !p.Secondary && !math.IsNaN(c) && math.IsNaN([]float64{r.Numerator, r.Denominator}[col]) && !(c != 0 && math.Abs(c) < pr.limit) {
+				t.Errorf("row %d (%s %s): count %v withheld, outside the rule's range, with secondary off", i, r.Breakdown, r.Group, c)
+			}
+		}
 		if countHidden && !r.Suppressed {
 			t.Errorf("row %d: count hidden but not flagged", i)
 		}
@@ -893,7 +982,11 @@ func checkProperties(t *testing.T, p Policy, in, out []metrics.Row, measureOf fu
 	}
 
 	// Differencing: per indicator × breakdown with a published total, 0 or
-	// ≥ 2 suppressed groups per count column.
+	// ≥ 2 suppressed groups per count column under blanket secondary
+	// suppression (below5, below10); the recovery guard of nhs_digital
+	// leaves a lone group whose count rounding hides, and no secondary
+	// suppression leaves every lone group.
+	blanket := p.Secondary && !pr.round
 	violations := 0
 	for k, idx := range byBD {
 		if k.bd == metrics.Overall || isSummary(k.bd) {
@@ -914,14 +1007,14 @@ func checkProperties(t *testing.T, p Policy, in, out []metrics.Row, measureOf fu
 			}
 			if hidden == 1 && published > 0 {
 				violations++
-				if p.Secondary {
+				if blanket {
 					t.Errorf("%s %s column %d: exactly one suppressed group", k.ind, k.bd, col)
 				}
 			}
 		}
 	}
-	if !p.Secondary && violations == 0 {
-		t.Errorf("without secondary suppression no breakdown had a lone suppressed group: the table does not exercise the rule")
+	if !blanket && violations == 0 {
+		t.Errorf("without blanket secondary suppression no breakdown had a lone suppressed group: the table does not exercise the rule")
 	}
 
 	// Summaries follow the groups they are computed from.
@@ -976,8 +1069,36 @@ func BenchmarkApply(b *testing.B) {
 
 func ExampleDescribe() {
 	fmt.Println(Describe(Policy{Rule: NHSDigital}))
+	fmt.Println(Describe(Policy{Rule: NHSDigital, Secondary: true}))
 	fmt.Println(Describe(Policy{Rule: Below10, Secondary: true}))
 	// Output:
-	// Following NHS Digital's rule for hospital data, counts of 1 to 7 are suppressed (shown as *) and all other counts are rounded to the nearest 5, with 0 shown as 0; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed; and where the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too.
+	// Following NHS Digital's rule for hospital data, counts of 1 to 7 are suppressed (shown as *) and all other counts are rounded to the nearest 5, with 0 shown as 0; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed; no other group is suppressed to protect a suppressed count (no secondary suppression), as NHS Digital's rule allows, because rounding every count to 5 takes its place.
+	// Following NHS Digital's rule for hospital data, counts of 1 to 7 are suppressed (shown as *) and all other counts are rounded to the nearest 5, with 0 shown as 0; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed; and, going further than NHS Digital's rule, where the published counts, values and intervals would otherwise let a suppressed count be worked out exactly from the total, the next-smallest group is suppressed too.
 	// Counts of 1 to 9 are suppressed (shown as *) and other counts are shown unrounded; proportions, rates, ratios and means are calculated from unrounded counts and suppressed, with their confidence intervals, where a count they use is suppressed; directly standardised rates are not published when based on fewer than 10 events; a gap, ratio or slope index between groups is suppressed when a group value it uses is suppressed; and where a single group in a breakdown is suppressed, or the published figures would otherwise let a suppressed count be worked out from the total, the next-smallest group is suppressed too.
+}
+
+func TestSetting(t *testing.T) {
+	tests := []struct {
+		p    Policy
+		want []string
+	}{
+		{Policy{NHSDigital, false}, []string{"disclosure.rule nhs_digital, disclosure.secondary false (the default)", "secondary true would add the recovery guard"}},
+		{Policy{NHSDigital, true}, []string{"disclosure.rule nhs_digital, disclosure.secondary true:", "recovery guard is on"}},
+		{Policy{Below5, true}, []string{"disclosure.rule below5, disclosure.secondary true (the default)", "next-smallest"}},
+		{Policy{Below10, false}, []string{"disclosure.rule below10, disclosure.secondary false:", "switched off"}},
+		{Policy{Rule: "x"}, []string{"unrecognised"}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%v", tt.p.Rule, tt.p.Secondary), func(t *testing.T) {
+			got := Setting(tt.p)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Setting(%+v) = %q, want it to contain %q", tt.p, got, w)
+				}
+			}
+			if !strings.HasSuffix(got, ".") {
+				t.Errorf("Setting(%+v) = %q: want one sentence", tt.p, got)
+			}
+		})
+	}
 }

@@ -495,10 +495,15 @@ func (a *attacker) fromSII(id string, value func(id, bd, g string) (int, float64
 	a.fromValue(idx[missing], (sii-s0)/s1, !a.pr.round)
 }
 
+// TestWithheldCountsCannotBeRecovered attacks random tables under every
+// policy with secondary suppression (the recovery guard under nhs_digital):
+// no withheld count may be solved back. Under the nhs_digital default, which
+// has no secondary suppression, the same attack must recover some withheld
+// counts, or the guard's test would prove nothing.
 func TestWithheldCountsCannotBeRecovered(t *testing.T) {
-	for _, p := range []Policy{{NHSDigital, false}, {Below5, true}, {Below10, true}} {
+	for _, p := range []Policy{{NHSDigital, true}, {Below5, true}, {Below10, true}, {NHSDigital, false}} {
 		for _, seed := range []uint64{1, 2, 3} {
-			t.Run(fmt.Sprintf("%s/seed%d", p.Rule, seed), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/secondary=%v/seed%d", p.Rule, p.Secondary, seed), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, 0xd15c))
 				in, measureOf := attackTable(t, rng, 300)
 				out, _, err := Apply(in, p, measureOf)
@@ -513,7 +518,7 @@ func TestWithheldCountsCannotBeRecovered(t *testing.T) {
 				}
 				// Published rounded counts the attacker got back exactly
 				// from their full-precision values and limits.
-				pinned := 0
+				pinned, recovered := 0, 0
 				for c, s := range a.cells {
 					r, truth := in[c[0]], int(*countCell(&in[c[0]], c[1]))
 					if truth < s.lo || truth > s.hi {
@@ -525,12 +530,21 @@ func TestWithheldCountsCannotBeRecovered(t *testing.T) {
 							pinned++
 						}
 					case s.known():
-						t.Errorf("%s %s %s: withheld %s %d recovered from what was published (%s)", r.IndicatorID, r.Breakdown, r.Group,
-							[]string{"numerator", "denominator"}[c[1]], truth, out[c[0]].Note)
+						recovered++
+						if p.Secondary {
+							t.Errorf("%s %s %s: withheld %s %d recovered from what was published (%s)", r.IndicatorID, r.Breakdown, r.Group,
+								[]string{"numerator", "denominator"}[c[1]], truth, out[c[0]].Note)
+						}
 					}
 				}
 				if p.Rule == NHSDigital && pinned == 0 {
 					t.Error("no rounded count was recovered from its value and limits: the attack on published values does not work")
+				}
+				if !p.Secondary {
+					if recovered == 0 {
+						t.Error("without the recovery guard no withheld count was recovered: the attack does not test the guard")
+					}
+					t.Logf("without secondary suppression %d of %d withheld counts can be solved back", recovered, len(a.withheld))
 				}
 			})
 		}
@@ -635,28 +649,31 @@ func readMetricsCSV(t *testing.T, path string) []metrics.Row {
 	return rows
 }
 
-// TestFixtureMetricsRevealNoWithheldCount runs the attacker on the fixture
-// run's published metrics (fixtures/golden/metrics.csv), with the
-// unsuppressed table as the truth: no count withheld there may be solved back.
-// The measure of each breakdown is read from its interval method, and each
-// indicator's multiplier from its overall row, as a reader would from the
-// statement.
-func TestFixtureMetricsRevealNoWithheldCount(t *testing.T) {
+// fixtureTables reads the fixture run's published metrics
+// (fixtures/golden/metrics.csv, the nhs_digital default) and the same table
+// before disclosure control (metrics_unsuppressed.csv), in the same order,
+// without the change rows (added after disclosure control, from published
+// figures) and without the indicators exempt from disclosure control
+// (disclosure: none, counts of settings), whose counts are published as they
+// are. It skips when the golden files are absent.
+func fixtureTables(t *testing.T) (in, out []metrics.Row) {
+	t.Helper()
 	dir := filepath.Join("..", "..", "fixtures", "golden")
-	var out []metrics.Row // the change since last year is added after disclosure control, from published figures
 	for _, r := range readMetricsCSV(t, filepath.Join(dir, "metrics.csv")) {
 		if r.Breakdown != metrics.Change {
 			out = append(out, r)
 		}
 	}
-	in := readMetricsCSV(t, filepath.Join(dir, "metrics_unsuppressed.csv"))
+	in = readMetricsCSV(t, filepath.Join(dir, "metrics_unsuppressed.csv"))
 	if len(in) != len(out) {
 		t.Fatalf("%d unsuppressed rows, %d published", len(in), len(out))
 	}
-	// Indicators exempt from disclosure control (disclosure: none, counts
-	// of settings) publish their counts as they are: leave them out.
 	controlled := map[string]bool{}
 	for i := range in {
+		r := in[i]
+		if r.IndicatorID != out[i].IndicatorID || r.Breakdown != out[i].Breakdown || r.Group != out[i].Group {
+			t.Fatalf("row %d: the two tables are not in the same order", i+2)
+		}
 		if !slices.Equal(in[i].Numbers()[:2], out[i].Numbers()[:2]) && !(math.IsNaN(in[i].Numerator) && math.IsNaN(in[i].Denominator)) {
 			controlled[in[i].IndicatorID] = true
 		}
@@ -664,13 +681,18 @@ func TestFixtureMetricsRevealNoWithheldCount(t *testing.T) {
 	keep := func(rows []metrics.Row) []metrics.Row {
 		return slices.DeleteFunc(rows, func(r metrics.Row) bool { return !controlled[r.IndicatorID] })
 	}
-	in, out = keep(in), keep(out)
+	return keep(in), keep(out)
+}
+
+// fixtureMeasures reads the measure of each indicator × group breakdown
+// from its interval method, and each indicator's multiplier from its overall
+// row, as a reader would from the statement. A breakdown with no method
+// (summaries, groups without a denominator) takes the indicator's overall
+// measure, or Proportion: for them any valid measure will do.
+func fixtureMeasures(in []metrics.Row) (measureOf func(id, bd string) Measure, mult func(id string, _ Measure) float64) {
 	measures := map[[2]string]Measure{}
 	mults := map[string]float64{}
-	for i, r := range in {
-		if r.IndicatorID != out[i].IndicatorID || r.Breakdown != out[i].Breakdown || r.Group != out[i].Group {
-			t.Fatalf("row %d: the two tables are not in the same order", i+2)
-		}
+	for _, r := range in {
 		k := [2]string{r.IndicatorID, r.Breakdown}
 		switch r.Method {
 		case "Wilson":
@@ -679,33 +701,164 @@ func TestFixtureMetricsRevealNoWithheldCount(t *testing.T) {
 			measures[k] = CrudeRate
 		case "Dobson":
 			measures[k] = DSR
+		case "ratio of counts, log-normal interval from Poisson limits":
+			measures[k] = RatioToBaseline
 		}
 		if r.Breakdown == metrics.Overall && r.Numerator > 0 {
 			mults[r.IndicatorID] = math.Round(r.Value * r.Denominator / r.Numerator)
 		}
 	}
-	a := &attacker{pr: params{rule: NHSDigital, limit: 8, round: true}, out: out,
-		measure: func(id, bd string) Measure { return measures[[2]string{id, bd}] },
-		mult:    func(id string, _ Measure) float64 { return mults[id] }}
-	a.attack(in)
-	if len(a.withheld) == 0 {
-		t.Fatal("no count is withheld in the fixture run")
-	}
-	exact := 0
-	for c, s := range a.cells {
-		r, truth := in[c[0]], int(*countCell(&in[c[0]], c[1]))
-		if truth < s.lo || truth > s.hi {
-			t.Fatalf("attack is wrong: %s %s %s column %d is %d, attacker says %d–%d", r.IndicatorID, r.Breakdown, r.Group, c[1], truth, s.lo, s.hi)
+	measureOf = func(id, bd string) Measure {
+		if m, ok := measures[[2]string{id, bd}]; ok {
+			return m
 		}
-		switch {
-		case !a.withheld[c]:
-			if s.known() && *countCell(&out[c[0]], c[1]) != 0 {
-				exact++
+		if m, ok := measures[[2]string{id, metrics.Overall}]; ok {
+			return m
+		}
+		return Proportion
+	}
+	return measureOf, func(id string, _ Measure) float64 { return mults[id] }
+}
+
+// TestFixtureWithheldOnlyAsTheRuleSays checks the fixture run's published
+// metrics under the default rule against METHODS.md: every number withheld
+// is a count of 1–7; a value or limit of a row whose numerator or
+// denominator is withheld (or a DSR on fewer than 10 events); or a summary
+// (gap, ratio, SII, RII, ratio to White) using a group value that is
+// withheld. Anything else withheld (a complement, a summary whose groups are
+// all published) fails it.
+func TestFixtureWithheldOnlyAsTheRuleSays(t *testing.T) {
+	in, out := fixtureTables(t)
+	type key struct{ ind, bd, group string }
+	at := map[key]int{}
+	for i, r := range out {
+		at[key{r.IndicatorID, r.Breakdown, r.Group}] = i
+	}
+	small := func(c float64) bool { return c != 0 && math.Abs(c) < 8 }
+	hiddenValue := func(ind, bd, group string) bool {
+		j, ok := at[key{ind, bd, group}]
+		return ok && math.IsNaN(out[j].Value) && out[j].Suppressed
+	}
+	uses := func(r metrics.Row) []key {
+		var ks []key
+		switch r.Breakdown {
+		case metrics.IMDSummary:
+			qs := map[string][]string{metrics.GroupGap: {"1", "5"}, metrics.GroupRatio: {"1", "5"}}[r.Group]
+			if qs == nil {
+				qs = []string{"1", "2", "3", "4", "5"}
 			}
-		case s.known():
-			t.Errorf("%s %s %s: withheld %s %d recovered from metrics.csv", r.IndicatorID, r.Breakdown, r.Group,
-				[]string{"numerator", "denominator"}[c[1]], truth)
+			for _, q := range qs {
+				ks = append(ks, key{r.IndicatorID, metrics.IMDQuintile, q})
+			}
+		case metrics.EthnicRatio:
+			ks = []key{{r.IndicatorID, metrics.Ethnic, strings.TrimSuffix(r.Group, " / White")}, {r.IndicatorID, metrics.Ethnic, "White"}}
+		}
+		return ks
+	}
+	var counts, values, summaries int
+	for i, r := range out {
+		was, now := in[i].Numbers(), r.Numbers()
+		for k := range was {
+			if math.IsNaN(was[k]) || !math.IsNaN(now[k]) {
+				continue
+			}
+			why := ""
+			switch {
+			case r.Breakdown == metrics.IMDSummary || r.Breakdown == metrics.EthnicRatio:
+				if k < 2 {
+					break // summaries carry no counts
+				}
+				for _, g := range uses(r) {
+					if hiddenValue(g.ind, g.bd, g.group) {
+						why = "summary"
+					}
+				}
+			case k < 2:
+				if small(was[k]) {
+					why = "count"
+				}
+			default:
+				if small(in[i].Numerator) || small(in[i].Denominator) || (r.Method == "Dobson" && in[i].Numerator < 10) {
+					why = "value"
+				}
+			}
+			switch why {
+			case "count":
+				counts++
+			case "value":
+				values++
+			case "summary":
+				summaries++
+			default:
+				t.Errorf("%s %s %s: %s %v withheld with no reason under NHS Digital's rule (note %q)", r.IndicatorID, r.Breakdown, r.Group,
+					metrics.Columns[5+k], was[k], r.Note)
+			}
+		}
+		if strings.Contains(r.Note, noteSecondary) {
+			t.Errorf("%s %s %s: secondary suppression under the default rule: %q", r.IndicatorID, r.Breakdown, r.Group, r.Note)
 		}
 	}
-	t.Logf("%d withheld counts, none recovered; %d published nonzero rounded counts recovered exactly from their values and limits", len(a.withheld), exact)
+	if counts == 0 || values == 0 || summaries == 0 {
+		t.Errorf("withheld: %d counts, %d values or limits, %d summary numbers: the fixture does not exercise every case", counts, values, summaries)
+	}
+	t.Logf("withheld: %d counts of 1–7, %d values or limits of their rows, %d numbers of summaries on a withheld group", counts, values, summaries)
+}
+
+// TestFixtureMetricsRevealNoWithheldCount applies the recovery guard
+// (`disclosure: {rule: nhs_digital, secondary: true}`) to the fixture run's
+// unsuppressed metrics and runs the attacker on the result, with the
+// unsuppressed table as the truth: no count withheld there may be solved
+// back. Under the default the same attack recovers counts (that is NHS
+// Digital's rule, which adds no secondary suppression): the test checks that
+// too, so that it can fail.
+func TestFixtureMetricsRevealNoWithheldCount(t *testing.T) {
+	in, published := fixtureTables(t)
+	measureOf, mult := fixtureMeasures(in)
+	tests := []struct {
+		name    string
+		out     func(t *testing.T) []metrics.Row
+		guarded bool
+	}{
+		{"recovery guard", func(t *testing.T) []metrics.Row {
+			out, _, err := Apply(in, Policy{NHSDigital, true}, measureOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}, true},
+		{"default, as published", func(*testing.T) []metrics.Row { return published }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := tt.out(t)
+			a := &attacker{pr: params{rule: NHSDigital, limit: 8, round: true}, out: out, measure: measureOf, mult: mult}
+			a.attack(in)
+			if len(a.withheld) == 0 {
+				t.Fatal("no count is withheld in the fixture run")
+			}
+			exact, recovered := 0, 0
+			for c, s := range a.cells {
+				r, truth := in[c[0]], int(*countCell(&in[c[0]], c[1]))
+				if truth < s.lo || truth > s.hi {
+					t.Fatalf("attack is wrong: %s %s %s column %d is %d, attacker says %d–%d", r.IndicatorID, r.Breakdown, r.Group, c[1], truth, s.lo, s.hi)
+				}
+				switch {
+				case !a.withheld[c]:
+					if s.known() && *countCell(&out[c[0]], c[1]) != 0 {
+						exact++
+					}
+				case s.known():
+					recovered++
+					if tt.guarded {
+						t.Errorf("%s %s %s: withheld %s %d recovered from metrics.csv", r.IndicatorID, r.Breakdown, r.Group,
+							[]string{"numerator", "denominator"}[c[1]], truth)
+					}
+				}
+			}
+			if !tt.guarded && recovered == 0 {
+				t.Error("no withheld count recovered without the guard: the attack does not test it")
+			}
+			t.Logf("%d withheld counts, %d recovered; %d published nonzero rounded counts recovered exactly from their values and limits", len(a.withheld), recovered, exact)
+		})
+	}
 }

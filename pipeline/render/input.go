@@ -110,14 +110,18 @@ type Input struct {
 	Version        string // hiis version, printed in the statement's footer
 	IMDEdition     string // e.g. "English Indices of Deprivation 2019 (LSOA 2011)"
 	DisclosureRule string // one sentence for the methods section
-	Indicators     []Indicator
-	Metrics        []metrics.Row
-	Unsuppressed   []metrics.Row
-	DataQuality    []DataQuality
-	Sources        []SourceSummary
-	Population     []PopulationRow
-	Core20Share    float64 // share of the population in IMD quintile 1, 0..1; NaN when unknown
-	Narrative      []Narrative
+	// DisclosureSetting is one sentence for the data pack's README: the
+	// configuration keys that chose the rule and what the other setting of
+	// disclosure.secondary would do ("" leaves the line out).
+	DisclosureSetting string
+	Indicators        []Indicator
+	Metrics           []metrics.Row
+	Unsuppressed      []metrics.Row
+	DataQuality       []DataQuality
+	Sources           []SourceSummary
+	Population        []PopulationRow
+	Core20Share       float64 // share of the population in IMD quintile 1, 0..1; NaN when unknown
+	Narrative         []Narrative
 	// PreviousPeriod is last year's period label ("2024/25") when the config
 	// names last year's published metrics, "" otherwise; Changes then holds
 	// each indicator's change since that year.

@@ -156,11 +156,12 @@ func sampleInput() Input {
 		{metrics.Sex, "Male", 368000}, {metrics.Sex, "Female", 373990}, {metrics.Sex, "Other or not known", 1210},
 	}
 	return Input{
-		Organisation:   Organisation{Code: org, Name: "NHS Queensbridge Integrated Care Board", Kind: "icb"},
-		Period:         period,
-		Version:        "0.4.0",
-		IMDEdition:     "English Indices of Deprivation 2019 (LSOA 2011)",
-		DisclosureRule: "Counts of 1 to 7 are suppressed and other counts rounded to the nearest 5 (NHS Digital's rule for hospital data); 0 is shown as 0",
+		Organisation:      Organisation{Code: org, Name: "NHS Queensbridge Integrated Care Board", Kind: "icb"},
+		Period:            period,
+		Version:           "0.4.0",
+		IMDEdition:        "English Indices of Deprivation 2019 (LSOA 2011)",
+		DisclosureRule:    "Counts of 1 to 7 are suppressed and other counts rounded to the nearest 5 (NHS Digital's rule for hospital data); 0 is shown as 0",
+		DisclosureSetting: "disclosure.rule nhs_digital, disclosure.secondary false (the default): no secondary suppression",
 		Indicators: []Indicator{
 			{ID: er1, Name: "Percentage of the waiting list waiting 18 weeks or more", Domain: "Elective recovery",
 				Evidence: "C", Description: "Pathways waiting 18 weeks or more as a percentage of all open referral-to-treatment pathways at the snapshot date.",

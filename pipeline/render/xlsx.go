@@ -465,6 +465,11 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 	if err := line("Rule", in.DisclosureRule); err != nil {
 		return err
 	}
+	if in.DisclosureSetting != "" {
+		if err := line("Setting", in.DisclosureSetting); err != nil {
+			return err
+		}
+	}
 
 	if err := section("Sources"); err != nil {
 		return err

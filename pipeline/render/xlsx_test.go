@@ -92,7 +92,7 @@ func TestDataPackXLSX(t *testing.T) {
 			flat = append(flat, strings.Join(r, "|"))
 		}
 		text := strings.Join(flat, "\n")
-		for _, s := range []string{in.Organisation.Name, in.Period, "hiis version|" + in.Version, in.IMDEdition, "Rule|" + in.DisclosureRule,
+		for _, s := range []string{in.Organisation.Name, in.Period, "hiis version|" + in.Version, in.IMDEdition, "Rule|" + in.DisclosureRule, "Setting|" + in.DisclosureSetting,
 			"What each sheet holds", "Contents|", "Data quality|", "Definitions", "*|Withheld by disclosure control", "Blank cell|Does not apply",
 			"lower_998|", "Indicators", "ER-2b|Emergency admissions, age–sex standardised rate: Emergency admissions (admission methods", "Methods", "Wilson", "Sources", "wlmds|wlmds|wlmds_2026-03-29.csv|18,463|13",
 			"config|fixture.yaml|" + strings.Repeat("ab", 32), "source wlmds (wlmds)|wlmds_2026-03-29.csv|" + strings.Repeat("cd", 32),
