@@ -258,6 +258,18 @@ func TestPlan(t *testing.T) {
 	if a := action(); a != "run: --force rebuilds it" {
 		t.Errorf("with --force: %q", a)
 	}
+	// An output folder the run would refuse, the plan refuses too.
+	foreign := filepath.Join(t.TempDir(), "thesis")
+	if err := os.MkdirAll(foreign, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(foreign, "chapter1.txt"), []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var refused *pipeline.RefusedError
+	if _, err := pipeline.Plan(context.Background(), mustLoad(t, cfgPath), pipeline.Options{Out: foreign, Work: opt.Work}); !errors.As(err, &refused) {
+		t.Errorf("plan into a folder that is not a run folder: %v, want a refusal", err)
+	}
 }
 
 // TestExpressionsCannotReachFiles: indicator SQL runs with DuckDB's external

@@ -45,6 +45,13 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The folders a run would refuse, the plan refuses too.
+	if err := checkTarget(cfg, out, work); err != nil {
+		return nil, &InvalidError{err}
+	}
+	if err := checkOutput(out); err != nil {
+		return nil, err
+	}
 	snapDir := filepath.Join(work, "snapshots")
 	imdPath, err := cfg.Resolve(cfg.Reference.IMD.Path)
 	if err != nil {
