@@ -103,6 +103,21 @@ func (r *run) writeBundle() error {
 		pc.Metrics, pc.SHA256 = "reference/comparator-metrics.csv", sum
 		pinned.Comparator = &pc
 	}
+	for _, name := range cfg.ComparatorNames() {
+		c := cfg.Comparators[name]
+		path, _ := cfg.Resolve(c.Path)
+		rel := "reference/comparator-" + name + ".csv"
+		sum, err := copyIn(path, "bundle/"+rel)
+		if err != nil {
+			return err
+		}
+		pc := *c
+		pc.Path, pc.SHA256 = rel, sum
+		if pinned.Comparators == nil {
+			pinned.Comparators = map[string]*config.PublishedComparator{}
+		}
+		pinned.Comparators[name] = &pc
+	}
 
 	var ids []string
 	for _, ind := range r.indicators {
