@@ -149,7 +149,8 @@ type Input struct {
 
 // Comparison is a comparator from a published file.
 type Comparison struct {
-	Key   string // its name in the config (comparators.<key>), naming its data pack columns
-	Label string // as the statement names it, e.g. "England"
-	Rows  []metrics.Row
+	Key    string // its name in the config (comparators.<key>), naming its data pack columns
+	Label  string // as the statement names it, e.g. "England"
+	Period string // the period of its published values, e.g. "2023/24"
+	Rows   []metrics.Row
 }
