@@ -492,7 +492,7 @@ func (r *run) loadPublishedComparators() error {
 			return &BadInputError{fmt.Errorf("%s: %w", key, err)}
 		}
 		hf.Path = r.rel(path)
-		r.comparisons = append(r.comparisons, render.Comparison{Key: name, Label: c.Label, Rows: rows})
+		r.comparisons = append(r.comparisons, render.Comparison{Key: name, Label: c.Label, Period: c.Period, Rows: rows})
 		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "comparator:" + name, Edition: c.Label + " (" + c.Format + ", " + c.Period + ")", File: hf, Rows: len(rows)})
 	}
 	return nil
