@@ -215,12 +215,12 @@ type PublishedComparator struct {
 	Label  string `yaml:"label" hiis:"required"`  // e.g. "England"
 	Period string `yaml:"period" hiis:"required"` // the Time period rows to take, e.g. "2023/24"
 	// Area is the Area Code of the rows to take; default E92000001 (England).
-	Area string `yaml:"area"`
+	Area string `yaml:"area,omitempty"`
 	// Sex is the Sex of the rows to take; default Persons.
-	Sex string `yaml:"sex"`
+	Sex string `yaml:"sex,omitempty"`
 	// Quintiles is the Category Type whose rows are the IMD quintiles;
 	// default any "LSOA… deprivation quintiles…" category type.
-	Quintiles string `yaml:"quintiles"`
+	Quintiles string `yaml:"quintiles,omitempty"`
 	// Indicators maps a hiis indicator ID to the file's Indicator ID; only
 	// these indicators are compared with the file.
 	Indicators map[string]string `yaml:"indicators" hiis:"required"`
