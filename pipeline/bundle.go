@@ -105,6 +105,17 @@ func (r *run) writeBundle() error {
 	}
 	for _, name := range cfg.ComparatorNames() {
 		c := cfg.Comparators[name]
+		// The bundle holds only this run's indicators: so does the map, and
+		// a comparator none of them read is left out (as the run did).
+		mapped := map[string]string{}
+		for _, ind := range r.indicators {
+			if ft, ok := c.Indicators[ind.ID]; ok {
+				mapped[ind.ID] = ft
+			}
+		}
+		if len(mapped) == 0 {
+			continue
+		}
 		path, _ := cfg.Resolve(c.Path)
 		rel := "reference/comparator-" + name + ".csv"
 		sum, err := copyIn(path, "bundle/"+rel)
@@ -112,7 +123,7 @@ func (r *run) writeBundle() error {
 			return err
 		}
 		pc := *c
-		pc.Path, pc.SHA256 = rel, sum
+		pc.Path, pc.SHA256, pc.Indicators = rel, sum, mapped
 		if pinned.Comparators == nil {
 			pinned.Comparators = map[string]*config.PublishedComparator{}
 		}

@@ -452,20 +452,43 @@ func (e *BadInputError) Unwrap() error { return e.Err }
 
 // loadPublishedComparators reads each of the config's comparators: files
 // (England's values as Fingertips publishes them) for the indicators they
-// map, pinned in the manifest like any reference file. A mapped indicator
-// the run does not report is a config error; a file that fails a check is
-// a *BadInputError.
+// map (and the run reports), pinned in the manifest like any reference
+// file. A mapped indicator not in the indicators folder is a config error;
+// a file that fails a check is a *BadInputError.
 func (r *run) loadPublishedComparators() error {
-	known := map[string]bool{}
+	if len(r.cfg.Comparators) == 0 {
+		return nil
+	}
+	// A mapped indicator must exist; one this run's selection leaves out
+	// (indicators.only) is not read.
+	dir, err := r.cfg.Resolve(r.cfg.Indicators.Dir)
+	if err != nil {
+		return &InvalidError{fmt.Errorf("indicators.dir: %w", err)}
+	}
+	all, err := indicator.Load(dir, r.cfg.DataRootDir()...)
+	if err != nil {
+		return &InvalidError{err}
+	}
+	exists, selected := map[string]bool{}, map[string]bool{}
+	for _, ind := range all {
+		exists[ind.ID] = true
+	}
 	for _, ind := range r.indicators {
-		known[ind.ID] = true
+		selected[ind.ID] = true
 	}
 	for _, name := range r.cfg.ComparatorNames() {
 		c, key := r.cfg.Comparators[name], "comparators."+name
+		mapped := map[string]string{}
 		for _, id := range sortedKeysOf(c.Indicators) {
-			if !known[id] {
-				return &InvalidError{fmt.Errorf("%s.indicators: %s is not an indicator of this run", key, id)}
+			if !exists[id] {
+				return &InvalidError{fmt.Errorf("%s.indicators: %s is not an indicator in %s", key, id, r.rel(dir))}
 			}
+			if selected[id] {
+				mapped[id] = c.Indicators[id]
+			}
+		}
+		if len(mapped) == 0 {
+			continue // none of its indicators in this run: not read, not bundled
 		}
 		path, err := r.cfg.Resolve(c.Path)
 		if err != nil {
@@ -479,7 +502,7 @@ func (r *run) loadPublishedComparators() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
-		sel := refdata.FingertipsSelection{Period: c.Period, Area: c.Area, Sex: c.Sex, Quintiles: c.Quintiles, Indicators: c.Indicators}
+		sel := refdata.FingertipsSelection{Period: c.Period, Area: c.Area, Sex: c.Sex, Quintiles: c.Quintiles, Indicators: mapped}
 		if sel.Area == "" {
 			sel.Area = config.EnglandCode
 		}

@@ -494,16 +494,18 @@ func (b *builder) summary() *section {
 	if len(b.comps) > 0 {
 		// The comparators' overall values beside the organisation's; the
 		// other columns give them room.
+		// The first comparator's column stays wide enough for "All
+		// organisations" on one line.
 		widths := [][]float64{
 			{35, 15, 23, 15, 15, 16, 26, 35},
-			{30, 14, 20, 20, 14, 14, 15, 23, 30},
-			{27, 13, 19, 19, 19, 13, 13, 14, 21, 22},
+			{27, 14, 23, 18, 14, 14, 15, 23, 32},
+			{24, 13, 23, 16, 16, 13, 13, 14, 20, 28},
 		}[min(len(b.comps), 3)-1]
 		if b.previous != "" {
 			widths = [][]float64{
 				{30, 14, 21, 14, 14, 15, 24, 17, 31},
-				{27, 13, 19, 19, 13, 13, 14, 22, 16, 24},
-				{24, 12, 18, 18, 18, 12, 12, 13, 20, 15, 18},
+				{24, 13, 23, 17, 13, 13, 14, 22, 16, 25},
+				{22, 12, 23, 15, 15, 12, 12, 13, 19, 15, 22},
 			}[min(len(b.comps), 3)-1]
 		}
 		for i, comp := range b.comps {
@@ -650,7 +652,9 @@ func (b *builder) indicator(ind Indicator) *indicatorBlock {
 		{"Note", 59, "L"},
 	}}
 	for i, comp := range b.comps {
-		w := []float64{22, 20, 17}[min(len(b.comps), 3)-1]
+		// The first stays wide enough for "All organisations"; the note
+		// column gives up the room.
+		w := []float64{22, 18, 15}[min(i, 2)]
 		res.cols = slices.Insert(res.cols, 6+i, column{comp.label, w, "R"})
 		res.cols[len(res.cols)-1].width -= w
 	}
