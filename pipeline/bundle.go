@@ -103,6 +103,32 @@ func (r *run) writeBundle() error {
 		pc.Metrics, pc.SHA256 = "reference/comparator-metrics.csv", sum
 		pinned.Comparator = &pc
 	}
+	for _, name := range cfg.ComparatorNames() {
+		c := cfg.Comparators[name]
+		// The bundle holds only this run's indicators: so does the map, and
+		// a comparator none of them read is left out (as the run did).
+		mapped := map[string]string{}
+		for _, ind := range r.indicators {
+			if ft, ok := c.Indicators[ind.ID]; ok {
+				mapped[ind.ID] = ft
+			}
+		}
+		if len(mapped) == 0 {
+			continue
+		}
+		path, _ := cfg.Resolve(c.Path)
+		rel := "reference/comparator-" + name + ".csv"
+		sum, err := copyIn(path, "bundle/"+rel)
+		if err != nil {
+			return err
+		}
+		pc := *c
+		pc.Path, pc.SHA256, pc.Indicators = rel, sum, mapped
+		if pinned.Comparators == nil {
+			pinned.Comparators = map[string]*config.PublishedComparator{}
+		}
+		pinned.Comparators[name] = &pc
+	}
 
 	var ids []string
 	for _, ind := range r.indicators {

@@ -141,6 +141,9 @@ func (r *run) load() error {
 	if err := r.loadComparator(); err != nil {
 		return err
 	}
+	if err := r.loadPublishedComparators(); err != nil {
+		return err
+	}
 
 	r.inputs, r.inputHashes, r.queries = map[string]string{}, map[string]string{}, map[string]warehouse.Query{}
 	for _, name := range r.usedSources() {
@@ -437,6 +440,95 @@ func (r *run) loadComparator() error {
 	}
 	r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "comparator", Edition: label, File: hf, Rows: len(r.comparator)})
 	return nil
+}
+
+// BadInputError is an input file that failed a check (exit 1): a
+// published comparator file hiis cannot read as its format says.
+type BadInputError struct{ Err error }
+
+func (e *BadInputError) Error() string { return e.Err.Error() }
+
+func (e *BadInputError) Unwrap() error { return e.Err }
+
+// loadPublishedComparators reads each of the config's comparators: files
+// (England's values as Fingertips publishes them) for the indicators they
+// map (and the run reports), pinned in the manifest like any reference
+// file. A mapped indicator not in the indicators folder is a config error;
+// a file that fails a check is a *BadInputError.
+func (r *run) loadPublishedComparators() error {
+	if len(r.cfg.Comparators) == 0 {
+		return nil
+	}
+	// A mapped indicator must exist; one this run's selection leaves out
+	// (indicators.only) is not read.
+	dir, err := r.cfg.Resolve(r.cfg.Indicators.Dir)
+	if err != nil {
+		return &InvalidError{fmt.Errorf("indicators.dir: %w", err)}
+	}
+	all, err := indicator.Load(dir, r.cfg.DataRootDir()...)
+	if err != nil {
+		return &InvalidError{err}
+	}
+	exists, selected := map[string]bool{}, map[string]bool{}
+	for _, ind := range all {
+		exists[ind.ID] = true
+	}
+	for _, ind := range r.indicators {
+		selected[ind.ID] = true
+	}
+	for _, name := range r.cfg.ComparatorNames() {
+		c, key := r.cfg.Comparators[name], "comparators."+name
+		mapped := map[string]string{}
+		for _, id := range sortedKeysOf(c.Indicators) {
+			if !exists[id] {
+				return &InvalidError{fmt.Errorf("%s.indicators: %s is not an indicator in %s", key, id, r.rel(dir))}
+			}
+			if selected[id] {
+				mapped[id] = c.Indicators[id]
+			}
+		}
+		if len(mapped) == 0 {
+			continue // none of its indicators in this run: not read, not bundled
+		}
+		path, err := r.cfg.Resolve(c.Path)
+		if err != nil {
+			return &InvalidError{fmt.Errorf("%s.path: %w", key, err)}
+		}
+		hf, err := checkPin(path, c.SHA256, key)
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		sel := refdata.FingertipsSelection{Period: c.Period, Area: c.Area, Sex: c.Sex, Quintiles: c.Quintiles, Indicators: mapped}
+		if sel.Area == "" {
+			sel.Area = config.EnglandCode
+		}
+		if sel.Sex == "" {
+			sel.Sex = "Persons"
+		}
+		rows, err := refdata.ReadFingertips(f, r.rel(path), sel)
+		f.Close()
+		if err != nil {
+			return &BadInputError{fmt.Errorf("%s: %w", key, err)}
+		}
+		hf.Path = r.rel(path)
+		r.comparisons = append(r.comparisons, render.Comparison{Key: name, Label: c.Label, Period: c.Period, Rows: rows})
+		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "comparator:" + name, Edition: c.Label + " (" + c.Format + ", " + c.Period + ")", File: hf, Rows: len(rows)})
+	}
+	return nil
+}
+
+// sortedKeysOf is m's keys in order.
+func sortedKeysOf(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // policyOf returns the config's disclosure policy, or an error and the key

@@ -131,6 +131,14 @@ func TestOrganisations(t *testing.T) {
 		if quotes != (f != "all") {
 			t.Errorf("%s/statement.html quotes the comparator: %v", f, quotes)
 		}
+		// Every statement, all/'s too, is read beside England's published
+		// file, copied into its own bundle.
+		if !bytes.Contains(page, []byte("against the same quintile of England")) || !bytes.Contains(page, []byte("England, same quintile")) {
+			t.Errorf("%s/statement.html does not quote England", f)
+		}
+		if _, err := os.Stat(filepath.Join(out, f, "bundle", "reference", "comparator-national.csv")); err != nil {
+			t.Errorf("%s: England's file is not in the bundle: %v", f, err)
+		}
 	}
 
 	// all/ is the single-organisation run under another name.

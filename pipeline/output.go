@@ -128,6 +128,7 @@ func (r *run) renderInput() render.Input {
 		Unsuppressed:      r.unsuppressed,
 		Core20Share:       math.NaN(),
 		Comparator:        r.comparator,
+		Comparisons:       r.comparisons,
 		Provenance:        r.provenance(),
 	}
 	if c := cfg.Comparator; c != nil {

@@ -42,6 +42,7 @@ type run struct {
 	narratives   []string // each narrative block's text (from its file when it names one)
 	previousDQ   map[[2]string]render.DataQuality
 	comparator   []metrics.Row                  // all-organisations (or national) metrics, when the config names them
+	comparisons  []render.Comparison            // the config's published comparators (comparators:), in name order
 	previous     *trend.Previous                // last year's published metrics (previous.metrics), nil if none
 	lsoaMatches  map[string]refdata.MatchCounts // per record-level source, how its LSOAs matched (with an LSOA lookup)
 	changes      []render.Change

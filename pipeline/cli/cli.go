@@ -73,6 +73,7 @@ func ExitCode(err error) int {
 	var input *extract.InputError
 	var ue *usageError
 	var refused *pipeline.RefusedError
+	var badInput *pipeline.BadInputError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -80,7 +81,7 @@ func ExitCode(err error) int {
 		return ee.Code
 	case errors.As(err, &de), errors.As(err, &ie), errors.As(err, &ue):
 		return ExitInvalid
-	case errors.As(err, &rse), errors.As(err, &input), errors.As(err, &refused):
+	case errors.As(err, &rse), errors.As(err, &input), errors.As(err, &refused), errors.As(err, &badInput):
 		return ExitChecks
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return ExitChecks // interrupted

@@ -31,6 +31,7 @@ func TestExitCodes(t *testing.T) {
 		{"interrupted", stage(context.Canceled), ExitChecks},
 		{"refused folder", &pipeline.RefusedError{Path: "out", Reason: "not a hiis run folder"}, ExitChecks},
 		{"bad input", stage(&extract.InputError{}), ExitChecks},
+		{"bad comparator file", stage(&pipeline.BadInputError{Err: errors.New("england.csv: line 3: field \"Value\": \"x\" is not a number")}), ExitChecks},
 		{"too many rejects", stage(&extract.RejectShareError{}), ExitChecks},
 		{"config", &diag.Error{List: diag.List{{Pos: diag.Pos{File: "c.yaml", Line: 1}, Message: "x"}}}, ExitInvalid},
 		{"invalid", &pipeline.InvalidError{Err: errors.New("x")}, ExitInvalid},

@@ -44,6 +44,12 @@ type Run struct {
 	// Previous names last year's published run, for the change since the
 	// previous year in every indicator (optional).
 	Previous Previous `yaml:"previous,omitempty"`
+
+	// Comparators are published files (England's values as Fingertips
+	// publishes them) each statement is also read beside, by name: at most
+	// two, shown after Comparator in the order of their names.
+	Comparators map[string]*PublishedComparator `yaml:"comparators,omitempty"`
+
 	// Templates is the templates folder (sql/macros.sql ...); default
 	// "templates" beside the indicators folder.
 	Templates  string        `yaml:"templates"`
@@ -197,6 +203,68 @@ type Comparator struct {
 	// run it derived (all/'s metrics, "../all/metrics.csv"): its real path
 	// is a temporary folder. Never read from YAML.
 	Manifest string `yaml:"-"`
+}
+
+// PublishedComparator is a published file of values for a wider area
+// (England), read for the indicators it maps: format fingertips is
+// Fingertips' data download (the API's all_data/csv layout).
+type PublishedComparator struct {
+	Path   string `yaml:"path" hiis:"required"`
+	SHA256 string `yaml:"sha256"`
+	Format string `yaml:"format" hiis:"required"` // fingertips
+	Label  string `yaml:"label" hiis:"required"`  // e.g. "England"
+	Period string `yaml:"period" hiis:"required"` // the Time period rows to take, e.g. "2023/24"
+	// Area is the Area Code of the rows to take; default E92000001 (England).
+	Area string `yaml:"area,omitempty"`
+	// Sex is the Sex of the rows to take; default Persons.
+	Sex string `yaml:"sex,omitempty"`
+	// Quintiles is the Category Type whose rows are the IMD quintiles;
+	// default any "LSOA… deprivation quintiles…" category type.
+	Quintiles string `yaml:"quintiles,omitempty"`
+	// Indicators maps a hiis indicator ID to the file's Indicator ID; only
+	// these indicators are compared with the file.
+	Indicators map[string]string `yaml:"indicators" hiis:"required"`
+}
+
+// EnglandCode is the Area Code of England in Fingertips and ONS files.
+const EnglandCode = "E92000001"
+
+// ComparatorNames are the names of the published comparators in the order
+// statements show them.
+func (r *Run) ComparatorNames() []string { return sortedKeys(r.Comparators) }
+
+func (r *Run) validateComparators(l *diag.List) {
+	at := r.Pos.Of
+	if len(r.Comparators) > 2 {
+		l.Add(at("comparators"), "comparators: %d published comparators; a statement shows at most two", len(r.Comparators))
+	}
+	for _, name := range sortedKeys(r.Comparators) {
+		c, key := r.Comparators[name], "comparators."+name
+		if c == nil {
+			l.Add(at(key), "%s: empty; give path, format, label, period and indicators", key)
+			continue
+		}
+		if strings.Trim(strings.ToLower(name), "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+			l.Add(at(key), "%s: name %q may hold only letters, digits and _", key, name)
+		}
+		if c.Format != "" && c.Format != "fingertips" {
+			l.Add(at(key+".format"), "%s.format: %q is not fingertips", key, c.Format)
+		}
+		checkSHA(l, at(key+".sha256"), key+".sha256", c.SHA256)
+		if c.Path != "" {
+			if _, err := r.Resolve(c.Path); err != nil {
+				l.Add(at(key+".path"), "%s.path: %v", key, err)
+			}
+		}
+		if c.Indicators != nil && len(c.Indicators) == 0 {
+			l.Add(at(key+".indicators"), "%s.indicators: map at least one hiis indicator ID to the file's Indicator ID", key)
+		}
+		for _, id := range sortedKeys(c.Indicators) {
+			if strings.TrimSpace(c.Indicators[id]) == "" {
+				l.Add(at(key+".indicators."+id), "%s.indicators.%s: no Indicator ID", key, id)
+			}
+		}
+	}
 }
 
 // Period is the reporting period; Start and End are inclusive dates.
@@ -559,6 +627,7 @@ func (r *Run) validate(l *diag.List) {
 		l.Add(at("organisation.kind"), "organisation.kind: %q is not icb or trust", r.Organisation.Kind)
 	}
 	r.validateOrganisations(l)
+	r.validateComparators(l)
 	var start, end time.Time
 	var err error
 	if r.Period.Start != "" {

@@ -300,3 +300,44 @@ indicators: {dir: ind}
 		})
 	}
 }
+
+func TestComparatorsKeys(t *testing.T) {
+	base := `hiis: ">=0.1.0"
+organisation: {code: X, name: Y, kind: icb}
+period: {label: P, start: 2025-04-01, end: 2026-03-31}
+reference: {imd: {path: imd.csv, edition: e}}
+sources:
+  a: {kind: wlmds, path: a.csv}
+indicators: {dir: ind}
+`
+	one := func(name string) string {
+		return "  " + name + ": {path: e.csv, format: fingertips, label: England, period: 2023/24, indicators: {ER-1a: \"90001\"}}\n"
+	}
+	for _, tc := range []struct{ name, extra, want string }{
+		{"good", "comparators:\n" + one("national"), ""},
+		{"missing period", "comparators:\n  national: {path: e.csv, format: fingertips, label: England, indicators: {ER-1a: \"1\"}}\n", `missing required key "period"`},
+		{"unknown format", "comparators:\n  national: {path: e.csv, format: phof, label: England, period: x, indicators: {ER-1a: \"1\"}}\n", `comparators.national.format: "phof" is not fingertips`},
+		{"empty map", "comparators:\n  national: {path: e.csv, format: fingertips, label: England, period: x, indicators: {}}\n", "comparators.national.indicators: map at least one"},
+		{"blank id", "comparators:\n  national: {path: e.csv, format: fingertips, label: England, period: x, indicators: {ER-1a: \"\"}}\n", "comparators.national.indicators.ER-1a: no Indicator ID"},
+		{"bad name", "comparators:\n" + one("nat-ional"), `name "nat-ional" may hold only letters, digits and _`},
+		{"three", "comparators:\n" + one("a") + one("b") + one("c"), "3 published comparators; a statement shows at most two"},
+		{"bad pin", "comparators:\n  national: {path: e.csv, sha256: abc, format: fingertips, label: England, period: x, indicators: {ER-1a: \"1\"}}\n", `comparators.national.sha256: "abc" is not a sha256`},
+		{"unknown key", "comparators:\n  national: {path: e.csv, format: fingertips, label: England, period: x, indicators: {ER-1a: \"1\"}, colour: red}\n", `unknown key "colour"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Parse("run.yaml", t.TempDir(), []byte(base+tc.extra))
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if names := r.ComparatorNames(); len(names) != 1 || r.Comparators["national"].Indicators["ER-1a"] != "90001" {
+				t.Errorf("comparators %v", names)
+			}
+		})
+	}
+}

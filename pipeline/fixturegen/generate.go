@@ -106,6 +106,12 @@ func build(seed uint64) ([]file, error) {
 	}
 	files = append(files, file{path: "previous/metrics-2024-25.csv", data: prevMetrics, rows: prevMetricRows, kind: "reference",
 		doc: "last year's published metrics.csv (2024/25), overall, quintile and Q1–Q5 gap rows, for the change since the previous year: from the generating model with every quintile's numerator a little higher (most in quintile 1), drawn and computed with hiis's statistics"})
+	england, englandRows, err := englandCSV(seed, people)
+	if err != nil {
+		return nil, fmt.Errorf("build fixtures: %w", err)
+	}
+	files = append(files, file{path: "reference/fingertips-england.csv", data: england, rows: englandRows, kind: "reference",
+		doc: "SYNTHETIC values for \"England\" in Fingertips' data download layout (2023/24), for the second comparator: six indicators under made-up Indicator IDs 99xxxx, persons overall and by IMD quintile (UEC-1 overall only), from the generating model scaled 50 times with a narrower gap, plus male, female, 2022/23 and regional rows hiis must not read; not England's real figures"})
 	aggDocs := []struct{ file, doc string }{
 		{"cvdprevent.csv", "CVDPREVENT-style counts: CVDP007HYP (CVD-1), CVDP009CHOL (CVD-2), CVDP002AF (CVD-3)"},
 		{"nda.xlsx", "National Diabetes Audit-style workbook, sheet NDA: NDA_CP8_T1, NDA_CP8_T2 (DM-1), NPDA_RTCGM_T1 (DM-2)"},

@@ -25,6 +25,7 @@ const (
 	streamLDInpatients
 	streamPrevious
 	streamNational
+	streamEngland
 )
 
 // rng wraps a seeded PCG generator with the draws the generator needs.

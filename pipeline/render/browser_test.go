@@ -172,11 +172,12 @@ func TestStatementHTMLAccessible(t *testing.T) {
 	in := withChanges(withWithheld(withPrevious(sampleInput())))
 	in.Narrative = []Narrative{{Title: "Actions we have taken", Text: "We have **funded** two outreach teams.\n\n- Evening clinics in *Wisbech*\n- See [our plan](https://example.org/plan)"}}
 	files := map[string]string{"sample": filepath.Join(mustWrite(t, in), StatementHTML),
-		"comparator": filepath.Join(mustWrite(t, withComparator(in)), StatementHTML)}
+		"comparator":  filepath.Join(mustWrite(t, withComparator(in)), StatementHTML),
+		"comparators": filepath.Join(mustWrite(t, withNational(withComparator(in))), StatementHTML)}
 	if p := os.Getenv("HIIS_STATEMENT_HTML"); p != "" {
 		files["given"] = p
 	}
-	for _, name := range []string{"sample", "comparator", "given"} {
+	for _, name := range []string{"sample", "comparator", "comparators", "given"} {
 		path, ok := files[name]
 		if !ok {
 			continue

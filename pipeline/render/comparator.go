@@ -22,27 +22,52 @@ import (
 	"hiis/pipeline/metrics"
 )
 
-// comparator is the index of the comparator's published rows.
+// comparator is the index of one comparator's published rows.
 type comparator struct {
 	label string                   // as the templates name it
+	key   string                   // prefix of its data pack columns ("comparator", or its config name)
+	shape int                      // its marker on the IMD chart: one of markerShapes
 	rows  map[string][]metrics.Row // indicator → rows, without change rows
+	// partial is true for a published file that covers only some
+	// indicators and groups: the statement says nothing of the others.
+	partial bool
+	period  string // a published file's period
 }
 
-// newComparator indexes in.Comparator; nil when the run has none.
-func newComparator(in Input) *comparator {
-	if in.Comparator == nil {
-		return nil
-	}
-	c := &comparator{label: in.ComparatorLabel, rows: map[string][]metrics.Row{}}
-	if c.label == "" {
-		c.label = "the comparator"
-	}
-	for _, r := range in.Comparator {
-		if r.Breakdown != ChangeBreakdown {
-			c.rows[r.IndicatorID] = append(c.rows[r.IndicatorID], r)
+// markerShapes name the comparators' markers on the IMD chart, in order:
+// different shapes, so that they are told apart in grey and by colour-blind
+// readers.
+var markerShapes = []string{"grey diamond", "open triangle", "open circle"}
+
+// newComparators indexes in.Comparator and in.Comparisons, in that order;
+// nil when the run has none.
+func newComparators(in Input) []*comparator {
+	var out []*comparator
+	add := func(label, key, period string, rows []metrics.Row, partial bool) {
+		c := &comparator{label: label, key: key, shape: len(out) % len(markerShapes), rows: map[string][]metrics.Row{}, partial: partial, period: period}
+		if c.label == "" {
+			c.label = "the comparator"
 		}
+		for _, r := range rows {
+			if r.Breakdown != ChangeBreakdown {
+				c.rows[r.IndicatorID] = append(c.rows[r.IndicatorID], r)
+			}
+		}
+		out = append(out, c)
 	}
-	return c
+	if in.Comparator != nil {
+		add(in.ComparatorLabel, "comparator", "", in.Comparator, false)
+	}
+	for _, c := range in.Comparisons {
+		add(c.Label, c.Key, c.Period, c.Rows, true)
+	}
+	return out
+}
+
+// covers reports whether the comparator says anything of an indicator: a
+// partial one only of the indicators it has rows for.
+func (c *comparator) covers(id string) bool {
+	return !c.partial || len(c.rows[id]) > 0
 }
 
 // find is the comparator's row for an indicator, breakdown and group; nil
@@ -128,18 +153,19 @@ func compareWith(ind Indicator, label, group string, r, c *metrics.Row) versus {
 
 // benchmark is the sentence on the indicator against the comparator: its
 // overall value and each IMD quintile's.
-func (b *builder) benchmark(ind Indicator, rs rowsOf) string {
-	label := mdEscape(b.comp.label)
+func (b *builder) benchmark(comp *comparator, ind Indicator, rs rowsOf) string {
+	label := mdEscape(comp.label)
 	data := map[string]any{
 		"Label":     label,
-		"Overall":   compareWith(ind, label, "", overallRow(rs), b.comp.find(ind.ID, metrics.Overall, metrics.GroupAll)),
+		"Overall":   compareWith(ind, label, "", overallRow(rs), comp.find(ind.ID, metrics.Overall, metrics.GroupAll)),
 		"Quintiles": []versus(nil),
+		"Partial":   comp.partial,
 	}
 	var qs []versus
 	for q := 1; q <= 5; q++ {
 		g := strconv.Itoa(q)
-		r, c := rs.find(metrics.IMDQuintile, g), b.comp.find(ind.ID, metrics.IMDQuintile, g)
-		if r == nil && c == nil {
+		r, c := rs.find(metrics.IMDQuintile, g), comp.find(ind.ID, metrics.IMDQuintile, g)
+		if r == nil && c == nil || comp.partial && c == nil {
 			continue
 		}
 		qs = append(qs, compareWith(ind, label, "Q"+g, r, c))
@@ -151,11 +177,11 @@ func (b *builder) benchmark(ind Indicator, rs rowsOf) string {
 // compCell is a table cell for the comparator's value of a row of the
 // organisation: * when withheld, – when it has none; "" for a breakdown
 // that is not compared.
-func (b *builder) compCell(ind Indicator, r metrics.Row) string {
+func (b *builder) compCell(comp *comparator, ind Indicator, r metrics.Row) string {
 	if !comparedBreakdown(r.Breakdown) {
 		return ""
 	}
-	c := b.comp.find(ind.ID, r.Breakdown, r.Group)
+	c := comp.find(ind.ID, r.Breakdown, r.Group)
 	if c == nil {
 		return "–"
 	}
@@ -165,13 +191,13 @@ func (b *builder) compCell(ind Indicator, r metrics.Row) string {
 // summaryCompCell is the summary table's comparator column: the
 // comparator's overall value and, below it, how the organisation's overall
 // value compares.
-func (b *builder) summaryCompCell(ind Indicator, rs rowsOf) string {
-	c := b.comp.find(ind.ID, metrics.Overall, metrics.GroupAll)
+func (b *builder) summaryCompCell(comp *comparator, ind Indicator, rs rowsOf) string {
+	c := comp.find(ind.ID, metrics.Overall, metrics.GroupAll)
 	s := "–"
 	if c != nil {
 		s = cell(*c, c.Value, func(v float64) string { return formatValue(ind, v) })
 	}
-	label := mdEscape(b.comp.label)
+	label := mdEscape(comp.label)
 	v := compareWith(ind, label, "", overallRow(rs), c)
 	if w := b.line("comparator", "summary-cell", map[string]any{"Code": mdEscape(b.in.Organisation.Code), "Versus": v}); w != "" {
 		s += "\n" + w
@@ -179,37 +205,56 @@ func (b *builder) summaryCompCell(ind Indicator, rs rowsOf) string {
 	return s
 }
 
-// compMarkers puts the comparator's value of each IMD quintile on the
-// chart's bars.
+// compMarkers puts each comparator's value of each IMD quintile on the
+// chart's bars (a partial comparator only on the indicators it covers).
 func (b *builder) compMarkers(ind Indicator, c *chart) {
-	c.compKey = b.line("comparator", "chart-key", map[string]any{"Label": mdEscape(b.comp.label)})
-	c.compHead = b.comp.label
-	for i := range c.bars {
-		br := &c.bars[i]
-		br.comp, br.compLo, br.compHi = math.NaN(), math.NaN(), math.NaN()
-		r := b.comp.find(ind.ID, metrics.IMDQuintile, strconv.Itoa(i+1))
-		switch {
-		case r == nil:
-			br.compTxt = "not available"
-		case math.IsNaN(r.Value):
-			br.compTxt = "not available"
-			if hidden(*r, r.Value) {
-				br.compTxt = "* withheld"
-			}
-		default:
-			br.comp, br.compTxt = r.Value, formatValue(ind, r.Value)
-			if !math.IsNaN(r.Lower95) && !math.IsNaN(r.Upper95) {
-				br.compLo, br.compHi = r.Lower95, r.Upper95
-				br.compTxt += " (" + formatPlain(ind, r.Lower95) + " to " + formatPlain(ind, r.Upper95) + ")"
-			}
+	for _, comp := range b.comps {
+		if !comp.covers(ind.ID) {
+			continue
 		}
+		k := len(c.marks)
+		c.marks = append(c.marks, markSet{key: b.line("comparator", "chart-key", map[string]any{"Label": mdEscape(comp.label)}),
+			head: comp.label, shape: comp.shape})
+		for i := range c.bars {
+			br := &c.bars[i]
+			mv := compValue{v: math.NaN(), lo: math.NaN(), hi: math.NaN()}
+			r := comp.find(ind.ID, metrics.IMDQuintile, strconv.Itoa(i+1))
+			switch {
+			case r == nil:
+				mv.txt = "not available"
+			case math.IsNaN(r.Value):
+				mv.txt = "not available"
+				if hidden(*r, r.Value) {
+					mv.txt = "* withheld"
+				}
+			default:
+				mv.v, mv.txt = r.Value, formatValue(ind, r.Value)
+				if !math.IsNaN(r.Lower95) && !math.IsNaN(r.Upper95) {
+					mv.lo, mv.hi = r.Lower95, r.Upper95
+					mv.txt += " (" + formatPlain(ind, r.Lower95) + " to " + formatPlain(ind, r.Upper95) + ")"
+				}
+			}
+			br.comps = append(br.comps[:k], mv)
+		}
+	}
+}
+
+// compLines puts each comparator's overall value on the chart as a
+// reference line (the chart by ethnic group).
+func (b *builder) compLines(ind Indicator, c *chart) {
+	for _, comp := range b.comps {
+		r := comp.find(ind.ID, metrics.Overall, metrics.GroupAll)
+		if r == nil || math.IsNaN(r.Value) {
+			continue
+		}
+		c.refs = append(c.refs, refLine{v: r.Value, label: comp.label + " " + formatValue(ind, r.Value), style: len(c.refs), name: comp.label})
 	}
 }
 
 // unassigned is the data-quality paragraph on the comparator's records
 // that no organisation took, per source; nil without such counts.
 func (b *builder) unassigned() []block {
-	if b.comp == nil || b.in.Unassigned == nil {
+	if len(b.comps) == 0 || b.in.Unassigned == nil {
 		return nil
 	}
 	type source struct{ Name, Records string }
@@ -232,18 +277,18 @@ func (b *builder) unassigned() []block {
 			others = true
 		}
 	}
-	return b.blocks("comparator", "unassigned", map[string]any{"Label": mdEscape(b.comp.label), "Sources": sources, "Withheld": withheld, "Others": others}, nil)
+	return b.blocks("comparator", "unassigned", map[string]any{"Label": mdEscape(b.comps[0].label), "Sources": sources, "Withheld": withheld, "Others": others}, nil)
 }
 
 // compFindings is the key findings' part on the comparator: how many
 // indicators' overall values are significantly above or below it, and the
 // largest of those differences (relative to the comparator's value).
-func (b *builder) compFindings() []block {
-	label := mdEscape(b.comp.label)
+func (b *builder) compFindings(comp *comparator) []block {
+	label := mdEscape(comp.label)
 	var fs []keyFinding
 	compared, above, below := 0, 0, 0
 	for _, ind := range b.inds {
-		r, c := overallRow(rowsOf(b.rows[ind.ID])), b.comp.find(ind.ID, metrics.Overall, metrics.GroupAll)
+		r, c := overallRow(rowsOf(b.rows[ind.ID])), comp.find(ind.ID, metrics.Overall, metrics.GroupAll)
 		v := compareWith(ind, label, "", r, c)
 		if !v.Assessed {
 			continue

@@ -2,6 +2,7 @@ package render
 
 import (
 	"math"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -156,14 +157,14 @@ func TestStatementComparator(t *testing.T) {
 		"The overall value is significantly below All organisations (25.0%, 95% CI 24.8 to 25.2), which is better.",
 		"By IMD quintile, against the same quintile of All organisations: Q1 above, not significantly; Q2 significantly below; Q3 not compared (withheld); Q4 significantly above; Q5 not compared.",
 	} {
-		if !strings.Contains(er1.benchmark, want) {
-			t.Errorf("ER-1a's sentence %q lacks %q", er1.benchmark, want)
+		if !strings.Contains(strings.Join(er1.benchmarks, " "), want) {
+			t.Errorf("ER-1a's sentence %q lacks %q", er1.benchmarks, want)
 		}
 	}
-	if b := indicatorOf(t, doc, "CVD-1").benchmark; !strings.HasPrefix(b, "The overall value is not compared with All organisations: its value is withheld.") {
+	if b := indicatorOf(t, doc, "CVD-1").benchmarks[0]; !strings.HasPrefix(b, "The overall value is not compared with All organisations: its value is withheld.") {
 		t.Errorf("CVD-1's sentence %q", b)
 	}
-	if b := indicatorOf(t, doc, "ER-2b").benchmark; !strings.HasPrefix(b, "All organisations: 7,950.3; not compared, as a 95% interval is missing.") ||
+	if b := indicatorOf(t, doc, "ER-2b").benchmarks[0]; !strings.HasPrefix(b, "All organisations: 7,950.3; not compared, as a 95% interval is missing.") ||
 		!strings.Contains(b, "Q1 not compared") {
 		t.Errorf("ER-2b's sentence %q", b)
 	}
@@ -180,28 +181,33 @@ func TestStatementComparator(t *testing.T) {
 
 	// The chart by IMD quintile: a marker per quintile the comparator has.
 	c := er1.charts[0]
-	if c.compKey != "All organisations, same quintile" {
-		t.Fatalf("IMD chart key %q", c.compKey)
+	if len(c.marks) != 1 || c.marks[0].key != "All organisations, same quintile" || c.marks[0].shape != 0 {
+		t.Fatalf("IMD chart marks %+v", c.marks)
 	}
 	var got []string
 	for _, b := range c.bars {
-		got = append(got, b.compTxt)
+		got = append(got, b.comps[0].txt)
 	}
 	want := []string{"29.0% (28.5 to 29.5)", "30.0% (29.5 to 30.5)", "* withheld", "15.0% (14.5 to 15.5)", "not available"}
 	if !slices.Equal(got, want) {
 		t.Errorf("comparator markers %q, want %q", got, want)
 	}
-	if !math.IsNaN(c.bars[2].comp) || c.bars[3].comp != 15 {
-		t.Errorf("marker values %v, %v", c.bars[2].comp, c.bars[3].comp)
+	if !math.IsNaN(c.bars[2].comps[0].v) || c.bars[3].comps[0].v != 15 {
+		t.Errorf("marker values %v, %v", c.bars[2].comps[0].v, c.bars[3].comps[0].v)
 	}
-	if !strings.Contains(c.desc, "All organisations, same quintile: 1 – most deprived: 29.0% (28.5 to 29.5); 2: 30.0% (29.5 to 30.5); 3: withheld;") {
+	if !strings.Contains(c.desc, "All organisations, same quintile (grey diamonds): 1 – most deprived: 29.0% (28.5 to 29.5); 2: 30.0% (29.5 to 30.5); 3: withheld;") {
 		t.Errorf("chart description %q", c.desc)
 	}
 	if c.axisLo > 15 || c.axisHi < 30.5 {
 		t.Errorf("axis %v to %v leaves out a marker", c.axisLo, c.axisHi)
 	}
-	if er1.charts[1].compKey != "" {
-		t.Error("the ethnic chart has comparator markers")
+	// The chart by ethnic group: no markers, a line at the overall value.
+	eth := er1.charts[1]
+	if len(eth.marks) != 0 || len(eth.refs) != 1 || eth.refs[0].v != 25 || eth.refs[0].label != "All organisations 25.0%" {
+		t.Errorf("the ethnic chart's marks %+v, lines %+v; want one line at All organisations' 25.0%%", eth.marks, eth.refs)
+	}
+	if !strings.Contains(eth.desc, "The long-dashed grey line marks the overall value of All organisations (25.0%).") {
+		t.Errorf("ethnic chart description %q", eth.desc)
 	}
 
 	// The results table: the comparator's value on overall and quintile rows.
@@ -273,7 +279,7 @@ func docText(doc *document) string {
 				}
 				b.WriteString(x.note + "\n")
 			case *indicatorBlock:
-				b.WriteString(x.finding + "\n" + x.trend + "\n" + x.benchmark + "\n")
+				b.WriteString(x.finding + "\n" + x.trend + "\n" + strings.Join(x.benchmarks, "\n") + "\n")
 				for _, c := range x.charts {
 					b.WriteString(c.desc + "\n")
 				}
@@ -311,7 +317,7 @@ func TestStatementHTMLComparator(t *testing.T) {
 	if diamonds != 4 { // quintiles 1, 2 and 4, and the key
 		t.Errorf("%d grey diamonds, want 4", diamonds)
 	}
-	if d := textOf(elements(fig, "desc")[0]); !strings.Contains(d, "All organisations, same quintile: 1 – most deprived: 29.0% (28.5 to 29.5)") {
+	if d := textOf(elements(fig, "desc")[0]); !strings.Contains(d, "All organisations, same quintile (grey diamonds): 1 – most deprived: 29.0% (28.5 to 29.5)") {
 		t.Errorf("description %q", d)
 	}
 	heads := []string{}
@@ -340,7 +346,7 @@ func TestDataPackComparator(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := rows[tableHeaderRow-1]
-	if !slices.Equal(head[len(metrics.Columns):len(metrics.Columns)+3], compColumns) {
+	if !slices.Equal(head[len(metrics.Columns):len(metrics.Columns)+3], []string{"comparator_value", "comparator_lower_95", "comparator_upper_95"}) {
 		t.Fatalf("header %q", head)
 	}
 	get := func(breakdown, group string) []string {
@@ -376,10 +382,10 @@ func TestDataPackComparator(t *testing.T) {
 	if v, _ := x.GetCellValue("ER-1a", "A3"); !strings.Contains(v, "comparator (columns P to R and the chart's grey bars): All organisations") {
 		t.Errorf("sheet facts %q", v)
 	}
-	if got := rows[tableHeaderRow][chartDataCol+len(compColumns)-1]; got != "1 – most deprived" {
+	if got := rows[tableHeaderRow][chartDataCol+compColumnsN-1]; got != "1 – most deprived" {
 		t.Errorf("chart data label %q", got)
 	}
-	if got := rows[tableHeaderRow-1][chartDataCol+len(compColumns)+1]; got != "All organisations (%)" {
+	if got := rows[tableHeaderRow-1][chartDataCol+compColumnsN+1]; got != "All organisations (%)" {
 		t.Errorf("chart data head %q", got)
 	}
 	// The change table below has no comparator columns.
@@ -397,5 +403,163 @@ func TestDataPackComparator(t *testing.T) {
 	}
 	if !found {
 		t.Error("the README sheet does not define comparator_value")
+	}
+}
+
+// A second comparator from a published file (England): its own column in
+// the summary and results tables, its sentence, a second marker shape on
+// the IMD chart and a second line on the ethnic chart, each described in
+// the chart's text; nothing at all for indicators or quintiles it lacks.
+func TestSecondComparator(t *testing.T) {
+	doc := mustBuild(t, withNational(withComparator(sampleInput())))
+
+	sum := sectionOf(t, doc, "summary")
+	var tbl *tableBlock
+	for _, b := range sum.blocks {
+		if tb, ok := b.(*tableBlock); ok {
+			tbl = tb
+		}
+	}
+	if tbl == nil || tbl.cols[2].head != "All organisations" || tbl.cols[3].head != "England" {
+		t.Fatalf("summary columns %+v", tbl)
+	}
+	total := 0.0
+	for _, c := range tbl.cols {
+		total += c.width
+	}
+	if math.Abs(total-contentW) > 0.01 {
+		t.Errorf("summary columns are %.1f mm wide, want %.1f", total, contentW)
+	}
+	cells := map[string][]string{}
+	for _, r := range tbl.rows {
+		if len(r.cells) > 0 {
+			cells[strings.SplitN(r.cells[0], "\n", 2)[1][:5]] = r.cells
+		}
+	}
+	if got := cells["ER-1a"][3]; got != "20.0%\nQUE significantly above" {
+		t.Errorf("ER-1a's England cell %q", got)
+	}
+	if got := cells["CVD-1"][3]; got != "–" {
+		t.Errorf("CVD-1's England cell %q, want –", got)
+	}
+	if !strings.Contains(tbl.note, "England: its overall value") {
+		t.Errorf("summary note %q", tbl.note)
+	}
+
+	er1 := indicatorOf(t, doc, "ER-1a")
+	if len(er1.benchmarks) != 2 {
+		t.Fatalf("ER-1a's sentences %q, want one per comparator", er1.benchmarks)
+	}
+	want := "The overall value is significantly above England (20.0%, 95% CI 19.9 to 20.1), which is worse. By IMD quintile, against the same quintile of England: Q1 below, not significantly; Q2 below, not significantly."
+	if got := strings.Join(strings.Fields(er1.benchmarks[1]), " "); got != want {
+		t.Errorf("ER-1a's England sentence\n%q, want\n%q", got, want)
+	}
+	if b := indicatorOf(t, doc, "CVD-1").benchmarks; len(b) != 1 || strings.Contains(b[0], "England") {
+		t.Errorf("CVD-1 (not in England's file) has sentences %q", b)
+	}
+
+	c := er1.charts[0]
+	if len(c.marks) != 2 || c.marks[1].key != "England, same quintile" || c.marks[1].shape != 1 {
+		t.Fatalf("IMD chart marks %+v", c.marks)
+	}
+	var got []string
+	for _, b := range c.bars {
+		got = append(got, b.comps[1].txt)
+	}
+	if w := []string{"29.5% (29.3 to 29.7)", "26.0% (25.8 to 26.2)", "not available", "not available", "not available"}; !slices.Equal(got, w) {
+		t.Errorf("England's markers %q, want %q", got, w)
+	}
+	if !strings.Contains(c.desc, "England, same quintile (open triangles): 1 – most deprived: 29.5% (29.3 to 29.7); 2: 26.0% (25.8 to 26.2); 3: not available;") {
+		t.Errorf("IMD chart description %q", c.desc)
+	}
+	eth := er1.charts[1]
+	if len(eth.refs) != 2 || eth.refs[1].label != "England 20.0%" || eth.refs[1].style != 1 {
+		t.Errorf("ethnic chart lines %+v", eth.refs)
+	}
+	if !strings.Contains(eth.desc, "The dash-dotted grey line marks the overall value of England (20.0%).") {
+		t.Errorf("ethnic chart description %q", eth.desc)
+	}
+	// An indicator England lacks: the all-organisations marks only.
+	if cvd := indicatorOf(t, doc, "CVD-1"); len(cvd.charts) > 0 && len(cvd.charts[0].marks) != 1 {
+		t.Errorf("CVD-1's IMD chart has %d mark sets, want 1", len(cvd.charts[0].marks))
+	}
+
+	if res := er1.results; res.cols[6].head != "All organisations" || res.cols[7].head != "England" {
+		t.Errorf("results columns %q, %q", res.cols[6].head, res.cols[7].head)
+	}
+	methods := docText(&document{sections: []*section{sectionOf(t, doc, "methods")}})
+	if !strings.Contains(methods, "England's values are as published for 2023/24") {
+		t.Errorf("methods do not describe England's file:\n%s", methods)
+	}
+}
+
+// The HTML, PDF and data pack carry the second comparator: open triangles
+// on the HTML chart and its key, England in the PDF's summary and
+// indicator pages, its three columns and chart series in the data pack.
+func TestSecondComparatorWritten(t *testing.T) {
+	dir := mustWrite(t, withNational(withComparator(sampleInput())))
+	root := mustParseHTML(t, dir)
+	var fig *html.Node
+	for _, f := range elements(root, "figure") {
+		if strings.Contains(textOf(f), "ER-1a") && strings.Contains(textOf(f), "IMD quintile") {
+			fig = f
+			break
+		}
+	}
+	if fig == nil {
+		t.Fatal("no ER-1a chart by IMD quintile")
+	}
+	triangles := 0
+	for _, p := range elements(fig, "path") {
+		if attr(p, "fill") == "#fff" && attr(p, "stroke") == "#0b0c0c" {
+			triangles++
+		}
+	}
+	if triangles != 3 { // quintiles 1 and 2, and the key
+		t.Errorf("%d open triangles, want 3", triangles)
+	}
+	if d := textOf(elements(fig, "desc")[0]); !strings.Contains(d, "England, same quintile (open triangles)") {
+		t.Errorf("description %q", d)
+	}
+	if !strings.Contains(textOf(fig), "England, same quintile") {
+		t.Error("the chart's key does not name England")
+	}
+
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		out, err := exec.Command("pdftotext", "-layout", filepath.Join(dir, StatementFile), "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(strings.Fields(string(out)), " ")
+		for _, want := range []string{"England, same quintile", "significantly above England (20.0%, 95% CI 19.9 to 20.1)", "England 20.0%"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the PDF lacks %q", want)
+			}
+		}
+	}
+
+	x, err := excelize.OpenFile(filepath.Join(dir, "datapack.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("ER-1a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := rows[tableHeaderRow-1]
+	n := len(metrics.Columns)
+	if !slices.Equal(head[n+3:n+6], []string{"national_value", "national_lower_95", "national_upper_95"}) {
+		t.Fatalf("header %q", head)
+	}
+	r := rowOf(rows, metrics.Overall, metrics.GroupAll)
+	if v, _ := x.GetCellValue("ER-1a", "S"+itoa(r)); v != "20.0" {
+		t.Errorf("England's overall value in the data pack %q", v)
+	}
+	if v, _ := x.GetCellValue("ER-1a", "A3"); !strings.Contains(v, "comparator (columns S to U and the chart's yellow bars): England") {
+		t.Errorf("sheet facts %q", v)
+	}
+	if rows, _ := x.GetRows("CVD-1"); len(rows) > 2 && strings.Contains(rows[2][0], "England") {
+		t.Errorf("CVD-1's facts name England, which has no value for it: %q", rows[2][0])
 	}
 }

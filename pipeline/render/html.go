@@ -275,8 +275,8 @@ func (w *htmlWriter) indicator(p *indicatorBlock) {
 	if p.trend != "" {
 		w.p("<p>%s</p>", esc(p.trend))
 	}
-	if p.benchmark != "" {
-		w.p("<p>%s</p>", esc(p.benchmark))
+	for _, bm := range p.benchmarks {
+		w.p("<p>%s</p>", esc(bm))
 	}
 	w.p("</div>\n")
 	if len(p.charts) > 0 {
@@ -309,13 +309,26 @@ const (
 // svgNum prints an SVG coordinate to one decimal.
 func svgNum(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
-// svgDiamond is a comparator's marker centred on x, y: grey, outlined in
-// white so that it stands out on a bar and on a whisker.
-func svgDiamond(x, y float64) string {
+// svgMark is a comparator's marker centred on x, y, by shape (see
+// markerShapes): a grey diamond outlined in white, or a white triangle or
+// circle outlined in black, so that each stands out on a bar and on a
+// whisker and the shapes differ without colour.
+func svgMark(shape int, x, y float64) string {
 	n := svgNum
+	switch shape % len(markerShapes) {
+	case 1:
+		return fmt.Sprintf("<path d=\"M%s %sL%s %sL%s %sZ\" fill=\"#fff\" stroke=\"#0b0c0c\" stroke-width=\"1.5\"/>",
+			n(x), n(y-svgDiam), n(x+svgDiam), n(y+svgDiam*0.8), n(x-svgDiam), n(y+svgDiam*0.8))
+	case 2:
+		return fmt.Sprintf("<circle cx=\"%s\" cy=\"%s\" r=\"%s\" fill=\"#fff\" stroke=\"#0b0c0c\" stroke-width=\"1.5\"/>", n(x), n(y), n(svgDiam*0.8))
+	}
 	return fmt.Sprintf("<path d=\"M%s %sL%s %sL%s %sL%s %sZ\" fill=\"#505a5f\" stroke=\"#fff\" stroke-width=\"1.5\"/>",
 		n(x), n(y-svgDiam), n(x+svgDiam), n(y), n(x), n(y+svgDiam), n(x-svgDiam), n(y))
 }
+
+// svgRefDashes are the reference lines' dash patterns, as refDashes names
+// them.
+var svgRefDashes = []string{"12 4", "8 3 2 3", "12 3 4 3"}
 
 // chart writes a figure: an SVG bar chart with role="img", a title and a
 // description that states every value, then the same data as a table.
@@ -330,13 +343,12 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 	if c.lastTxt != "" {
 		above += svgMarker
 	}
+	above += float64(len(c.refs)) * svgMarker
 	plotX, plotW := labelW, svgW-labelW-valueW
 	top := above
 	bottom := top + float64(len(c.bars))*svgStep
 	height := bottom + svgBelow
-	if c.compKey != "" {
-		height += svgKey
-	}
+	height += float64(len(c.marks)) * svgKey
 	xOf := func(v float64) float64 { return plotX + (v-c.axisLo)/(c.axisHi-c.axisLo)*plotW }
 	n := svgNum
 
@@ -360,9 +372,11 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 		if math.IsNaN(b.value) {
 			// Written last, over the grid and markers, on a white halo.
 			x := xOf(0)
-			if c.compKey != "" && !math.IsNaN(b.comp) && xOf(b.comp)-svgDiam < x+float64(len([]rune(b.missing)))*svgCharW+12 {
-				// The label follows the comparator's diamond, not over it.
-				x = max(x, xOf(b.comp)+svgDiam)
+			for _, cv := range b.comps {
+				if !math.IsNaN(cv.v) && xOf(cv.v)-svgDiam < x+float64(len([]rune(b.missing)))*svgCharW+12 {
+					// The label follows the comparator's marker, not over it.
+					x = max(x, xOf(cv.v)+svgDiam)
+				}
 			}
 			missing = append(missing, fmt.Sprintf("<text x=\"%s\" y=\"%s\" dominant-baseline=\"middle\" fill=\"#505a5f\" font-style=\"italic\" stroke=\"#fff\" stroke-width=\"5\" paint-order=\"stroke\">%s</text>\n", n(x+6), n(yc), esc(b.missing)))
 			continue
@@ -381,28 +395,34 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 		w.p("<text x=\"%s\" y=\"%s\" dominant-baseline=\"middle\" fill=\"#0b0c0c\">%s</text>\n", n(plotX+plotW+6), n(yc), esc(b.text))
 	}
 	w.p("<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#0b0c0c\" stroke-width=\"1.5\"/>\n", n(xOf(0)), n(top-2), n(xOf(0)), n(bottom))
-	marker := func(v float64, label, dash string, labelY float64) {
+	marker := func(v float64, label, dash, colour string, labelY float64) {
 		x := xOf(v)
-		w.p("<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#0b0c0c\" stroke-width=\"1.5\" stroke-dasharray=\"%s\"/>", n(x), n(top-4), n(x), n(bottom), dash)
+		w.p("<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"%s\"/>", n(x), n(top-4), n(x), n(bottom), colour, dash)
 		lw := float64(len([]rune(label))) * svgCharW
 		lx := min(max(x, plotX+lw/2), plotX+plotW-lw/2)
-		w.p("<text x=\"%s\" y=\"%s\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"#0b0c0c\">%s</text>\n", n(lx), n(labelY), esc(label))
+		w.p("<text x=\"%s\" y=\"%s\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"%s\">%s</text>\n", n(lx), n(labelY), colour, esc(label))
 	}
+	labelY := svgMarker - 2
 	if c.overallTxt != "" {
-		marker(c.overall, c.overallTxt, "6 4", svgMarker-2)
+		marker(c.overall, c.overallTxt, "6 4", "#0b0c0c", labelY)
 	}
 	if c.lastTxt != "" {
-		marker(c.lastYear, c.lastTxt, "1.5 3", 2*svgMarker-2)
+		labelY += svgMarker
+		marker(c.lastYear, c.lastTxt, "1.5 3", "#0b0c0c", labelY)
 	}
-	if c.compKey != "" {
+	for _, r := range c.refs {
+		labelY += svgMarker
+		marker(r.v, r.label, svgRefDashes[r.style%len(svgRefDashes)], "#505a5f", labelY)
+	}
+	for k, m := range c.marks {
 		for i, b := range c.bars {
-			if !math.IsNaN(b.comp) {
-				w.p("%s\n", svgDiamond(xOf(b.comp), top+float64(i)*svgStep+svgStep/2))
+			if !math.IsNaN(b.comps[k].v) {
+				w.p("%s\n", svgMark(m.shape, xOf(b.comps[k].v), top+float64(i)*svgStep+svgStep/2))
 			}
 		}
-		ky := bottom + svgBelow + svgKey/2
+		ky := bottom + svgBelow + svgKey/2 + float64(k)*svgKey
 		w.p("%s<text x=\"%s\" y=\"%s\" dominant-baseline=\"middle\" fill=\"#505a5f\">%s</text>\n",
-			svgDiamond(plotX+svgDiam, ky), n(plotX+2*svgDiam+6), n(ky), esc(c.compKey))
+			svgMark(m.shape, plotX+svgDiam, ky), n(plotX+2*svgDiam+6), n(ky), esc(m.key))
 	}
 	for _, m := range missing {
 		w.p("%s", m)
@@ -410,8 +430,8 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 	w.p("</svg>\n")
 	w.p("<details>\n<summary>The chart's data as a table</summary>\n")
 	data := &tableBlock{caption: c.title, cols: []column{{c.groupHead, 0, "L"}, {"Value", 0, "R"}, {"95% interval", 0, "R"}}}
-	if c.compKey != "" {
-		data.cols = append(data.cols, column{c.compHead + " (95% interval)", 0, "R"})
+	for _, m := range c.marks {
+		data.cols = append(data.cols, column{m.head + " (95% interval)", 0, "R"})
 	}
 	for _, b := range c.bars {
 		v, iv := b.valTxt, b.ivTxt
@@ -422,8 +442,8 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 			iv = "–"
 		}
 		cells := []string{b.label, v, iv}
-		if c.compKey != "" {
-			cells = append(cells, b.compTxt)
+		for _, cv := range b.comps {
+			cells = append(cells, cv.txt)
 		}
 		data.rows = append(data.rows, tableRow{cells: cells})
 	}
@@ -433,6 +453,9 @@ func (w *htmlWriter) chart(p *indicatorBlock, c *chart) {
 	}
 	if c.lastTxt != "" {
 		extra = append(extra, c.lastTxt+".")
+	}
+	for _, r := range c.refs {
+		extra = append(extra, r.name+" overall "+strings.TrimPrefix(r.label, r.name+" ")+".")
 	}
 	data.note = strings.Join(extra, " ")
 	w.table(data, p.ind.ID+" "+p.ind.Name)

@@ -222,6 +222,7 @@ func TestStatementHTMLAndPDFAgree(t *testing.T) {
 		// change column) and its unassigned records in data quality.
 		"with comparator":             withComparator(withWithheld(sampleInput())),
 		"with comparator and changes": withComparator(withChanges(withPrevious(sampleInput()))),
+		"with two comparators":        withNational(withComparator(withChanges(withPrevious(sampleInput())))),
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := mustWrite(t, in)

@@ -137,6 +137,11 @@ type Input struct {
 	Comparator      []metrics.Row
 	ComparatorLabel string
 	Unassigned      map[string]float64
+	// Comparisons are further comparators (published files, such as
+	// England's values from Fingertips), shown after Comparator in this
+	// order. Each covers only the indicators and groups it has rows for; the
+	// statement says nothing of the others.
+	Comparisons []Comparison
 	// Templates is the folder of the run's statement templates
 	// (<templates>/statement); a section template it lacks is read from
 	// the built-in copy. "" uses the built-ins only.
@@ -144,4 +149,12 @@ type Input struct {
 	// Provenance is the sha256 of the config and inputs, for the data
 	// pack's README sheet.
 	Provenance Provenance
+}
+
+// Comparison is a comparator from a published file.
+type Comparison struct {
+	Key    string // its name in the config (comparators.<key>), naming its data pack columns
+	Label  string // as the statement names it, e.g. "England"
+	Period string // the period of its published values, e.g. "2023/24"
+	Rows   []metrics.Row
 }

@@ -125,8 +125,8 @@ func (b *builder) keyFindings() *section {
 	if b.previous != "" {
 		section("changes", changes)
 	}
-	if b.comp != nil {
-		s.blocks = append(s.blocks, b.compFindings()...)
+	for _, comp := range b.comps {
+		s.blocks = append(s.blocks, b.compFindings(comp)...)
 	}
 	warnings := b.qualityWarnings()
 	counts["Warnings"] = len(warnings)

@@ -86,8 +86,8 @@ type indicatorBlock struct {
 	description string
 	noResult    string
 	finding     string
-	trend       string // "" without last year's figures
-	benchmark   string // against the comparator; "" without one
+	trend       string   // "" without last year's figures
+	benchmarks  []string // against each comparator that covers the indicator
 	charts      []*chart
 	results     *tableBlock
 	summary     *tableBlock // nil without summary measures
@@ -107,8 +107,8 @@ type chart struct {
 	overallTxt string
 	lastYear   float64 // last year's overall value; NaN when none
 	lastTxt    string
-	compKey    string // the key to the comparator's markers; "" without them
-	compHead   string // the comparator's name, heading its column of the data table
+	marks      []markSet // the comparators' markers on the bars (IMD chart)
+	refs       []refLine // the comparators' overall values as lines (ethnic chart)
 	axisLo     float64
 	axisHi     float64
 	ticks      []tick
@@ -123,11 +123,36 @@ type bar struct {
 	ivTxt   string // "21.0 to 25.8"
 	missing string
 	muted   bool // a group of unknown membership (Not stated, Not known, Unknown)
-	// comp is the comparator's value of the same group (NaN when none),
-	// compLo and compHi its 95% limits, compTxt all three in words.
-	comp, compLo, compHi float64
-	compTxt              string
+	// comps are the comparators' values of the same group, one per chart
+	// mark set.
+	comps []compValue
 }
+
+// markSet is one comparator's markers on a chart's bars.
+type markSet struct {
+	key   string // the key under the chart, "England, same quintile"
+	head  string // the comparator's name, heading its column of the data table
+	shape int    // index into markerShapes
+}
+
+// compValue is a comparator's value of one bar's group (NaN when none), lo
+// and hi its 95% limits, txt all three in words.
+type compValue struct {
+	v, lo, hi float64
+	txt       string
+}
+
+// refLine is a comparator's overall value drawn across a chart.
+type refLine struct {
+	v     float64
+	label string // "England 23.4%"
+	name  string // the comparator's name
+	style int    // its dash pattern: index into refDashes
+}
+
+// refDashes describe the comparators' reference lines, in order, as the
+// chart's text alternative names them.
+var refDashes = []string{"long-dashed grey line", "dash-dotted grey line", "grey line of long and short dashes"}
 
 type tick struct {
 	v     float64
@@ -175,8 +200,8 @@ type builder struct {
 	// previous is last year's period when changes are supplied.
 	previous string
 	changes  map[string]map[string]Change // indicator → measure → change
-	// comp is the comparator each indicator is read beside; nil for none.
-	comp *comparator
+	// comps are the comparators each indicator is read beside, in order.
+	comps []*comparator
 }
 
 // buildDocument builds the statement from in, reading its wording from the
@@ -195,7 +220,7 @@ func buildDocument(in Input) (*document, error) {
 func (b *builder) build() (*document, error) {
 	in := b.in
 	b.inds, b.rows = statementIndicators(in)
-	b.comp = newComparator(in)
+	b.comps = newComparators(in)
 	if in.PreviousPeriod != "" && len(in.Changes) > 0 {
 		b.previous = in.PreviousPeriod
 		for _, c := range in.Changes {
@@ -466,14 +491,26 @@ func (b *builder) summary() *section {
 			{"Difference between most and least deprived", 38, "L"},
 		}
 	}
-	if b.comp != nil {
-		// The comparator's overall value beside the organisation's; the
-		// other columns give it room.
-		widths := []float64{35, 15, 23, 15, 15, 16, 26, 35}
+	if len(b.comps) > 0 {
+		// The comparators' overall values beside the organisation's; the
+		// other columns give them room.
+		// The first comparator's column stays wide enough for "All
+		// organisations" on one line.
+		widths := [][]float64{
+			{35, 15, 23, 15, 15, 16, 26, 35},
+			{27, 14, 23, 18, 14, 14, 15, 23, 32},
+			{24, 13, 23, 16, 16, 13, 13, 14, 20, 28},
+		}[min(len(b.comps), 3)-1]
 		if b.previous != "" {
-			widths = []float64{30, 14, 21, 14, 14, 15, 24, 17, 31}
+			widths = [][]float64{
+				{30, 14, 21, 14, 14, 15, 24, 17, 31},
+				{24, 13, 23, 17, 13, 13, 14, 22, 16, 25},
+				{22, 12, 23, 15, 15, 12, 12, 13, 19, 15, 22},
+			}[min(len(b.comps), 3)-1]
 		}
-		cols = slices.Insert(cols, 2, column{b.comp.label, 0, "R"})
+		for i, comp := range b.comps {
+			cols = slices.Insert(cols, 2+i, column{comp.label, 0, "R"})
+		}
 		for i := range cols {
 			cols[i].width = widths[i]
 		}
@@ -510,8 +547,8 @@ func (b *builder) summary() *section {
 			ind.Name + "\n" + ind.ID + " · " + unitLabel(ind),
 			val(overallRow(rs), fv), val(q1, fv), val(q5, fv), summary(gap), siiText,
 		}
-		if b.comp != nil {
-			cells = slices.Insert(cells, 2, b.summaryCompCell(ind, rs))
+		for i, comp := range b.comps {
+			cells = slices.Insert(cells, 2+i, b.summaryCompCell(comp, ind, rs))
 		}
 		if b.previous != "" {
 			cells = append(cells, b.changeCell(ind))
@@ -520,8 +557,8 @@ func (b *builder) summary() *section {
 		rows = append(rows, tableRow{cells: cells, link: "ind:" + ind.ID})
 	}
 	note := b.line("summary", "note", data)
-	if b.comp != nil {
-		note += " " + b.line("comparator", "summary-note", map[string]any{"Label": mdEscape(b.comp.label)})
+	for _, comp := range b.comps {
+		note += " " + b.line("comparator", "summary-note", map[string]any{"Label": mdEscape(comp.label), "Partial": comp.partial})
 	}
 	s.blocks = append(s.blocks, &tableBlock{caption: s.title, hideCaption: true, cols: cols, rows: rows, note: note})
 	return s
@@ -562,8 +599,8 @@ var measureLabels = map[string]string{
 func (b *builder) indicators() *section {
 	s := &section{key: "indicators", title: b.line("indicators", "title", nil)}
 	s.blocks = b.blocks("indicators", "intro", nil, nil)
-	if b.comp != nil {
-		s.blocks = append(s.blocks, b.blocks("comparator", "intro", map[string]any{"Label": mdEscape(b.comp.label)}, nil)...)
+	for _, comp := range b.comps {
+		s.blocks = append(s.blocks, b.blocks("comparator", "intro", map[string]any{"Label": mdEscape(comp.label), "Marker": markerShapes[comp.shape], "Partial": comp.partial}, nil)...)
 	}
 	for _, ind := range b.inds {
 		s.blocks = append(s.blocks, b.indicator(ind))
@@ -592,8 +629,10 @@ func (b *builder) indicator(ind Indicator) *indicatorBlock {
 	}
 	p.finding = b.finding(ind, rs)
 	p.trend = b.trend(ind)
-	if b.comp != nil {
-		p.benchmark = b.benchmark(ind, rs)
+	for _, comp := range b.comps {
+		if comp.covers(ind.ID) {
+			p.benchmarks = append(p.benchmarks, b.benchmark(comp, ind, rs))
+		}
 	}
 	if c := b.groupChart(ind, rs, metrics.IMDQuintile); c != nil {
 		p.charts = append(p.charts, c)
@@ -612,9 +651,12 @@ func (b *builder) indicator(ind Indicator) *indicatorBlock {
 		{"Upper 95%", 17, "R"},
 		{"Note", 59, "L"},
 	}}
-	if b.comp != nil {
-		res.cols = slices.Insert(res.cols, 6, column{b.comp.label, 22, "R"})
-		res.cols[7].width -= 22
+	for i, comp := range b.comps {
+		// The first stays wide enough for "All organisations"; the note
+		// column gives up the room.
+		w := []float64{22, 18, 15}[min(i, 2)]
+		res.cols = slices.Insert(res.cols, 6+i, column{comp.label, w, "R"})
+		res.cols[len(res.cols)-1].width -= w
 	}
 	breakdown := ""
 	for _, r := range rs {
@@ -631,8 +673,8 @@ func (b *builder) indicator(ind Indicator) *indicatorBlock {
 			cell(r, r.Value, fp), cell(r, r.Lower95, fp), cell(r, r.Upper95, fp),
 			r.Note,
 		}
-		if b.comp != nil {
-			cells = slices.Insert(cells, 6, b.compCell(ind, r))
+		for i, comp := range b.comps {
+			cells = slices.Insert(cells, 6+i, b.compCell(comp, ind, r))
 		}
 		res.rows = append(res.rows, tableRow{cells: cells})
 	}
@@ -805,8 +847,10 @@ func (b *builder) groupChart(ind Indicator, rs rowsOf, breakdown string) *chart 
 	if ch, ok := b.changes[ind.ID]["overall"]; ok && breakdown == metrics.IMDQuintile && !math.IsNaN(ch.LastYear) {
 		c.lastYear, c.lastTxt = ch.LastYear, b.previous+" overall "+formatValue(ind, ch.LastYear)
 	}
-	if b.comp != nil && breakdown == metrics.IMDQuintile {
+	if breakdown == metrics.IMDQuintile {
 		b.compMarkers(ind, c)
+	} else {
+		b.compLines(ind, c)
 	}
 	lo, hi := 0.0, 0.0
 	consider := func(vs ...float64) {
@@ -818,11 +862,14 @@ func (b *builder) groupChart(ind Indicator, rs rowsOf, breakdown string) *chart 
 	}
 	for _, br := range c.bars {
 		consider(br.value, br.lo, br.hi)
-		if c.compKey != "" {
-			consider(br.comp)
+		for _, cv := range br.comps {
+			consider(cv.v)
 		}
 	}
 	consider(c.overall, c.lastYear)
+	for _, r := range c.refs {
+		consider(r.v)
+	}
 	percent := kindOf(ind) == kindPercent
 	axisLo, axisHi, step := niceScale(lo, hi)
 	if percent && hi <= 100 && axisHi > 100 {
@@ -874,12 +921,15 @@ func chartDescription(ind Indicator, c *chart) string {
 	if c.lastTxt != "" {
 		s += " The dotted line marks last year's overall value (" + c.lastTxt + ")."
 	}
-	if c.compKey != "" {
+	for k, m := range c.marks {
 		var comp []string
 		for _, br := range c.bars {
-			comp = append(comp, br.label+": "+strings.TrimPrefix(br.compTxt, "* "))
+			comp = append(comp, br.label+": "+strings.TrimPrefix(br.comps[k].txt, "* "))
 		}
-		s += " " + c.compKey + ": " + strings.Join(comp, "; ") + "."
+		s += " " + m.key + " (" + markerShapes[m.shape] + "s): " + strings.Join(comp, "; ") + "."
+	}
+	for _, r := range c.refs {
+		s += " The " + refDashes[r.style%len(refDashes)] + " marks the overall value of " + r.name + " (" + strings.TrimPrefix(r.label, r.name+" ") + ")."
 	}
 	return s
 }
@@ -1018,8 +1068,8 @@ func (b *builder) methods() *section {
 	s := &section{key: "methods", title: b.line("methods", "title", nil), blocks: b.blocks("methods", "body",
 		map[string]any{"IMDEdition": mdEscape(imd), "DisclosureRule": mdEscape(rule), "Version": in.Version},
 		map[string]block{"ethnic-codes": codes})}
-	if b.comp != nil {
-		s.blocks = append(s.blocks, b.blocks("comparator", "method", map[string]any{"Label": mdEscape(b.comp.label)}, nil)...)
+	for _, comp := range b.comps {
+		s.blocks = append(s.blocks, b.blocks("comparator", "method", map[string]any{"Label": mdEscape(comp.label), "Partial": comp.partial, "Period": comp.period}, nil)...)
 	}
 	return s
 }

@@ -271,7 +271,10 @@ func (d *doc) indicatorLead(p *indicatorBlock) float64 {
 	if p.noResult != "" {
 		return h + d.paraHeight(p.noResult)
 	}
-	h += d.boxHeight(p.finding) + 3 + d.paraHeight(p.trend) + d.paraHeight(p.benchmark)
+	h += d.boxHeight(p.finding) + 3 + d.paraHeight(p.trend)
+	for _, bm := range p.benchmarks {
+		h += d.paraHeight(bm)
+	}
 	if len(p.charts) > 0 {
 		// The rest may follow on the next page, under the continuation
 		// caption: the opening ends with the first chart.
@@ -316,8 +319,8 @@ func (d *doc) indicator(p *indicatorBlock) {
 	if p.trend != "" {
 		d.para(p.trend)
 	}
-	if p.benchmark != "" {
-		d.para(p.benchmark)
+	for _, bm := range p.benchmarks {
+		d.para(bm)
 	}
 	for _, c := range p.charts {
 		d.chart(c)

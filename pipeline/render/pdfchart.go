@@ -17,26 +17,46 @@ const (
 	chartDiam   = 1.9 // half the width of a comparator's diamond
 )
 
-// chartHeight is the height a chart takes.
-func chartHeight(c *chart) float64 {
+// chartAboveOf is the room above a chart's bars for the labels of its
+// lines: the overall value, last year's and the comparators'.
+func chartAboveOf(c *chart) float64 {
 	above := chartAbove
 	if c.lastTxt != "" {
 		above += 4
 	}
-	h := chartTitleH + above + float64(len(c.bars))*chartStep + chartBelow
-	if c.compKey != "" {
-		h += chartKeyH
-	}
-	return h
+	return above + 4*float64(len(c.refs))
 }
 
-// diamond draws a comparator's marker centred on x, y: grey, outlined in
-// white so that it stands out on a bar and on a whisker.
-func (d *doc) diamond(x, y float64) {
-	d.fill(colGreyDark)
-	d.draw(colWhite)
-	d.f.SetLineWidth(0.35)
-	d.f.Polygon([]fpdf.PointType{{X: x, Y: y - chartDiam}, {X: x + chartDiam, Y: y}, {X: x, Y: y + chartDiam}, {X: x - chartDiam, Y: y}}, "FD")
+// chartHeight is the height a chart takes.
+func chartHeight(c *chart) float64 {
+	return chartTitleH + chartAboveOf(c) + float64(len(c.bars))*chartStep + chartBelow + chartKeyH*float64(len(c.marks))
+}
+
+// pdfRefDashes are the reference lines' dash patterns (mm), as refDashes
+// names them.
+var pdfRefDashes = [][]float64{{2.4, 0.8}, {1.6, 0.6, 0.4, 0.6}, {2.4, 0.6, 0.8, 0.6}}
+
+// compMark draws a comparator's marker centred on x, y, by shape (see
+// markerShapes): a grey diamond outlined in white, or a white triangle or
+// circle outlined in black.
+func (d *doc) compMark(shape int, x, y float64) {
+	switch shape % len(markerShapes) {
+	case 1:
+		d.fill(colWhite)
+		d.draw(colText)
+		d.f.SetLineWidth(0.3)
+		d.f.Polygon([]fpdf.PointType{{X: x, Y: y - chartDiam}, {X: x + chartDiam, Y: y + chartDiam*0.8}, {X: x - chartDiam, Y: y + chartDiam*0.8}}, "FD")
+	case 2:
+		d.fill(colWhite)
+		d.draw(colText)
+		d.f.SetLineWidth(0.3)
+		d.f.Circle(x, y, chartDiam*0.8, "FD")
+	default:
+		d.fill(colGreyDark)
+		d.draw(colWhite)
+		d.f.SetLineWidth(0.35)
+		d.f.Polygon([]fpdf.PointType{{X: x, Y: y - chartDiam}, {X: x + chartDiam, Y: y}, {X: x, Y: y + chartDiam}, {X: x - chartDiam, Y: y}}, "FD")
+	}
 }
 
 // chart draws a horizontal bar chart with 95% interval whiskers, a dashed
@@ -60,10 +80,7 @@ func (d *doc) chart(c *chart) {
 		barH = chartBarH
 		step = chartStep
 	)
-	above := chartAbove
-	if c.lastTxt != "" {
-		above += 4
-	}
+	above := chartAboveOf(c)
 	plotX := marginX + labelW
 	plotW := contentW - labelW - valueW
 	d.ensure(chartHeight(c))
@@ -149,29 +166,38 @@ func (d *doc) chart(c *chart) {
 	if c.overallTxt != "" {
 		marker(c.overall, c.overallTxt, []float64{1.2, 0.9}, top-above+1)
 	}
+	labelY := top - above + 1
 	if c.lastTxt != "" {
-		marker(c.lastYear, c.lastTxt, []float64{0.3, 0.8}, top-above+5)
+		labelY += 4
+		marker(c.lastYear, c.lastTxt, []float64{0.3, 0.8}, labelY)
 	}
-	if c.compKey != "" {
+	for _, r := range c.refs {
+		labelY += 4
+		marker(r.v, r.label, pdfRefDashes[r.style%len(pdfRefDashes)], labelY)
+	}
+	for k, m := range c.marks {
 		for i, b := range c.bars {
-			if !math.IsNaN(b.comp) {
-				d.diamond(xOf(b.comp), top+float64(i)*step+step/2)
+			if !math.IsNaN(b.comps[k].v) {
+				d.compMark(m.shape, xOf(b.comps[k].v), top+float64(i)*step+step/2)
 			}
 		}
-		d.diamond(plotX+chartDiam, bottom+chartBelow+chartKeyH/2-0.5)
+		ky := bottom + chartBelow + float64(k)*chartKeyH
+		d.compMark(m.shape, plotX+chartDiam, ky+chartKeyH/2-0.5)
 		d.font(fontCond, "", 7)
 		d.text(colGreyDark)
-		f.SetXY(plotX+2*chartDiam+1, bottom+chartBelow+0.25)
-		f.CellFormat(plotW, 3.5, c.compKey, "", 0, "L", false, 0, "")
+		f.SetXY(plotX+2*chartDiam+1, ky+0.25)
+		f.CellFormat(plotW, 3.5, m.key, "", 0, "L", false, 0, "")
 	}
 	for _, i := range missing {
 		y := top + float64(i)*step + (step-barH)/2
 		d.font(fontCond, "", 8)
 		w := f.GetStringWidth(c.bars[i].missing) + 2
 		x := xOf(0)
-		if cv := c.bars[i].comp; c.compKey != "" && !math.IsNaN(cv) && xOf(cv)-chartDiam < x+w+1 {
-			// The label follows the comparator's diamond, not over it.
-			x = max(x, xOf(cv)+chartDiam)
+		for _, cv := range c.bars[i].comps {
+			if !math.IsNaN(cv.v) && xOf(cv.v)-chartDiam < x+w+1 {
+				// The label follows the comparator's marker, not over it.
+				x = max(x, xOf(cv.v)+chartDiam)
+			}
 		}
 		d.fill(colWhite)
 		f.Rect(x+0.5, y+0.6, w, barH-1.2, "F")
@@ -179,10 +205,7 @@ func (d *doc) chart(c *chart) {
 		f.SetXY(x+1, y)
 		f.CellFormat(w, barH, c.bars[i].missing, "", 0, "L", false, 0, "")
 	}
-	f.SetXY(marginX, bottom+chartBelow)
-	if c.compKey != "" {
-		f.SetXY(marginX, bottom+chartBelow+chartKeyH)
-	}
+	f.SetXY(marginX, bottom+chartBelow+chartKeyH*float64(len(c.marks)))
 }
 
 // niceScale returns axis limits that include lo and hi and a round tick step

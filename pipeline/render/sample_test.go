@@ -340,3 +340,20 @@ func withComparator(in Input) Input {
 	in.Unassigned = map[string]float64{"wlmds": 152, "sus_apc": na, "cvdprevent": 0}
 	return in
 }
+
+// withNational adds a second comparator, England as published: ER-1a's
+// overall value and quintiles 1 and 2 only (the file lacks the others),
+// and nothing for any other indicator.
+func withNational(in Input) Input {
+	na := math.NaN()
+	row := func(breakdown, group string, v, lo, hi float64) metrics.Row {
+		return metrics.Row{IndicatorID: "ER-1a", Period: "2023/24", Organisation: "E92000001", Breakdown: breakdown, Group: group,
+			Numerator: na, Denominator: na, Value: v, Lower95: lo, Upper95: hi, Lower998: na, Upper998: na, Method: "published (Fingertips)"}
+	}
+	in.Comparisons = append(in.Comparisons, Comparison{Key: "national", Label: "England", Period: "2023/24", Rows: []metrics.Row{
+		row(metrics.Overall, metrics.GroupAll, 20.0, 19.9, 20.1),
+		row(metrics.IMDQuintile, "1", 29.5, 29.3, 29.7),
+		row(metrics.IMDQuintile, "2", 26.0, 25.8, 26.2),
+	}})
+	return in
+}

@@ -39,7 +39,7 @@ var columnDescriptions = map[string]string{
 type xlsxPack struct {
 	f            *excelize.File
 	in           Input
-	comp         *comparator // nil without a comparator
+	comps        []*comparator // the comparators, in order; none without
 	headStyle    int
 	titleStyle   int
 	sectionStyle int
@@ -68,40 +68,52 @@ const (
 // and its data go.
 const (
 	tableHeaderRow = 7
-	chartDataCol   = 17 // Q: the chart's data, beside the table (three columns further right with a comparator)
+	chartDataCol   = 17 // Q: the chart's data, beside the table (three columns further right per comparator)
 )
 
-// compColumns are the comparator's columns of an indicator's table, after
-// metrics.Columns (P to R): its value and 95% limits for the row's
-// breakdown and group, on the overall and IMD quintile rows.
-var compColumns = []string{"comparator_value", "comparator_lower_95", "comparator_upper_95"}
+// compColumns are a comparator's columns of an indicator's table, after
+// metrics.Columns (P to R for the first, S to U for the second): its value
+// and 95% limits for the row's breakdown and group, on the overall and IMD
+// quintile rows, named by its key ("comparator_value", "national_value").
+func compColumns(c *comparator) []string {
+	return []string{c.key + "_value", c.key + "_lower_95", c.key + "_upper_95"}
+}
+
+// compColumnsN is the number of columns each comparator adds.
+const compColumnsN = 3
+
+// colName is the letter of column n (1 = A).
+func colName(n int) string {
+	s, _ := excelize.ColumnNumberToName(n)
+	return s
+}
 
 // chartCol is the first column of an indicator sheet's chart data.
 func (p *xlsxPack) chartCol() int {
-	if p.comp != nil {
-		return chartDataCol + len(compColumns)
-	}
-	return chartDataCol
+	return chartDataCol + compColumnsN*len(p.comps)
 }
 
-// lastTableCol is the last column of an indicator's table: O, or R with the
-// comparator's columns.
+// lastTableCol is the last column of an indicator's table: O, then three
+// more per comparator.
 func (p *xlsxPack) lastTableCol() string {
-	if p.comp != nil {
-		return "R"
-	}
-	return "O"
+	return colName(len(metrics.Columns) + compColumnsN*len(p.comps))
 }
 
-// compCells are the comparator's value and 95% limits for row m: blank for
+// compRange is the first and last column of comparator k's columns.
+func compRange(k int) (string, string) {
+	first := len(metrics.Columns) + compColumnsN*k + 1
+	return colName(first), colName(first + compColumnsN - 1)
+}
+
+// compCells are comparator c's value and 95% limits for row m: blank for
 // a breakdown that is not compared or a group the comparator lacks (or a
 // number it does not have), * where it is withheld.
-func (p *xlsxPack) compCells(m metrics.Row) []any {
-	out := make([]any, len(compColumns))
+func (p *xlsxPack) compCells(comp *comparator, m metrics.Row) []any {
+	out := make([]any, compColumnsN)
 	if !comparedBreakdown(m.Breakdown) {
 		return out
 	}
-	c := p.comp.find(m.IndicatorID, m.Breakdown, m.Group)
+	c := comp.find(m.IndicatorID, m.Breakdown, m.Group)
 	if c == nil {
 		return out
 	}
@@ -119,6 +131,11 @@ func (p *xlsxPack) compCells(m metrics.Row) []any {
 	return out
 }
 
+// xlsxCompColours are the comparators' bar colours in the data pack's
+// charts, with their names: mid grey, then a light yellow that differs from
+// the organisation's NHS blue and the grey in lightness as well as hue.
+var xlsxCompColours = [][2]string{{"768692", "grey"}, {"FFB81C", "yellow"}, {"231F20", "black"}}
+
 // dataPackXLSX renders datapack.xlsx: README, Contents, one sheet per
 // indicator (title, definition, a bar chart by IMD quintile, the table),
 // Data quality, Population. Rows are written cell by cell (not streamed) so
@@ -127,7 +144,7 @@ func (p *xlsxPack) compCells(m metrics.Row) []any {
 func dataPackXLSX(in Input) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
-	p := &xlsxPack{f: f, in: in, comp: newComparator(in)}
+	p := &xlsxPack{f: f, in: in, comps: newComparators(in)}
 	if err := p.styles(); err != nil {
 		return nil, err
 	}
@@ -424,10 +441,10 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 			return err
 		}
 	}
-	if p.comp != nil {
+	for _, comp := range p.comps {
 		for i, what := range []string{"Value", "Lower 95% confidence limit", "Upper 95% confidence limit"} {
-			text := what + " of " + p.comp.label + " for the same indicator, breakdown and group, on the overall and IMD quintile rows; blank where it has none, * where it is withheld. The statement calls a value significantly above or below it only when the two 95% intervals do not overlap."
-			if err := line(compColumns[i], text); err != nil {
+			text := what + " of " + comp.label + " for the same indicator, breakdown and group, on the overall and IMD quintile rows; blank where it has none, * where it is withheld. The statement calls a value significantly above or below it only when the two 95% intervals do not overlap."
+			if err := line(compColumns(comp)[i], text); err != nil {
 				return err
 			}
 		}
@@ -634,7 +651,9 @@ func (p *xlsxPack) valueStyle(ind Indicator, r metrics.Row) int {
 func (p *xlsxPack) table(sheet string, ind Indicator, top int, rows []metrics.Row, comp bool) (int, error) {
 	head := metrics.Columns
 	if comp {
-		head = slices.Concat(head, compColumns)
+		for _, c := range p.comps {
+			head = slices.Concat(head, compColumns(c))
+		}
 	}
 	if err := p.header(sheet, top, head); err != nil {
 		return 0, err
@@ -647,9 +666,13 @@ func (p *xlsxPack) table(sheet string, ind Indicator, top int, rows []metrics.Ro
 			vals = append(vals, xlsxCell(m, k))
 		}
 		vals = append(vals, m.Method, m.Suppressed, m.Note)
-		if comp {
-			vals = append(vals, p.compCells(m)...)
-			if err := p.f.SetCellStyle(sheet, fmt.Sprintf("P%d", r), fmt.Sprintf("R%d", r), p.valueStyle(ind, m)); err != nil {
+		if comp && len(p.comps) > 0 {
+			for _, c := range p.comps {
+				vals = append(vals, p.compCells(c, m)...)
+			}
+			first, _ := compRange(0)
+			_, last := compRange(len(p.comps) - 1)
+			if err := p.f.SetCellStyle(sheet, fmt.Sprintf("%s%d", first, r), fmt.Sprintf("%s%d", last, r), p.valueStyle(ind, m)); err != nil {
 				return 0, err
 			}
 		}
@@ -695,8 +718,12 @@ func (p *xlsxPack) indicator(sh indicatorSheet) error {
 	if ind.Evidence != "" {
 		facts = append(facts, "evidence: "+evidenceLabel(ind.Evidence))
 	}
-	if p.comp != nil {
-		facts = append(facts, "comparator (columns P to R and the chart's grey bars): "+p.comp.label)
+	for k, comp := range p.comps {
+		if !comp.covers(ind.ID) {
+			continue
+		}
+		first, last := compRange(k)
+		facts = append(facts, fmt.Sprintf("comparator (columns %s to %s and the chart's %s bars): %s", first, last, xlsxCompColours[k%len(xlsxCompColours)][1], comp.label))
 	}
 	definition := ind.Description
 	if definition == "" {
@@ -735,7 +762,7 @@ func (p *xlsxPack) indicator(sh indicatorSheet) error {
 			main = append(main, r)
 		}
 	}
-	last, err := p.table(sheet, ind, tableHeaderRow, main, p.comp != nil)
+	last, err := p.table(sheet, ind, tableHeaderRow, main, len(p.comps) > 0)
 	if err != nil {
 		return err
 	}
@@ -762,8 +789,10 @@ func (p *xlsxPack) indicator(sh indicatorSheet) error {
 		width    float64
 	}
 	widths := []width{{"A", "A", 12}, {"B", "C", 10}, {"D", "D", 14}, {"E", "E", 26}, {"F", "L", 12}, {"M", "M", 24}, {"N", "N", 13}, {"O", "O", 60}, {"P", "P", 3}, {"Q", "Q", 22}, {"R", "S", 12}}
-	if p.comp != nil {
-		widths = append(widths[:8], width{"P", "R", 14}, width{"S", "S", 3}, width{"T", "T", 22}, width{"U", "V", 14})
+	if n := len(p.comps); n > 0 {
+		_, last := compRange(n - 1)
+		gap := len(metrics.Columns) + compColumnsN*n + 1
+		widths = append(widths[:8], width{"P", last, 14}, width{colName(gap), colName(gap), 3}, width{colName(gap + 1), colName(gap + 1), 22}, width{colName(gap + 2), colName(gap + 2 + n), 14})
 	}
 	for _, w := range widths {
 		if err := p.f.SetColWidth(sheet, w.from, w.to, w.width); err != nil {
@@ -798,14 +827,20 @@ func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error 
 	if err != nil {
 		return err
 	}
-	compCol, err := excelize.ColumnNumberToName(p.chartCol() + 2)
-	if err != nil {
-		return err
+	// The comparators' columns, after the value's: those that cover the
+	// indicator.
+	var comps []*comparator
+	var compCols []string
+	for _, c := range p.comps {
+		if c.covers(ind.ID) {
+			comps = append(comps, c)
+			compCols = append(compCols, colName(p.chartCol()+1+len(comps)))
+		}
 	}
 	top := tableHeaderRow
 	head := []string{"IMD quintile", "value (" + unitLabel(ind) + ")"}
-	if p.comp != nil {
-		head = append(head, p.comp.label+" ("+unitLabel(ind)+")")
+	for _, c := range comps {
+		head = append(head, c.label+" ("+unitLabel(ind)+")")
 	}
 	if err := p.headerAt(sheet, p.chartCol(), top, head); err != nil {
 		return err
@@ -828,14 +863,14 @@ func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error 
 			v = r.Value
 		}
 		vals, last := []any{label, v}, valCol
-		if p.comp != nil {
+		for k, comp := range comps {
 			// The comparator's bar: blank (a gap) where it has none or
 			// withholds it; its table says which.
 			var cv any
-			if c := p.comp.find(ind.ID, metrics.IMDQuintile, g); c != nil && !math.IsNaN(c.Value) {
+			if c := comp.find(ind.ID, metrics.IMDQuintile, g); c != nil && !math.IsNaN(c.Value) {
 				cv = c.Value
 			}
-			vals, last = append(vals, cv), compCol
+			vals, last = append(vals, cv), compCols[k]
 		}
 		cell := fmt.Sprintf("%s%d", col, top+q)
 		if err := p.f.SetSheetRow(sheet, cell, &vals); err != nil {
@@ -857,12 +892,12 @@ func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error 
 		Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"005EB8"}},
 	}}
 	legend := excelize.ChartLegend{Position: "none"}
-	if p.comp != nil {
+	for k, comp := range comps {
 		series = append(series, excelize.ChartSeries{
-			Name:       fmt.Sprintf("%s!$%s$%d", quoteSheet(sheet), compCol, top),
+			Name:       fmt.Sprintf("%s!$%s$%d", quoteSheet(sheet), compCols[k], top),
 			Categories: ref(col, top+1, top+5),
-			Values:     ref(compCol, top+1, top+5),
-			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"768692"}},
+			Values:     ref(compCols[k], top+1, top+5),
+			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{xlsxCompColours[comp.shape%len(xlsxCompColours)][0]}},
 		})
 		legend.Position = "bottom"
 	}
