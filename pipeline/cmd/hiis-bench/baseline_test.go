@@ -77,3 +77,24 @@ func TestComputeRatios(t *testing.T) {
 		t.Errorf("ratios %+v", r)
 	}
 }
+
+// TestBaselineGroupsByOrganisation: over a multi-organisation config the
+// yardstick groups by organisation too (issue 10), counting the same rows.
+func TestBaselineGroupsByOrganisation(t *testing.T) {
+	one, err := runBaseline(context.Background(), filepath.Join("..", "..", "..", "config", "fixture.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := runBaseline(context.Background(), filepath.Join("..", "..", "testdata", "orgs", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if two.Rows != one.Rows {
+		t.Errorf("rows counted: %d by organisation, %d without", two.Rows, one.Rows)
+	}
+	// (The fixture's two districts hold different IMD quintiles, so the
+	// number of groups need not grow; the query must group by organisation.)
+	if !strings.HasPrefix(two.SQLPreview, "SELECT organisation, ") || strings.Contains(one.SQLPreview, "organisation") {
+		t.Errorf("queries:\n%s\n%s", two.SQLPreview, one.SQLPreview)
+	}
+}
