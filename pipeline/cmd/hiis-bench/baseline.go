@@ -30,9 +30,12 @@ type baselineResult struct {
 	Indicators int     `json:"indicators"` // indicators whose counts were computed
 	Skipped    int     `json:"skipped"`    // indicators with their own SQL file, left out
 	Groups     int64   `json:"group_rows"` // rows of the grouped results
-	Threads    int     `json:"threads"`    // DuckDB threads
-	DuckDB     string  `json:"duckdb"`     // DuckDB version
-	Statements int     `json:"statements"` // queries run
+	// Organisations is the most organisations any source's records fell
+	// in, when grouped by organisation (0 otherwise).
+	Organisations int64  `json:"organisations"`
+	Threads       int    `json:"threads"`    // DuckDB threads
+	DuckDB        string `json:"duckdb"`     // DuckDB version
+	Statements    int    `json:"statements"` // queries run
 	// PerSource is each source's query time, seconds.
 	PerSource  map[string]float64 `json:"source_seconds"`
 	SQLPreview string             `json:"sql_preview"` // the first source's query, for the curious
@@ -116,7 +119,7 @@ func runBaseline(ctx context.Context, cfgPath string) (baselineResult, error) {
 			ident(lsoa), ident(code), quote(p))); err != nil {
 			return res, err
 		}
-		byOrg = "organisation, "
+		byOrg = "hiis_org, "
 	}
 
 	bySource := map[string][]*indicator.Indicator{}
@@ -178,14 +181,18 @@ func runBaseline(ctx context.Context, cfgPath string) (baselineResult, error) {
 			res.SQLPreview = q
 		}
 		qStart := time.Now()
-		rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT count(*), sum(n_rows) FROM (%s)", q))
+		orgs := "0"
+		if byOrg != "" {
+			orgs = "count(DISTINCT hiis_org)"
+		}
+		rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT count(*), sum(n_rows), %s FROM (%s)", orgs, q))
 		if err != nil {
 			return res, fmt.Errorf("baseline: source %s: %w\n%s", name, err, q)
 		}
-		var groups int64
+		var groups, norgs int64
 		var n sql.NullInt64
 		for rows.Next() {
-			if err := rows.Scan(&groups, &n); err != nil {
+			if err := rows.Scan(&groups, &n, &norgs); err != nil {
 				rows.Close()
 				return res, fmt.Errorf("baseline: source %s: %w", name, err)
 			}
@@ -200,6 +207,7 @@ func runBaseline(ctx context.Context, cfgPath string) (baselineResult, error) {
 		res.Statements++
 		res.Sources++
 		res.Groups += groups
+		res.Organisations = max(res.Organisations, norgs)
 		res.Rows += n.Int64
 	}
 	res.Seconds = time.Since(start).Seconds()
@@ -237,7 +245,8 @@ func sourceView(name string, k source.Kind, s *config.Source, path string, prese
 	}
 	org, join := "", ""
 	if byOrg {
-		org, join = "\n  orgs.organisation,", "\nLEFT JOIN orgs ON orgs.lsoa = upper(trim(s.lsoa))"
+		// hiis_org: a kind's own optional organisation column is s.organisation.
+		org, join = "\n  orgs.organisation AS hiis_org,", "\nLEFT JOIN orgs ON orgs.lsoa = upper(trim(s.lsoa))"
 	}
 	return fmt.Sprintf(`CREATE VIEW %s AS
 SELECT s.*,%s
