@@ -563,3 +563,40 @@ func TestSecondComparatorWritten(t *testing.T) {
 		t.Errorf("CVD-1's facts name England, which has no value for it: %q", rows[2][0])
 	}
 }
+
+// TestDataPackUnassigned: in a multi-organisation run the data pack's Data
+// quality sheet lists, per source, the comparator's records that no
+// organisation took, as the statement does (* withheld); a run without a
+// comparator has no such table.
+func TestDataPackUnassigned(t *testing.T) {
+	table := func(in Input) [][]string {
+		x, err := excelize.OpenFile(filepath.Join(mustWrite(t, in), "datapack.xlsx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		rows, err := x.GetRows(qualitySheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			if len(r) > 1 && r[0] == "source" && r[1] == "records_no_organisation_took" {
+				return rows[i+1:]
+			}
+		}
+		return nil
+	}
+	got := table(withComparator(sampleInput()))
+	want := [][]string{{"cvdprevent", "0"}, {"sus_apc", "*"}, {"wlmds", "152"}}
+	if len(got) != len(want) {
+		t.Fatalf("unassigned table %q, want %q", got, want)
+	}
+	for i := range want {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("unassigned row %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+	if got := table(sampleInput()); got != nil {
+		t.Errorf("a run without a comparator has an unassigned table: %q", got)
+	}
+}

@@ -417,7 +417,7 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 		{readmeSheet, "This sheet: what the data pack is, definitions, methods, disclosure control, sources and the sha256 of what it was made from."},
 		{contentsSheet, "A link to every sheet."},
 		{"One sheet per indicator", "Named by the indicator's id: its title and definition, a bar chart of the value by IMD quintile, and the table of every breakdown (overall, IMD quintile and the inequality summaries, ethnic group and ratios to White, age band, sex), with a filter on each column."},
-		{qualitySheet, "Records with ethnicity not stated, not known or blank, and records without a valid LSOA, per source and indicator; rows read and rejected per source."},
+		{qualitySheet, qualityWhat(p.in.Unassigned != nil && len(p.comps) > 0)},
 		{popSheet, "People in each group, as counted for the denominators."},
 	} {
 		if err := line(kv...); err != nil {
@@ -916,6 +916,15 @@ func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error 
 	})
 }
 
+// qualityWhat is the README sheet's line on the Data quality sheet.
+func qualityWhat(unassigned bool) string {
+	s := "Records with ethnicity not stated, not known or blank, and records without a valid LSOA, per source and indicator; rows read and rejected per source"
+	if unassigned {
+		s += "; and the comparator's records that no organisation took, per source"
+	}
+	return s + "."
+}
+
 func (p *xlsxPack) dataQuality() error {
 	const s = qualitySheet
 	if _, err := p.f.NewSheet(s); err != nil {
@@ -972,6 +981,27 @@ func (p *xlsxPack) dataQuality() error {
 			return err
 		}
 		r++
+	}
+	if p.in.Unassigned != nil && len(p.comps) > 0 {
+		// In a multi-organisation run: the comparator's records that no
+		// organisation took, as the statement's data-quality section gives
+		// them (published under the disclosure rule, * withheld).
+		r++
+		if err := p.header(s, r, []string{"source", "records_no_organisation_took"}); err != nil {
+			return err
+		}
+		r++
+		names := make([]string, 0, len(p.in.Unassigned))
+		for name := range p.in.Unassigned {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if err := p.row(s, r, name, xlsxPublished(p.in.Unassigned[name])); err != nil {
+				return err
+			}
+			r++
+		}
 	}
 	if err := p.f.SetColWidth(s, "A", "B", 18); err != nil {
 		return err
