@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -479,7 +481,7 @@ func (r *run) loadPublishedComparators() error {
 	for _, name := range r.cfg.ComparatorNames() {
 		c, key := r.cfg.Comparators[name], "comparators."+name
 		mapped := map[string]string{}
-		for _, id := range sortedKeysOf(c.Indicators) {
+		for _, id := range slices.Sorted(maps.Keys(c.Indicators)) {
 			if !exists[id] {
 				return &InvalidError{fmt.Errorf("%s.indicators: %s is not an indicator in %s", key, id, r.rel(dir))}
 			}
@@ -519,16 +521,6 @@ func (r *run) loadPublishedComparators() error {
 		r.man.Reference = append(r.man.Reference, manifest.Reference{Name: "comparator:" + name, Edition: c.Label + " (" + c.Format + ", " + c.Period + ")", File: hf, Rows: len(rows)})
 	}
 	return nil
-}
-
-// sortedKeysOf is m's keys in order.
-func sortedKeysOf(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // policyOf returns the config's disclosure policy, or an error and the key

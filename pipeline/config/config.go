@@ -5,11 +5,11 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -107,7 +107,7 @@ func (r *Run) validateOrganisations(l *diag.List) {
 			}
 		}
 		checkSHA(l, at("organisations.lookup.sha256"), "organisations.lookup.sha256", o.Lookup.SHA256)
-		for _, k := range sortedKeys(o.Lookup.Columns) {
+		for _, k := range slices.Sorted(maps.Keys(o.Lookup.Columns)) {
 			switch k {
 			case "lsoa", "code", "name":
 			default:
@@ -231,14 +231,14 @@ const EnglandCode = "E92000001"
 
 // ComparatorNames are the names of the published comparators in the order
 // statements show them.
-func (r *Run) ComparatorNames() []string { return sortedKeys(r.Comparators) }
+func (r *Run) ComparatorNames() []string { return slices.Sorted(maps.Keys(r.Comparators)) }
 
 func (r *Run) validateComparators(l *diag.List) {
 	at := r.Pos.Of
 	if len(r.Comparators) > 2 {
 		l.Add(at("comparators"), "comparators: %d published comparators; a statement shows at most two", len(r.Comparators))
 	}
-	for _, name := range sortedKeys(r.Comparators) {
+	for _, name := range slices.Sorted(maps.Keys(r.Comparators)) {
 		c, key := r.Comparators[name], "comparators."+name
 		if c == nil {
 			l.Add(at(key), "%s: empty; give path, format, label, period and indicators", key)
@@ -259,7 +259,7 @@ func (r *Run) validateComparators(l *diag.List) {
 		if c.Indicators != nil && len(c.Indicators) == 0 {
 			l.Add(at(key+".indicators"), "%s.indicators: map at least one hiis indicator ID to the file's Indicator ID", key)
 		}
-		for _, id := range sortedKeys(c.Indicators) {
+		for _, id := range slices.Sorted(maps.Keys(c.Indicators)) {
 			if strings.TrimSpace(c.Indicators[id]) == "" {
 				l.Add(at(key+".indicators."+id), "%s.indicators.%s: no Indicator ID", key, id)
 			}
@@ -520,12 +520,7 @@ const MacrosFile = "sql/macros.sql"
 
 // SourceNames returns the source names sorted.
 func (r *Run) SourceNames() []string {
-	names := make([]string, 0, len(r.Sources))
-	for n := range r.Sources {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(r.Sources))
 }
 
 // Resolve turns a path from the config into a file path: relative paths are
@@ -654,7 +649,7 @@ func (r *Run) validate(l *diag.List) {
 		l.Add(at("reference.imd.decile_1"), "reference.imd.decile_1: %q is not most_deprived or least_deprived", r.Reference.IMD.Direction)
 	}
 	checkSHA(l, at("reference.imd.sha256"), "reference.imd.sha256", r.Reference.IMD.SHA256)
-	for _, k := range sortedKeys(r.Reference.IMD.Columns) {
+	for _, k := range slices.Sorted(maps.Keys(r.Reference.IMD.Columns)) {
 		switch k {
 		case "lsoa", "lad", "rank", "decile":
 		default:
@@ -668,7 +663,7 @@ func (r *Run) validate(l *diag.List) {
 	}
 	if lk := r.Reference.LSOALookup; lk != nil {
 		checkSHA(l, at("reference.lsoa_lookup.sha256"), "reference.lsoa_lookup.sha256", lk.SHA256)
-		for _, k := range sortedKeys(lk.Columns) {
+		for _, k := range slices.Sorted(maps.Keys(lk.Columns)) {
 			switch k {
 			case "lsoa11", "lsoa21", "change":
 			default:
@@ -716,7 +711,7 @@ func (r *Run) validate(l *diag.List) {
 		}
 		s.validateIngest(l, at, key)
 	}
-	for _, name := range sortedKeys(r.Snapshots) {
+	for _, name := range slices.Sorted(maps.Keys(r.Snapshots)) {
 		key := "snapshots." + name
 		if _, ok := r.Sources[name]; !ok {
 			l.Add(at(key), "%s: no source %q is configured", key, name)
@@ -854,15 +849,6 @@ func (r *Run) validateOrigin(l *diag.List, s *Source, key string) {
 			l.Add(at(key+".columns"), "%s.columns: a declared layout fixes the columns; leave columns out", key)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func checkSHA(l *diag.List, pos diag.Pos, field, v string) {

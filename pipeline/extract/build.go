@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,7 +67,7 @@ func openDB(ctx context.Context, tmp string, threads int) (*sql.DB, *sql.Conn, e
 // createEnums makes the ENUM type of each closed column.
 func createEnums(ctx context.Context, conn *sql.Conn) error {
 	enums := closedColumns()
-	for _, col := range sortedKeys(enums) {
+	for _, col := range slices.Sorted(maps.Keys(enums)) {
 		vals := make([]string, len(enums[col]))
 		for i, v := range enums[col] {
 			vals[i] = lit(v)
@@ -85,11 +87,7 @@ func loadIMD(ctx context.Context, conn *sql.Conn, opt Options) error {
 	if opt.IMD == nil {
 		return nil
 	}
-	codes := make([]string, 0, len(opt.IMD.Areas))
-	for c := range opt.IMD.Areas {
-		codes = append(codes, c)
-	}
-	sort.Strings(codes)
+	codes := slices.Sorted(maps.Keys(opt.IMD.Areas))
 	return conn.Raw(func(dc any) error {
 		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "imd")
 		if err != nil {
@@ -586,7 +584,7 @@ func quality(ctx context.Context, conn *sql.Conn, kind source.Kind, src *config.
 	}
 	from := "read_parquet(" + lit(snap) + ")"
 	var sexCodesSQL []string
-	for _, k := range sortedKeys(sexCodes) {
+	for _, k := range slices.Sorted(maps.Keys(sexCodes)) {
 		sexCodesSQL = append(sexCodesSQL, lit(k))
 	}
 	outside := "(upper(lsoa) LIKE 'W%' OR upper(lsoa) LIKE 'S%' OR upper(lsoa) LIKE '95%')"

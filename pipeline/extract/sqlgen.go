@@ -2,6 +2,8 @@ package extract
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -181,7 +183,7 @@ func (s spec) selectSQL(rel string) string {
 		errs = append(errs, s.equality(out, &v)...)
 	}
 	var cols []string
-	for _, name := range sortedNames(out) {
+	for _, name := range slices.Sorted(maps.Keys(out)) {
 		cols = append(cols, fmt.Sprintf("%s AS %s", out[name], ident(name)))
 	}
 	join := ""
@@ -203,15 +205,6 @@ func snapshotNames(kind source.Kind) []string {
 	for _, c := range snapshotColumns(kind) {
 		names = append(names, c.name)
 	}
-	return names
-}
-
-func sortedNames(m map[string]string) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	return names
 }
 
@@ -314,11 +307,7 @@ func labelled(tc string, labels map[string]string) string {
 	if len(labels) == 0 {
 		return up
 	}
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(labels))
 	var b strings.Builder
 	b.WriteString("CASE " + up)
 	for _, k := range keys {
@@ -359,7 +348,7 @@ func (s spec) equality(out map[string]string, v *[]string) []string {
 	// Sex: NHS codes, through declared labels.
 	sx := labelled(`"t_sex"`, s.src.Labels["sex"])
 	sex := "CASE " + sx
-	for _, k := range sortedKeys(sexCodes) {
+	for _, k := range slices.Sorted(maps.Keys(sexCodes)) {
 		if g := sexCodes[k]; g != "" {
 			sex += fmt.Sprintf(" WHEN %s THEN %s", lit(k), lit(g))
 		}
@@ -387,15 +376,6 @@ func (s spec) equality(out map[string]string, v *[]string) []string {
 		errs = append(errs, fmt.Sprintf("WHEN v_count IS NULL OR v_count < 1 THEN 'count' || %s || '\"' || left(t_count, 40) || '\" is not a positive whole number of records' || %s || left(t_count, 40)", lit(errSep), lit(errSep)))
 	}
 	return errs
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // bandCase writes band(age) for ages 0 to ageTop as a lookup in a list of

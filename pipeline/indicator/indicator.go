@@ -5,9 +5,11 @@ package indicator
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -228,7 +230,7 @@ func (ind *Indicator) check(l *diag.List) {
 			l.Add(at("sql"), "sql file %s: %v", ind.SQL, err)
 		}
 	}
-	for _, b := range sortedKeys(ind.MeasureByBreakdown) {
+	for _, b := range slices.Sorted(maps.Keys(ind.MeasureByBreakdown)) {
 		m := ind.MeasureByBreakdown[b]
 		key := "measure_by_breakdown." + b
 		switch {

@@ -3,7 +3,8 @@ package indicator
 import (
 	"bytes"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"hiis/pipeline/source"
@@ -59,14 +60,14 @@ func Markdown(all []*Indicator) []byte {
 				row("population filter", ind.Population.Filter)
 			}
 			row("sql", ind.SQL)
-			for _, b := range sortedKeys(ind.MeasureByBreakdown) {
+			for _, b := range slices.Sorted(maps.Keys(ind.MeasureByBreakdown)) {
 				row("measure for "+b, ind.MeasureByBreakdown[b])
 			}
 			if ind.Disclosure == "none" {
 				row("disclosure", "none (counts are not of people)")
 			}
 			row("breakdowns", strings.Join(ind.Breakdowns, ", "))
-			for _, k := range sortedKeys(ind.Codes) {
+			for _, k := range slices.Sorted(maps.Keys(ind.Codes)) {
 				p("| %s | %s |\n", k, strings.ReplaceAll(oneLine(ind.Codes[k]), "|", `\|`))
 			}
 		}
@@ -109,12 +110,3 @@ func domains(all []*Indicator) []string {
 func anchor(id string) string { return strings.ToLower(id) }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

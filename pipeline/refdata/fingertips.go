@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -230,7 +231,7 @@ func ReadFingertips(r io.Reader, name string, sel FingertipsSelection) ([]metric
 			rows = append(rows, row)
 		}
 	}
-	for _, ftID := range sortedKeys(byID) {
+	for _, ftID := range slices.Sorted(maps.Keys(byID)) {
 		for _, id := range byID[ftID] {
 			if seen[metrics.Row{IndicatorID: id, Breakdown: metrics.Overall, Group: metrics.GroupAll}.Key()] > 0 {
 				continue
@@ -243,7 +244,7 @@ func ReadFingertips(r io.Reader, name string, sel FingertipsSelection) ([]metric
 				continue
 			}
 			msg := "no rows"
-			if ps := sortedKeys(periods[ftID]); len(ps) > 0 {
+			if ps := slices.Sorted(maps.Keys(periods[ftID])); len(ps) > 0 {
 				msg = "no rows for " + strconv.Quote(sel.Period) + " (it has " + strings.Join(ps, ", ") + ")"
 			}
 			return nil, bad(0, "Indicator ID", "Indicator ID %s (for %s): %s with Area Code %s and Sex %s", ftID, id, msg, sel.Area, sel.Sex)
@@ -251,13 +252,4 @@ func ReadFingertips(r io.Reader, name string, sel FingertipsSelection) ([]metric
 	}
 	metrics.Sort(rows)
 	return rows, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -14,8 +14,9 @@ package render
 // count is a part of the whole it would be compared with).
 
 import (
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -258,11 +259,7 @@ func (b *builder) unassigned() []block {
 		return nil
 	}
 	type source struct{ Name, Records string }
-	var names []string
-	for name := range b.in.Unassigned {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(b.in.Unassigned))
 	var sources []source
 	withheld, others := false, false
 	for _, name := range names {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -991,12 +992,7 @@ func (p *xlsxPack) dataQuality() error {
 			return err
 		}
 		r++
-		names := make([]string, 0, len(p.in.Unassigned))
-		for name := range p.in.Unassigned {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
+		for _, name := range slices.Sorted(maps.Keys(p.in.Unassigned)) {
 			if err := p.row(s, r, name, xlsxPublished(p.in.Unassigned[name])); err != nil {
 				return err
 			}

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,11 +84,7 @@ func Partition(ctx context.Context, srcs []PartitionSource, byLSOA map[string]st
 			return out, fmt.Errorf("partition setup: %w", err)
 		}
 	}
-	lsoas := make([]string, 0, len(byLSOA))
-	for l := range byLSOA {
-		lsoas = append(lsoas, l)
-	}
-	sort.Strings(lsoas)
+	lsoas := slices.Sorted(maps.Keys(byLSOA))
 	pairs := make([][]string, len(lsoas))
 	for i, l := range lsoas {
 		pairs[i] = []string{l, byLSOA[l]}
