@@ -84,12 +84,6 @@ func RunMany(ctx context.Context, cfg *config.Run, opt Options) (sum ManySummary
 	if err != nil {
 		return sum, err
 	}
-	if err := checkTarget(cfg, out, work); err != nil {
-		return sum, &InvalidError{err}
-	}
-	if err := checkOutput(out); err != nil {
-		return sum, err
-	}
 	sum.Out = out
 	var lookup *refdata.OrgLookup
 	var lookupFile *manifest.File

@@ -41,15 +41,9 @@ func Plan(ctx context.Context, cfg *config.Run, opt Options) ([]Step, error) {
 		return nil, err
 	}
 	r.indicators = inds
+	// The folders a run would refuse, the plan refuses too.
 	out, work, err := folders(cfg, opt)
 	if err != nil {
-		return nil, err
-	}
-	// The folders a run would refuse, the plan refuses too.
-	if err := checkTarget(cfg, out, work); err != nil {
-		return nil, &InvalidError{err}
-	}
-	if err := checkOutput(out); err != nil {
 		return nil, err
 	}
 	snapDir := filepath.Join(work, "snapshots")

@@ -63,12 +63,6 @@ func newRun(cfg *config.Run, opt Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTarget(cfg, out, work); err != nil {
-		return nil, &InvalidError{err}
-	}
-	if err := checkOutput(out); err != nil {
-		return nil, err
-	}
 	// Scratch of earlier runs killed before they could clean up.
 	if _, err := tempdir.CleanStale(work, WorkTempPrefixes...); err != nil {
 		return nil, err
@@ -90,7 +84,9 @@ func newRun(cfg *config.Run, opt Options) (*run, error) {
 }
 
 // folders returns the run folder and the work folder: from the options,
-// else the config's output and "work" beside it.
+// else the config's output and "work" beside it. It refuses, before any
+// work, a run folder hiis may not replace (checkTarget: an InvalidError;
+// checkOutput).
 func folders(cfg *config.Run, opt Options) (out, work string, err error) {
 	out = opt.Out
 	if out == "" {
@@ -102,6 +98,12 @@ func folders(cfg *config.Run, opt Options) (out, work string, err error) {
 	work = opt.Work
 	if work == "" {
 		work = filepath.Join(filepath.Dir(out), "work")
+	}
+	if err := checkTarget(cfg, out, work); err != nil {
+		return "", "", &InvalidError{err}
+	}
+	if err := checkOutput(out); err != nil {
+		return "", "", err
 	}
 	return out, work, nil
 }
