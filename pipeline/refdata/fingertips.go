@@ -155,23 +155,18 @@ func ReadFingertips(r io.Reader, name string, sel FingertipsSelection) ([]metric
 	periods := map[string]map[string]bool{} // Fingertips ID → periods seen for the area
 	seen := map[string]int{}                // row key → line
 	var rows []metrics.Row
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
+	for rec, err := range records(cr, name, col) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				return nil, bad(pe.Line, "", "%v", pe.Err)
 			}
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, err
 		}
-		if len(rec) != len(head) {
-			return nil, bad(line, "", "%d fields, the header has %d", len(rec), len(head))
+		line, get := rec.line, rec.get
+		if len(rec.fields) != len(head) {
+			return nil, bad(line, "", "%d fields, the header has %d", len(rec.fields), len(head))
 		}
-		get := func(f string) string { return strings.TrimSpace(rec[col[f]]) }
 		ftID := get("Indicator ID")
 		hiisIDs, ok := byID[ftID]
 		if !ok || get("Area Code") != sel.Area || !strings.EqualFold(get("Sex"), sel.Sex) {

@@ -116,22 +116,11 @@ func ReadIMD(r io.Reader, name string, cols Columns, decile1MostDeprived bool) (
 	}
 	imd := &IMD{Areas: map[string]Area{}}
 	var seen []ranked
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
+	for rec, err := range records(cr, name, idx) {
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, err
 		}
-		field := func(col string) string {
-			i := idx[col]
-			if i >= len(rec) {
-				return ""
-			}
-			return strings.TrimSpace(rec[i])
-		}
+		line, field := rec.line, rec.get
 		code := strings.ToUpper(field(cols.LSOA))
 		if code == "" {
 			return nil, fmt.Errorf("%s: line %d: field %q is blank", name, line, cols.LSOA)
@@ -241,20 +230,16 @@ func LoadPopulation(path string) (map[string]int64, error) {
 		return nil, err
 	}
 	pop := map[string]int64{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return pop, nil
-		}
+	for rec, err := range records(cr, path, idx) {
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err
 		}
-		line, _ := cr.FieldPos(0)
-		v := strings.ReplaceAll(strings.TrimSpace(rec[idx[ColPopTotal]]), ",", "")
+		v := strings.ReplaceAll(rec.get(ColPopTotal), ",", "")
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a whole number", path, line, ColPopTotal, v)
+			return nil, fmt.Errorf("%s: line %d: field %q: %q is not a whole number", path, rec.line, ColPopTotal, v)
 		}
-		pop[strings.TrimSpace(rec[idx[ColPopLSOA]])] = n
+		pop[rec.get(ColPopLSOA)] = n
 	}
+	return pop, nil
 }

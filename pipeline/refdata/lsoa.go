@@ -83,21 +83,12 @@ func ReadLSOALookup(r io.Reader, name string, cols LookupColumns) (*LSOALookup, 
 	}
 	lk := &LSOALookup{}
 	seen := map[[2]string]int{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
+	for rec, err := range records(cr, name, idx) {
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, err
 		}
-		field := func(col string) string {
-			if i := idx[col]; i < len(rec) {
-				return strings.ToUpper(strings.TrimSpace(rec[i]))
-			}
-			return ""
-		}
+		line := rec.line
+		field := func(col string) string { return strings.ToUpper(rec.get(col)) }
 		p := Pair{LSOA11: field(cols.LSOA11), LSOA21: field(cols.LSOA21), Change: field(cols.Change), Line: line}
 		for _, f := range [][2]string{{cols.LSOA11, p.LSOA11}, {cols.LSOA21, p.LSOA21}} {
 			if f[1] == "" {

@@ -2,7 +2,6 @@ package refdata
 
 import (
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 )
@@ -57,21 +56,11 @@ func LoadOrgLookup(path string, cols OrgColumns) (*OrgLookup, error) {
 	}
 	out := &OrgLookup{ByLSOA: map[string]string{}}
 	names := map[string]string{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
+	for rec, err := range records(cr, path, idx) {
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err
 		}
-		line, _ := cr.FieldPos(0)
-		get := func(c string) string {
-			if i := idx[c]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+		line, get := rec.line, rec.get
 		lsoa, code, name := strings.ToUpper(get(cols.LSOA)), get(cols.Code), get(cols.Name)
 		switch {
 		case lsoa == "":

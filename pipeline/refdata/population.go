@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -247,21 +248,11 @@ func readGPRegistered(r io.Reader, name string, emit func(lsoa, age, sex string,
 	}
 	type cell struct{ lsoa, sex string }
 	people := map[cell]int64{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
+	for rec, err := range records(cr, name, idx) {
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return err
 		}
-		get := func(c string) string {
-			if i := idx[c]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+		line, get := rec.line, rec.get
 		var sex string
 		switch strings.ToUpper(get(colSex)) {
 		case "MALE", "M", "1":
@@ -314,4 +305,42 @@ func openCSV(r io.Reader, name, want string) (*csv.Reader, []string, error) {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return cr, head, nil
+}
+
+// record is one row of a reference CSV: the line it starts on, its fields,
+// and the header's column index (from columnIndex).
+type record struct {
+	line   int
+	fields []string
+	idx    map[string]int
+}
+
+// get is the trimmed value of the named column, "" when the row is short.
+func (r record) get(col string) string {
+	if i, ok := r.idx[col]; ok && i < len(r.fields) {
+		return strings.TrimSpace(r.fields[i])
+	}
+	return ""
+}
+
+// records yields the rows of cr after its header, each with the line it
+// starts on, until the end of the file; a CSV error is yielded once, named
+// by the file, and ends it.
+func records(cr *csv.Reader, name string, idx map[string]int) iter.Seq2[record, error] {
+	return func(yield func(record, error) bool) {
+		for {
+			fields, err := cr.Read()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				yield(record{}, fmt.Errorf("%s: %w", name, err))
+				return
+			}
+			line, _ := cr.FieldPos(0)
+			if !yield(record{line: line, fields: fields, idx: idx}, nil) {
+				return
+			}
+		}
+	}
 }
