@@ -33,7 +33,8 @@ const extractMemoryLimit = "1GiB"
 
 // openDB opens an in-memory DuckDB for one extract: insertion order kept
 // (so the snapshot's rows are in file order at any thread count), memory
-// capped, spill files under dir, UTC for timestamps.
+// capped, spill files under dir, UTC for timestamps, and the closed
+// columns' ENUM types made.
 func openDB(ctx context.Context, tmp string, threads int) (*sql.DB, *sql.Conn, error) {
 	settings := []string{
 		"SET preserve_insertion_order = true",
@@ -57,6 +58,9 @@ func openDB(ctx context.Context, tmp string, threads int) (*sql.DB, *sql.Conn, e
 	}
 	db := sql.OpenDB(connector)
 	conn, err := db.Conn(ctx)
+	if err == nil {
+		err = createEnums(ctx, conn)
+	}
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -72,7 +76,7 @@ func createEnums(ctx context.Context, conn *sql.Conn) error {
 		for i, v := range enums[col] {
 			vals[i] = lit(v)
 		}
-		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TYPE "+enumType(col)+" AS ENUM ("+strings.Join(vals, ", ")+")"); err != nil {
+		if _, err := conn.ExecContext(ctx, "CREATE TYPE "+enumType(col)+" AS ENUM ("+strings.Join(vals, ", ")+")"); err != nil {
 			return err
 		}
 	}
@@ -244,13 +248,7 @@ func build(ctx context.Context, kind source.Kind, src *config.Source, input stri
 	if _, err := conn.ExecContext(ctx, "CREATE TEMP VIEW norm AS "+sp.selectSQL(rel)); err != nil {
 		return fmt.Errorf("extract %s: %w", src.Name, err)
 	}
-	closed := kind.Level != source.Aggregate
-	if closed {
-		if err := createEnums(ctx, conn); err != nil {
-			return fmt.Errorf("extract %s: %w", src.Name, err)
-		}
-	}
-	projection := snapshotSelect(snapshotNames(kind), closed)
+	projection := snapshotSelect(snapshotNames(kind), kind.Level != source.Aggregate)
 	// Temporary files are dot-named in the snapshot folder, as the staging
 	// files are, and renamed into place only when complete.
 	pre := tempName(opt.Dir, ".snapshot-", ".parquet")
