@@ -418,7 +418,7 @@ func (p *xlsxPack) readme(sheets []indicatorSheet) error {
 		{readmeSheet, "This sheet: what the data pack is, definitions, methods, disclosure control, sources and the sha256 of what it was made from."},
 		{contentsSheet, "A link to every sheet."},
 		{"One sheet per indicator", "Named by the indicator's id: its title and definition, a bar chart of the value by IMD quintile, and the table of every breakdown (overall, IMD quintile and the inequality summaries, ethnic group and ratios to White, age band, sex), with a filter on each column."},
-		{qualitySheet, qualityWhat(p.in.Unassigned != nil && len(p.comps) > 0)},
+		{qualitySheet, qualityWhat(p.showUnassigned())},
 		{popSheet, "People in each group, as counted for the denominators."},
 	} {
 		if err := line(kv...); err != nil {
@@ -917,6 +917,12 @@ func (p *xlsxPack) chart(sheet string, ind Indicator, rows []metrics.Row) error 
 	})
 }
 
+// showUnassigned is true in a multi-organisation run: the Data quality
+// sheet then lists the comparator's records that no organisation took, as
+// the statement's data-quality section gives them (published under the
+// disclosure rule, * withheld).
+func (p *xlsxPack) showUnassigned() bool { return p.in.Unassigned != nil && len(p.comps) > 0 }
+
 // qualityWhat is the README sheet's line on the Data quality sheet.
 func qualityWhat(unassigned bool) string {
 	s := "Records with ethnicity not stated, not known or blank, and records without a valid LSOA, per source and indicator; rows read and rejected per source"
@@ -983,10 +989,7 @@ func (p *xlsxPack) dataQuality() error {
 		}
 		r++
 	}
-	if p.in.Unassigned != nil && len(p.comps) > 0 {
-		// In a multi-organisation run: the comparator's records that no
-		// organisation took, as the statement's data-quality section gives
-		// them (published under the disclosure rule, * withheld).
+	if p.showUnassigned() {
 		r++
 		if err := p.header(s, r, []string{"source", "records_no_organisation_took"}); err != nil {
 			return err
