@@ -298,16 +298,7 @@ func docText(doc *document) string {
 func TestStatementHTMLComparator(t *testing.T) {
 	dir := mustWrite(t, withComparator(sampleInput()))
 	root := mustParseHTML(t, dir)
-	var fig *html.Node
-	for _, f := range elements(root, "figure") {
-		if strings.Contains(textOf(f), "ER-1a") && strings.Contains(textOf(f), "IMD quintile") {
-			fig = f
-			break
-		}
-	}
-	if fig == nil {
-		t.Fatal("no ER-1a chart by IMD quintile")
-	}
+	fig := imdFigure(t, root, "ER-1a")
 	diamonds := 0
 	for _, p := range elements(fig, "path") {
 		if attr(p, "fill") == "#505a5f" {
@@ -499,16 +490,7 @@ func TestSecondComparator(t *testing.T) {
 func TestSecondComparatorWritten(t *testing.T) {
 	dir := mustWrite(t, withNational(withComparator(sampleInput())))
 	root := mustParseHTML(t, dir)
-	var fig *html.Node
-	for _, f := range elements(root, "figure") {
-		if strings.Contains(textOf(f), "ER-1a") && strings.Contains(textOf(f), "IMD quintile") {
-			fig = f
-			break
-		}
-	}
-	if fig == nil {
-		t.Fatal("no ER-1a chart by IMD quintile")
-	}
+	fig := imdFigure(t, root, "ER-1a")
 	triangles := 0
 	for _, p := range elements(fig, "path") {
 		if attr(p, "fill") == "#fff" && attr(p, "stroke") == "#0b0c0c" {
@@ -599,4 +581,16 @@ func TestDataPackUnassigned(t *testing.T) {
 	if got := table(sampleInput()); got != nil {
 		t.Errorf("a run without a comparator has an unassigned table: %q", got)
 	}
+}
+
+// imdFigure is the HTML figure of indicator id's chart by IMD quintile.
+func imdFigure(t *testing.T, root *html.Node, id string) *html.Node {
+	t.Helper()
+	for _, f := range elements(root, "figure") {
+		if strings.Contains(textOf(f), id) && strings.Contains(textOf(f), "IMD quintile") {
+			return f
+		}
+	}
+	t.Fatalf("no %s chart by IMD quintile", id)
+	return nil
 }
