@@ -243,6 +243,15 @@ func TestApply(t *testing.T) {
 	primary := "suppressed: numerator 1–7 (nhs_digital rule)"
 	primary10 := "suppressed: numerator 1–9 (below10 rule)"
 	second := "suppressed: secondary, to protect another cell"
+	// A proportion by ethnic group whose Not known group (5 of 100) is
+	// withheld, and whose published values give the other counts back.
+	ethnicProportions := func() []metrics.Row {
+		return []metrics.Row{
+			row(o, "All", 247, 2000, 0.1235),
+			row(eth, "White", 200, 1500, 0.133), row(eth, "Mixed", 30, 200, 0.15),
+			row(eth, "Asian or Asian British", 12, 200, 0.06), row(eth, "Not known", 5, 100, 0.05),
+		}
+	}
 	tests := []struct {
 		name     string
 		rows     []metrics.Row
@@ -301,11 +310,7 @@ func TestApply(t *testing.T) {
 		{
 			name:   "not known is a group and is protected",
 			policy: Policy{Below10, true}, measures: byIndicator(prop),
-			rows: []metrics.Row{
-				row(o, "All", 247, 2000, 0.1235),
-				row(eth, "White", 200, 1500, 0.133), row(eth, "Mixed", 30, 200, 0.15),
-				row(eth, "Asian or Asian British", 12, 200, 0.06), row(eth, "Not known", 5, 100, 0.05),
-			},
+			rows: ethnicProportions(),
 			want: []want{
 				{247, 2000, 0.1235, false, ""},
 				{200, 1500, 0.133, false, ""}, {30, 200, 0.15, false, ""},
@@ -352,11 +357,7 @@ func TestApply(t *testing.T) {
 			// 30 − 12 would reveal the withheld 5.
 			name:   "recovery guard protects a count pinned by published values",
 			policy: Policy{NHSDigital, true}, measures: byIndicator(prop),
-			rows: []metrics.Row{
-				row(o, "All", 247, 2000, 0.1235),
-				row(eth, "White", 200, 1500, 0.133), row(eth, "Mixed", 30, 200, 0.15),
-				row(eth, "Asian or Asian British", 12, 200, 0.06), row(eth, "Not known", 5, 100, 0.05),
-			},
+			rows: ethnicProportions(),
 			want: []want{
 				{245, 2000, 0.1235, false, ""},
 				{200, 1500, 0.133, false, ""}, {30, 200, 0.15, false, ""},
@@ -369,11 +370,7 @@ func TestApply(t *testing.T) {
 			// same table as the case above).
 			name:   "nhs digital default withholds no complement",
 			policy: Policy{NHSDigital, false}, measures: byIndicator(prop),
-			rows: []metrics.Row{
-				row(o, "All", 247, 2000, 0.1235),
-				row(eth, "White", 200, 1500, 0.133), row(eth, "Mixed", 30, 200, 0.15),
-				row(eth, "Asian or Asian British", 12, 200, 0.06), row(eth, "Not known", 5, 100, 0.05),
-			},
+			rows: ethnicProportions(),
 			want: []want{
 				{245, 2000, 0.1235, false, ""},
 				{200, 1500, 0.133, false, ""}, {30, 200, 0.15, false, ""},
