@@ -150,26 +150,11 @@ func TestSnapshotThreadsAndRuns(t *testing.T) {
 	b.WriteString(wlmdsRows(100, 50))
 	input := filepath.Join(dir, "wlmds.csv")
 	os.WriteFile(input, []byte(b.String()), 0o644)
-	var snaps [][]byte
-	for _, threads := range []int{1, 2, 2} {
-		src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "csv"}
-		opt := testOpt(filepath.Join(t.TempDir(), "snap"), mustIMD(t))
-		opt.Threads = threads
-		res, err := Run(context.Background(), src, input, 0.01, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
+	sameAtAnyThreads(t, "csv", input, func(res Result) {
 		if res.Duplicates != 50 || res.Rejected != 1 {
 			t.Fatalf("duplicates %d rejected %d", res.Duplicates, res.Rejected)
 		}
-		s, _ := os.ReadFile(res.Snapshot)
-		snaps = append(snaps, s)
-	}
-	for i := 1; i < len(snaps); i++ {
-		if !bytes.Equal(snaps[0], snaps[i]) {
-			t.Fatalf("snapshot %d differs from the one at one thread", i)
-		}
-	}
+	})
 }
 
 // TestSplitScan: a CSV scanned in two halves gives the rows, lines and
@@ -295,18 +280,28 @@ func TestParquetThreads(t *testing.T) {
 		FROM range(300000) t(i)) TO ` + lit(input) + ` (FORMAT parquet, ROW_GROUP_SIZE 50000)`); err != nil {
 		t.Fatal(err)
 	}
+	sameAtAnyThreads(t, "parquet", input, func(res Result) {
+		if res.Duplicates != 1000 || res.Rows != 300000 {
+			t.Fatalf("rows %d duplicates %d", res.Rows, res.Duplicates)
+		}
+	})
+}
+
+// sameAtAnyThreads extracts input, a wlmds file of the format, at one
+// thread and twice at two, checking each result, and fails unless the three
+// snapshots are the same bytes.
+func sameAtAnyThreads(t *testing.T, format, input string, check func(Result)) {
+	t.Helper()
 	var snaps [][]byte
 	for _, threads := range []int{1, 2, 2} {
-		src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: "parquet"}
+		src := &config.Source{Name: "wlmds", Kind: "wlmds", Format: format}
 		opt := testOpt(filepath.Join(t.TempDir(), "snap"), mustIMD(t))
 		opt.Threads = threads
 		res, err := Run(context.Background(), src, input, 0.01, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Duplicates != 1000 || res.Rows != 300000 {
-			t.Fatalf("rows %d duplicates %d", res.Rows, res.Duplicates)
-		}
+		check(res)
 		s, _ := os.ReadFile(res.Snapshot)
 		snaps = append(snaps, s)
 	}
